@@ -1,0 +1,1 @@
+//! Rotation-compliance auditor (in progress).
