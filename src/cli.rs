@@ -1,0 +1,141 @@
+//! Command-line interface: argument parsing and dispatch to the library.
+
+use crate::rules::{self, Rule};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "keywarden", version, about = "Find leaked secrets in files and git history; audit secret rotation.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage and check rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Print the fingerprint of a value read from stdin (trailing newline stripped).
+    Fingerprint(FingerprintArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// List the rules in force.
+    List(RulesArgs),
+    /// Compile every rule and run its examples; exit 1 on any failure.
+    Check {
+        /// Rule files to check instead of the built-in rules.
+        files: Vec<PathBuf>,
+        /// Also fail on warnings (missing references, negative examples, ...).
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// Extra rule or config file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FingerprintArgs {
+    /// Keep a trailing newline as part of the value.
+    #[arg(long)]
+    pub keep_newline: bool,
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("keywarden: error: {e:#}");
+            2
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Rules { command } => rules_cmd(command),
+        Command::Fingerprint(a) => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
+            if !a.keep_newline {
+                if buf.ends_with(b"\n") {
+                    buf.pop();
+                }
+                if buf.ends_with(b"\r") {
+                    buf.pop();
+                }
+            }
+            println!("{}", crate::fingerprint::fingerprint(&buf));
+            Ok(0)
+        }
+    }
+}
+
+fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
+    match cmd {
+        RulesCommand::List(a) => {
+            let rules = load_rules(a.config.as_deref())?;
+            let mut out = std::io::stdout().lock();
+            if a.json {
+                serde_json::to_writer_pretty(&mut out, &rules)?;
+                writeln!(out)?;
+            } else {
+                for r in &rules {
+                    writeln!(out, "{:<45} {:<9} {:<7} {}", r.id, r.severity, r.confidence, r.name)?;
+                }
+                writeln!(out, "{} rules", rules.len())?;
+            }
+            Ok(0)
+        }
+        RulesCommand::Check { files, strict } => {
+            let rules: Vec<Rule> = if files.is_empty() {
+                rules::builtin()?
+            } else {
+                let mut all = Vec::new();
+                for f in &files {
+                    all.extend(rules::load_file(f)?);
+                }
+                all
+            };
+            let report = crate::rulecheck::check(&rules);
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            for e in &report.errors {
+                eprintln!("error: {e}");
+            }
+            let failed = !report.ok() || (strict && !report.warnings.is_empty());
+            println!(
+                "{} rules checked: {} errors, {} warnings",
+                report.rules,
+                report.errors.len(),
+                report.warnings.len()
+            );
+            Ok(if failed { 1 } else { 0 })
+        }
+    }
+}
+
+/// Built-in rules merged with a config file's rules.
+pub fn load_rules(config: Option<&std::path::Path>) -> Result<Vec<Rule>> {
+    let base = rules::builtin()?;
+    Ok(match config {
+        Some(p) => rules::merge(base, rules::load_file(p)?),
+        None => rules::merge(base, Vec::new()),
+    })
+}

@@ -1,0 +1,287 @@
+//! The matcher: one case-insensitive Aho-Corasick automaton over every rule's keywords runs
+//! once per blob; only rules whose keywords occur are confirmed with their regex, and only in
+//! windows around the keyword hits. Then entropy, validator and placeholder filters.
+
+use crate::entropy::shannon;
+use crate::placeholder::is_placeholder;
+use crate::rules::{Confidence, OnInvalid, Rule};
+use crate::validate::{self, Verdict};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use anyhow::{Context, Result, bail};
+use regex::bytes::{Regex, RegexBuilder};
+use std::collections::HashMap;
+
+/// A rule ready to run.
+pub struct CompiledRule {
+    pub rule: Rule,
+    regex: Regex,
+    secret_group: usize,
+    key_id_group: Option<usize>,
+    generic: bool,
+}
+
+impl CompiledRule {
+    pub fn compile(rule: Rule) -> Result<Self> {
+        let regex = RegexBuilder::new(&rule.regex)
+            .unicode(false)
+            .size_limit(32 << 20)
+            .build()
+            .or_else(|_| RegexBuilder::new(&rule.regex).size_limit(32 << 20).build())
+            .with_context(|| format!("rule {}: invalid regex", rule.id))?;
+        let names: Vec<Option<&str>> = regex.capture_names().collect();
+        let secret_group = match &rule.secret_group {
+            Some(g) => match g.parse::<usize>() {
+                Ok(n) if n < names.len() => n,
+                Ok(n) => bail!("rule {}: secret_group {n} does not exist", rule.id),
+                Err(_) => names
+                    .iter()
+                    .position(|n| *n == Some(g.as_str()))
+                    .with_context(|| format!("rule {}: no group named {g:?}", rule.id))?,
+            },
+            None => names
+                .iter()
+                .position(|n| *n == Some("secret"))
+                .unwrap_or(if names.len() > 1 { 1 } else { 0 }),
+        };
+        let key_id_group = names.iter().position(|n| *n == Some("key_id"));
+        let generic = rule.tags.iter().any(|t| t == "generic");
+        Ok(CompiledRule {
+            rule,
+            regex,
+            secret_group,
+            key_id_group,
+            generic,
+        })
+    }
+}
+
+/// One confirmed match, by byte offsets into the scanned blob.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub rule: usize,
+    /// The secret's span.
+    pub start: usize,
+    pub end: usize,
+    /// The whole regex match.
+    pub match_start: usize,
+    pub match_end: usize,
+    pub key_id: Option<String>,
+    pub confidence: Confidence,
+    pub entropy: f64,
+}
+
+pub struct Engine {
+    rules: Vec<CompiledRule>,
+    ac: Option<AhoCorasick>,
+    /// Keyword pattern id -> rules that keyword triggers.
+    kw_rules: Vec<Vec<usize>>,
+    /// Rules with no keywords: confirmed over every blob.
+    always: Vec<usize>,
+}
+
+/// Bytes past a window's end searched for the end of the line, so that a regex's trailing
+/// boundary sees the real next character.
+const LINE_SLACK: usize = 4096;
+
+impl Engine {
+    pub fn new(rules: Vec<Rule>) -> Result<Self> {
+        let compiled = rules
+            .into_iter()
+            .map(CompiledRule::compile)
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_compiled(compiled)
+    }
+
+    pub fn from_compiled(rules: Vec<CompiledRule>) -> Result<Self> {
+        let mut kw_index: HashMap<String, usize> = HashMap::new();
+        let mut kw_rules: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if r.rule.keywords.is_empty() {
+                always.push(i);
+            }
+            for k in &r.rule.keywords {
+                let k = k.to_ascii_lowercase();
+                let id = *kw_index.entry(k).or_insert_with(|| {
+                    kw_rules.push(Vec::new());
+                    kw_rules.len() - 1
+                });
+                if !kw_rules[id].contains(&i) {
+                    kw_rules[id].push(i);
+                }
+            }
+        }
+        let mut patterns: Vec<(String, usize)> = kw_index.into_iter().collect();
+        patterns.sort_by_key(|(_, id)| *id);
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(patterns.iter().map(|(k, _)| k.as_bytes()))
+                    .context("building keyword automaton")?,
+            )
+        };
+        Ok(Engine {
+            rules,
+            ac,
+            kw_rules,
+            always,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, i: usize) -> &Rule {
+        &self.rules[i].rule
+    }
+
+    /// Finds every match in `hay`, best match per overlapping span, sorted by offset.
+    pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
+        let mut windows: Vec<(usize, usize, usize)> = Vec::new();
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(hay) {
+                for &r in &self.kw_rules[m.pattern().as_usize()] {
+                    let ml = self.rules[r].rule.max_len;
+                    windows.push((
+                        r,
+                        m.start().saturating_sub(ml),
+                        (m.end() + ml).min(hay.len()),
+                    ));
+                }
+            }
+        }
+        for &r in &self.always {
+            windows.push((r, 0, hay.len()));
+        }
+        if windows.is_empty() {
+            return Vec::new();
+        }
+        windows.sort_unstable();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < windows.len() {
+            let (r, s, mut e) = windows[i];
+            let mut j = i + 1;
+            while j < windows.len() && windows[j].0 == r && windows[j].1 <= e {
+                e = e.max(windows[j].2);
+                j += 1;
+            }
+            self.confirm(r, hay, s, e, &mut out);
+            i = j;
+        }
+        resolve_overlaps(&self.rules, &mut out);
+        out
+    }
+
+    fn confirm(&self, r: usize, hay: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
+        let cr = &self.rules[r];
+        let end = match memchr::memchr(b'\n', &hay[end..(end + LINE_SLACK).min(hay.len())]) {
+            Some(n) => end + n,
+            None => (end + LINE_SLACK).min(hay.len()),
+        };
+        let sub = &hay[..end];
+        let mut pos = start;
+        let mut locs = cr.regex.capture_locations();
+        while pos <= sub.len() {
+            let Some(m) = cr.regex.captures_read_at(&mut locs, sub, pos) else {
+                break;
+            };
+            pos = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+            let Some((ss, se)) = locs.get(cr.secret_group) else {
+                continue;
+            };
+            if let Some(found) = self.check(cr, r, hay, ss, se, m.start(), m.end(), &locs) {
+                if !out.iter().rev().take(8).any(|o: &Match| o.rule == r && o.start == ss && o.end == se) {
+                    out.push(found);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &self,
+        cr: &CompiledRule,
+        r: usize,
+        hay: &[u8],
+        ss: usize,
+        se: usize,
+        ms: usize,
+        me: usize,
+        locs: &regex::bytes::CaptureLocations,
+    ) -> Option<Match> {
+        let secret = &hay[ss..se];
+        if secret.is_empty() {
+            return None;
+        }
+        let entropy = shannon(secret);
+        if let Some(min) = cr.rule.min_entropy {
+            if entropy < min {
+                return None;
+            }
+        }
+        if !cr.rule.allow_placeholders && is_placeholder(secret) {
+            return None;
+        }
+        let mut confidence = cr.rule.confidence;
+        if let Some(v) = &cr.rule.validate {
+            match validate::run(v, secret) {
+                Some(Verdict::Valid) => confidence = confidence.raise(),
+                Some(Verdict::Invalid) => match cr.rule.on_invalid {
+                    OnInvalid::Drop => return None,
+                    OnInvalid::Downgrade => confidence = Confidence::Low,
+                },
+                None => {}
+            }
+        }
+        let key_id = cr
+            .key_id_group
+            .and_then(|g| locs.get(g))
+            .map(|(a, b)| String::from_utf8_lossy(&hay[a..b]).into_owned());
+        Some(Match {
+            rule: r,
+            start: ss,
+            end: se,
+            match_start: ms,
+            match_end: me,
+            key_id,
+            confidence,
+            entropy,
+        })
+    }
+}
+
+/// Where two matches' secrets overlap, keep one: a specific rule over a generic one, then
+/// higher confidence, then the longer secret.
+fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
+    if out.len() < 2 {
+        return;
+    }
+    out.sort_unstable_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.rule));
+    let rank = |m: &Match| {
+        (
+            !rules[m.rule].generic,
+            m.confidence,
+            m.end - m.start,
+            std::cmp::Reverse(m.rule),
+        )
+    };
+    let mut kept: Vec<Match> = Vec::with_capacity(out.len());
+    for m in out.drain(..) {
+        if let Some(last) = kept.last_mut() {
+            if m.start < last.end {
+                if rank(&m) > rank(last) {
+                    *last = m;
+                }
+                continue;
+            }
+        }
+        kept.push(m);
+    }
+    *out = kept;
+}

@@ -1,0 +1,119 @@
+//! Values that look like secrets but are stand-ins: documentation examples, templating,
+//! masked or repeated characters.
+
+/// Fragments that only appear in stand-in values (checked case-insensitively).
+const MARKERS: &[&str] = &[
+    "example",
+    "xxxx",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "redacted",
+    "dummy",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "insert_",
+    "insert-",
+    "replaceme",
+    "replace_me",
+    "lorem",
+    "notreal",
+    "not_real",
+    "not-a-real",
+    "not_a_real",
+    "foobar",
+    "*****",
+    "....",
+    "<redacted>",
+];
+
+const SEQUENCES: &[&str] = &[
+    "abcdefgh",
+    "01234567",
+    "12345678",
+    "23456789",
+    "98765432",
+    "qwertyui",
+    "asdfghjk",
+];
+
+/// True when `value` is a placeholder rather than a credential.
+pub fn is_placeholder(value: &[u8]) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let lower = value.to_ascii_lowercase();
+    let has = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
+    if MARKERS.iter().any(|m| has(m)) || SEQUENCES.iter().any(|m| has(m)) {
+        return true;
+    }
+    if is_template(value) {
+        return true;
+    }
+    // Long runs of one character (masks such as 000000 or aaaaaa).
+    let mut run = 1;
+    for w in value.windows(2) {
+        if w[0] == w[1] {
+            run += 1;
+            if run >= 6 {
+                return true;
+            }
+        } else {
+            run = 1;
+        }
+    }
+    // Very few distinct characters for the length.
+    let mut seen = [false; 256];
+    let mut distinct = 0;
+    for &b in value {
+        if !seen[b as usize] {
+            seen[b as usize] = true;
+            distinct += 1;
+        }
+    }
+    value.len() >= 8 && distinct <= 3
+}
+
+/// Templating and variable references: `${X}`, `{{ x }}`, `<x>`, `%(x)s`, `$(cmd)`, `$VAR`.
+pub fn is_template(value: &[u8]) -> bool {
+    let v = value;
+    let starts = |p: &[u8]| v.starts_with(p);
+    starts(b"${")
+        || starts(b"{{")
+        || starts(b"$(")
+        || starts(b"%(")
+        || starts(b"#{")
+        || starts(b"<%")
+        || (starts(b"<") && v.ends_with(b">"))
+        || (starts(b"$") && v.len() > 1 && v[1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+        || memchr::memmem::find(v, b"{{").is_some()
+        || memchr::memmem::find(v, b"${").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            &b"AKIAIOSFODNN7EXAMPLE"[..],
+            b"xxxxxxxxxxxxxxxx",
+            b"${DB_PASSWORD}",
+            b"{{ .Values.token }}",
+            b"<your-api-key>",
+            b"000000000000",
+            b"sk_live_abcdefghijklmnop",
+            b"$SECRET_KEY",
+            b"ababababab",
+        ] {
+            assert!(is_placeholder(p), "{}", String::from_utf8_lossy(p));
+        }
+        for r in [&b"ghp_R4nd0mBody7Qx2LmZ9pWcVtYkN3sHjD1fGa"[..], b"Zq8vT2mK9pL4xR7w"] {
+            assert!(!is_placeholder(r), "{}", String::from_utf8_lossy(r));
+        }
+    }
+}

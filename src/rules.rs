@@ -1,0 +1,280 @@
+//! Rules as data: the TOML format, the built-in set embedded at build time, and the checks
+//! behind `keywarden rules check`.
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    #[default]
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => bail!("unknown severity {s:?} (info, low, medium, high, critical)"),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+    pub fn lower(self) -> Confidence {
+        match self {
+            Confidence::High => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
+    pub fn raise(self) -> Confidence {
+        match self {
+            Confidence::Low => Confidence::Medium,
+            _ => Confidence::High,
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Confidence {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "low" => Confidence::Low,
+            "medium" => Confidence::Medium,
+            "high" => Confidence::High,
+            _ => bail!("unknown confidence {s:?} (low, medium, high)"),
+        })
+    }
+}
+
+/// What a structural validator's failure does to a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInvalid {
+    /// Drop the match: the format guarantees validity (e.g. a checksum).
+    #[default]
+    Drop,
+    /// Keep it at low confidence.
+    Downgrade,
+}
+
+/// One rule, as written in `rules/*.toml` under `[[rule]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub regex: String,
+    /// Capture group holding the secret: a name or a number. Default: the group named
+    /// `secret`, else group 1, else the whole match.
+    #[serde(default)]
+    pub secret_group: Option<String>,
+    /// Literals for the prefilter, matched case-insensitively.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Why a rule has no keywords (such a rule runs on every blob).
+    #[serde(default)]
+    pub no_keywords_reason: Option<String>,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    /// Longest match expected, in bytes; bounds the window searched around a keyword.
+    #[serde(default = "default_max_len")]
+    pub max_len: usize,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(default)]
+    pub confidence: Confidence,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Named structural validator (see `validate.rs`).
+    #[serde(default)]
+    pub validate: Option<String>,
+    #[serde(default)]
+    pub on_invalid: OnInvalid,
+    /// Skip the placeholder filter (for formats whose bodies may look like words).
+    #[serde(default)]
+    pub allow_placeholders: bool,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    /// Set in a config file to turn a built-in rule off.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+fn default_max_len() -> usize {
+    512
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// A rule file's text with the name it came from.
+pub struct RuleSource<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+pub fn parse_rule_file(name: &str, text: &str) -> Result<Vec<Rule>> {
+    let file: RuleFile = toml::from_str(text).with_context(|| format!("rule file {name}"))?;
+    Ok(file.rules)
+}
+
+/// The built-in rules, parsed from the embedded files.
+pub fn builtin() -> Result<Vec<Rule>> {
+    let mut all = Vec::new();
+    for (name, text) in EMBEDDED_RULES {
+        all.extend(parse_rule_file(name, text)?);
+    }
+    Ok(all)
+}
+
+pub fn load_file(path: &Path) -> Result<Vec<Rule>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading rule file {}", path.display()))?;
+    parse_rule_file(&path.display().to_string(), &text)
+}
+
+pub fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .split('-')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// Static problems with a rule set: ids, duplicates, missing keywords and documentation.
+pub fn lint(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut seen = HashSet::new();
+    for r in rules {
+        if !is_kebab(&r.id) {
+            errors.push(format!("{}: id is not kebab-case", r.id));
+        }
+        if !seen.insert(r.id.as_str()) {
+            errors.push(format!("{}: duplicate id", r.id));
+        }
+        if r.keywords.is_empty() {
+            match &r.no_keywords_reason {
+                Some(reason) => warnings.push(format!(
+                    "{}: no keywords (runs on every blob): {reason}",
+                    r.id
+                )),
+                None => errors.push(format!(
+                    "{}: no keywords and no `no_keywords_reason`",
+                    r.id
+                )),
+            }
+        }
+        if r.keywords.iter().any(|k| k.trim().is_empty()) {
+            errors.push(format!("{}: empty keyword", r.id));
+        }
+        if r.examples.is_empty() {
+            errors.push(format!("{}: no examples", r.id));
+        }
+        if r.negative_examples.is_empty() {
+            warnings.push(format!("{}: no negative examples", r.id));
+        }
+        if r.description.trim().is_empty() {
+            warnings.push(format!("{}: no description", r.id));
+        }
+        if r.references.is_empty() {
+            warnings.push(format!("{}: no references", r.id));
+        }
+        if let Some(v) = &r.validate {
+            if !crate::validate::is_known(v) {
+                errors.push(format!("{}: unknown validator {v:?}", r.id));
+            }
+        }
+    }
+    (errors, warnings)
+}
+
+/// Merge config rules into the built-in set: same id replaces, `disabled` removes.
+pub fn merge(mut base: Vec<Rule>, extra: Vec<Rule>) -> Vec<Rule> {
+    for r in extra {
+        match base.iter().position(|b| b.id == r.id) {
+            Some(i) => base[i] = r,
+            None => base.push(r),
+        }
+    }
+    base.retain(|r| !r.disabled);
+    base
+}
+
+pub fn find<'a>(rules: &'a [Rule], id: &str) -> Result<&'a Rule> {
+    rules
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| anyhow!("no rule with id {id:?}"))
+}

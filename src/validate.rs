@@ -1,0 +1,197 @@
+//! Offline structural validators named by rules (`validate = "..."`): checksums, decodable
+//! bodies, parseable URLs. A pass raises a match's confidence; a failure drops or downgrades it
+//! as the rule's `on_invalid` says.
+
+use base64::Engine as _;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    Invalid,
+}
+
+type Check = fn(&[u8]) -> Verdict;
+
+const VALIDATORS: &[(&str, Check)] = &[
+    ("base62-crc32", base62_crc32),
+    ("jwt", jwt),
+    ("pem-body", pem_body),
+    ("aws-key-id", aws_key_id),
+    ("url-credentials", url_credentials),
+    ("base64", base64_decodes),
+    ("hex", hex_digits),
+];
+
+pub fn is_known(name: &str) -> bool {
+    VALIDATORS.iter().any(|(n, _)| *n == name)
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    VALIDATORS.iter().map(|(n, _)| *n)
+}
+
+pub fn run(name: &str, secret: &[u8]) -> Option<Verdict> {
+    VALIDATORS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| f(secret))
+}
+
+fn verdict(ok: bool) -> Verdict {
+    if ok { Verdict::Valid } else { Verdict::Invalid }
+}
+
+fn base62(mut n: u32, alphabet: &[u8; 62]) -> [u8; 6] {
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = alphabet[(n % 62) as usize];
+        n /= 62;
+    }
+    out
+}
+
+const B62_UPPER_FIRST: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const B62_LOWER_FIRST: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// GitHub-style tokens (`ghp_`, `npm_`, ...): the last 6 characters are the base62 CRC32 of
+/// the random body between the prefix's `_` and the checksum.
+fn base62_crc32(token: &[u8]) -> Verdict {
+    let Some(us) = token.iter().rposition(|&b| b == b'_') else {
+        return Verdict::Invalid;
+    };
+    let body = &token[us + 1..];
+    if body.len() < 7 || !body.iter().all(u8::is_ascii_alphanumeric) {
+        return Verdict::Invalid;
+    }
+    let (random, check) = body.split_at(body.len() - 6);
+    let crc = crc32fast::hash(random);
+    let ok = [B62_UPPER_FIRST, B62_LOWER_FIRST]
+        .iter()
+        .any(|a| base62(crc, a) == check);
+    verdict(ok)
+}
+
+fn b64_any(s: &[u8]) -> Option<Vec<u8>> {
+    let trimmed: Vec<u8> = s
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'\\')
+        .collect();
+    let t = trimmed.strip_suffix(b"==").or_else(|| trimmed.strip_suffix(b"=")).unwrap_or(&trimmed);
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let std = base64::engine::general_purpose::STANDARD_NO_PAD;
+    url.decode(t).ok().or_else(|| std.decode(t).ok())
+}
+
+/// JWT: header and payload decode to JSON objects, and the header names an algorithm.
+fn jwt(token: &[u8]) -> Verdict {
+    let mut parts = token.split(|&b| b == b'.');
+    let (Some(h), Some(p)) = (parts.next(), parts.next()) else {
+        return Verdict::Invalid;
+    };
+    let header = b64_any(h).and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok());
+    let payload = b64_any(p).and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok());
+    let ok = matches!(&header, Some(serde_json::Value::Object(m)) if m.contains_key("alg") || m.contains_key("typ"))
+        && matches!(payload, Some(serde_json::Value::Object(_)));
+    verdict(ok)
+}
+
+/// PEM private key block: the body between the armour lines is base64 of a plausible size.
+fn pem_body(block: &[u8]) -> Verdict {
+    let text = String::from_utf8_lossy(block);
+    let body: String = text
+        .lines()
+        .map(|l| l.trim().trim_matches(|c| c == '"' || c == '\'' || c == ','))
+        .filter(|l| !l.starts_with("-----") && !l.contains(':'))
+        .flat_map(|l| l.split("\\n"))
+        .collect::<Vec<_>>()
+        .join("");
+    let body: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    if body.len() < 64 {
+        return Verdict::Invalid;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(body.as_bytes()).ok()
+        .or_else(|| b64_any(body.as_bytes()));
+    verdict(decoded.is_some_and(|d| d.len() >= 48))
+}
+
+/// AWS key ids: a known four-letter prefix and a base32 body.
+fn aws_key_id(id: &[u8]) -> Verdict {
+    const PREFIXES: &[&[u8]] = &[
+        b"AKIA", b"ASIA", b"ABIA", b"ACCA", b"AGPA", b"AIDA", b"AROA", b"AIPA", b"ANPA", b"ANVA",
+        b"APKA", b"ASCA", b"A3T",
+    ];
+    let ok = id.len() >= 16
+        && PREFIXES.iter().any(|p| id.starts_with(p))
+        && id[4..].iter().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b) || b.is_ascii_digit());
+    verdict(ok)
+}
+
+/// A URL with credentials: scheme, user info with a non-empty password, and a host.
+fn url_credentials(url: &[u8]) -> Verdict {
+    let s = String::from_utf8_lossy(url);
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Verdict::Invalid;
+    };
+    let Some((userinfo, hostpart)) = rest.rsplit_once('@') else {
+        return Verdict::Invalid;
+    };
+    let pass = userinfo.split_once(':').map(|(_, p)| p).unwrap_or("");
+    let host = hostpart.split(['/', '?', '#']).next().unwrap_or("");
+    let ok = !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        && !pass.is_empty()
+        && !host.is_empty()
+        && !crate::placeholder::is_placeholder(pass.as_bytes());
+    verdict(ok)
+}
+
+fn base64_decodes(s: &[u8]) -> Verdict {
+    verdict(b64_any(s).is_some())
+}
+
+fn hex_digits(s: &[u8]) -> Verdict {
+    verdict(!s.is_empty() && s.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// Builds a GitHub-style token with a valid checksum (for tests and the corpus generator).
+pub fn make_base62_crc32(prefix: &str, random: &str) -> String {
+    let crc = crc32fast::hash(random.as_bytes());
+    let check = base62(crc, B62_UPPER_FIRST);
+    format!("{prefix}{random}{}", String::from_utf8_lossy(&check))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_tokens() {
+        let t = make_base62_crc32("ghp_", "Qm7xV2pLr9TzK4wHc8NbY3dFg6JsA1");
+        assert_eq!(t.len(), 40);
+        assert_eq!(base62_crc32(t.as_bytes()), Verdict::Valid);
+        let mut bad = t.clone().into_bytes();
+        bad[10] = if bad[10] == b'a' { b'b' } else { b'a' };
+        assert_eq!(base62_crc32(&bad), Verdict::Invalid);
+    }
+
+    #[test]
+    fn jwt_shape() {
+        let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl";
+        assert_eq!(jwt(good), Verdict::Valid);
+        assert_eq!(jwt(b"eyJub3QiOiJqc29u.eyJzdWIiOiIxMjM0NSJ9.x"), Verdict::Invalid);
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(url_credentials(b"postgres://app:s3cr3tPa55@db.internal:5432/app"), Verdict::Valid);
+        assert_eq!(url_credentials(b"postgres://app:${PASS}@db/app"), Verdict::Invalid);
+        assert_eq!(url_credentials(b"https://example.com/a@b"), Verdict::Invalid);
+    }
+
+    #[test]
+    fn aws_ids() {
+        assert_eq!(aws_key_id(b"AKIAQWERTYUI2345ABCD"), Verdict::Valid);
+        assert_eq!(aws_key_id(b"AKXAQWERTYUI2345ABCD"), Verdict::Invalid);
+    }
+}
