@@ -7,7 +7,11 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "keywarden", version, about = "Find leaked secrets in files and git history; audit secret rotation.")]
+#[command(
+    name = "keywarden",
+    version,
+    about = "Find leaked secrets in files and git history; audit secret rotation."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -15,6 +19,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Scan files, directories, stdin or git history for secrets.
+    Scan(crate::scan::ScanArgs),
+    /// Audit secret rotation against a policy, from secrets-manager exports and audit logs.
+    Audit(crate::audit::AuditArgs),
     /// Manage and check rules.
     Rules {
         #[command(subcommand)]
@@ -60,6 +68,14 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // A closed pipe (`keywarden scan | head`) is the reader's choice, not an error.
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return 0;
+            }
             eprintln!("keywarden: error: {e:#}");
             2
         }
@@ -68,10 +84,14 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Scan(a) => crate::scan::run(&a),
+        Command::Audit(a) => crate::audit::run(&a),
         Command::Rules { command } => rules_cmd(command),
         Command::Fingerprint(a) => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading stdin")?;
             if !a.keep_newline {
                 if buf.ends_with(b"\n") {
                     buf.pop();
@@ -96,7 +116,11 @@ fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
                 writeln!(out)?;
             } else {
                 for r in &rules {
-                    writeln!(out, "{:<45} {:<9} {:<7} {}", r.id, r.severity, r.confidence, r.name)?;
+                    writeln!(
+                        out,
+                        "{:<45} {:<9} {:<7} {}",
+                        r.id, r.severity, r.confidence, r.name
+                    )?;
                 }
                 writeln!(out, "{} rules", rules.len())?;
             }

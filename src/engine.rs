@@ -191,12 +191,21 @@ impl Engine {
             let Some(m) = cr.regex.captures_read_at(&mut locs, sub, pos) else {
                 break;
             };
-            pos = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+            pos = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + 1
+            };
             let Some((ss, se)) = locs.get(cr.secret_group) else {
                 continue;
             };
             if let Some(found) = self.check(cr, r, hay, ss, se, m.start(), m.end(), &locs) {
-                if !out.iter().rev().take(8).any(|o: &Match| o.rule == r && o.start == ss && o.end == se) {
+                if !out
+                    .iter()
+                    .rev()
+                    .take(8)
+                    .any(|o: &Match| o.rule == r && o.start == ss && o.end == se)
+                {
                     out.push(found);
                 }
             }

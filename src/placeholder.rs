@@ -31,13 +31,7 @@ const MARKERS: &[&str] = &[
 ];
 
 const SEQUENCES: &[&str] = &[
-    "abcdefgh",
-    "01234567",
-    "12345678",
-    "23456789",
-    "98765432",
-    "qwertyui",
-    "asdfghjk",
+    "abcdefgh", "01234567", "12345678", "23456789", "98765432", "qwertyui", "asdfghjk",
 ];
 
 /// True when `value` is a placeholder rather than a credential.
@@ -88,7 +82,11 @@ pub fn is_template(value: &[u8]) -> bool {
         || starts(b"#{")
         || starts(b"<%")
         || (starts(b"<") && v.ends_with(b">"))
-        || (starts(b"$") && v.len() > 1 && v[1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+        || (starts(b"$")
+            && v.len() > 1
+            && v[1..]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
         || memchr::memmem::find(v, b"{{").is_some()
         || memchr::memmem::find(v, b"${").is_some()
 }
@@ -112,7 +110,10 @@ mod tests {
         ] {
             assert!(is_placeholder(p), "{}", String::from_utf8_lossy(p));
         }
-        for r in [&b"ghp_R4nd0mBody7Qx2LmZ9pWcVtYkN3sHjD1fGa"[..], b"Zq8vT2mK9pL4xR7w"] {
+        for r in [
+            &b"ghp_R4nd0mBody7Qx2LmZ9pWcVtYkN3sHjD1fGa"[..],
+            b"Zq8vT2mK9pL4xR7w",
+        ] {
             assert!(!is_placeholder(r), "{}", String::from_utf8_lossy(r));
         }
     }

@@ -9,7 +9,9 @@ use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -59,7 +61,9 @@ impl std::str::FromStr for Severity {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,
@@ -207,9 +211,11 @@ pub fn load_file(path: &Path) -> Result<Vec<Rule>> {
 
 pub fn is_kebab(id: &str) -> bool {
     !id.is_empty()
-        && id
-            .split('-')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && id.split('-').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Static problems with a rule set: ids, duplicates, missing keywords and documentation.
@@ -230,10 +236,7 @@ pub fn lint(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
                     "{}: no keywords (runs on every blob): {reason}",
                     r.id
                 )),
-                None => errors.push(format!(
-                    "{}: no keywords and no `no_keywords_reason`",
-                    r.id
-                )),
+                None => errors.push(format!("{}: no keywords and no `no_keywords_reason`", r.id)),
             }
         }
         if r.keywords.iter().any(|k| k.trim().is_empty()) {

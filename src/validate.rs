@@ -50,8 +50,10 @@ fn base62(mut n: u32, alphabet: &[u8; 62]) -> [u8; 6] {
     out
 }
 
-const B62_UPPER_FIRST: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const B62_LOWER_FIRST: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const B62_UPPER_FIRST: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const B62_LOWER_FIRST: &[u8; 62] =
+    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// GitHub-style tokens (`ghp_`, `npm_`, ...): the last 6 characters are the base62 CRC32 of
 /// the random body between the prefix's `_` and the checksum.
@@ -77,7 +79,10 @@ fn b64_any(s: &[u8]) -> Option<Vec<u8>> {
         .copied()
         .filter(|b| !b.is_ascii_whitespace() && *b != b'\\')
         .collect();
-    let t = trimmed.strip_suffix(b"==").or_else(|| trimmed.strip_suffix(b"=")).unwrap_or(&trimmed);
+    let t = trimmed
+        .strip_suffix(b"==")
+        .or_else(|| trimmed.strip_suffix(b"="))
+        .unwrap_or(&trimmed);
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let std = base64::engine::general_purpose::STANDARD_NO_PAD;
     url.decode(t).ok().or_else(|| std.decode(t).ok())
@@ -110,7 +115,9 @@ fn pem_body(block: &[u8]) -> Verdict {
     if body.len() < 64 {
         return Verdict::Invalid;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(body.as_bytes()).ok()
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(body.as_bytes())
+        .ok()
         .or_else(|| b64_any(body.as_bytes()));
     verdict(decoded.is_some_and(|d| d.len() >= 48))
 }
@@ -123,7 +130,9 @@ fn aws_key_id(id: &[u8]) -> Verdict {
     ];
     let ok = id.len() >= 16
         && PREFIXES.iter().any(|p| id.starts_with(p))
-        && id[4..].iter().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b) || b.is_ascii_digit());
+        && id[4..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b) || b.is_ascii_digit());
     verdict(ok)
 }
 
@@ -139,7 +148,9 @@ fn url_credentials(url: &[u8]) -> Verdict {
     let pass = userinfo.split_once(':').map(|(_, p)| p).unwrap_or("");
     let host = hostpart.split(['/', '?', '#']).next().unwrap_or("");
     let ok = !scheme.is_empty()
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
         && !pass.is_empty()
         && !host.is_empty()
         && !crate::placeholder::is_placeholder(pass.as_bytes());
@@ -179,14 +190,26 @@ mod tests {
     fn jwt_shape() {
         let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJl";
         assert_eq!(jwt(good), Verdict::Valid);
-        assert_eq!(jwt(b"eyJub3QiOiJqc29u.eyJzdWIiOiIxMjM0NSJ9.x"), Verdict::Invalid);
+        assert_eq!(
+            jwt(b"eyJub3QiOiJqc29u.eyJzdWIiOiIxMjM0NSJ9.x"),
+            Verdict::Invalid
+        );
     }
 
     #[test]
     fn urls() {
-        assert_eq!(url_credentials(b"postgres://app:s3cr3tPa55@db.internal:5432/app"), Verdict::Valid);
-        assert_eq!(url_credentials(b"postgres://app:${PASS}@db/app"), Verdict::Invalid);
-        assert_eq!(url_credentials(b"https://example.com/a@b"), Verdict::Invalid);
+        assert_eq!(
+            url_credentials(b"postgres://app:s3cr3tPa55@db.internal:5432/app"),
+            Verdict::Valid
+        );
+        assert_eq!(
+            url_credentials(b"postgres://app:${PASS}@db/app"),
+            Verdict::Invalid
+        );
+        assert_eq!(
+            url_credentials(b"https://example.com/a@b"),
+            Verdict::Invalid
+        );
     }
 
     #[test]

@@ -1,0 +1,95 @@
+//! Reports: the same scan result printed for people (text) or machines (JSON, JSONL, SARIF).
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use crate::finding::Finding;
+use crate::rules::{Rule, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the JSON/JSONL finding schema (`docs/output.md`).
+pub const SCHEMA: &str = "keywarden/scan/v1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+/// Counts for the summary line; every skipped or suppressed item is counted here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+    pub skipped_symlinks: u64,
+    pub skipped_allowlisted_paths: u64,
+    pub errors: u64,
+    pub findings: u64,
+    pub findings_by_severity: BTreeMap<String, u64>,
+    pub suppressed: BTreeMap<String, u64>,
+    /// Source-specific counts (git: commits, blobs, missing objects, LFS pointers, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_messages: Vec<String>,
+    pub elapsed_ms: u64,
+}
+
+/// Version-control facts for SARIF `versionControlProvenance`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct VcsInfo {
+    pub repository_uri: String,
+    pub revision_id: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// A finding that a suppression mechanism hid, kept for reports that show suppressions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suppressed {
+    pub finding: Finding,
+    /// `baseline`, `ignore-file`, ...
+    pub by: String,
+    pub justification: Option<String>,
+}
+
+pub struct ScanReport<'a> {
+    pub findings: &'a [Finding],
+    pub suppressed: &'a [Suppressed],
+    pub summary: &'a Summary,
+    pub rules: &'a [Rule],
+    pub scan_time: String,
+    pub vcs: Option<VcsInfo>,
+    pub color: bool,
+}
+
+pub fn severity_counts(findings: &[Finding]) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for s in Severity::ALL {
+        let n = findings.iter().filter(|f| f.severity == s).count() as u64;
+        if n > 0 {
+            m.insert(s.to_string(), n);
+        }
+    }
+    m
+}
+
+pub fn write(
+    report: &ScanReport,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Text => text::write(report, out),
+        Format::Json => json::write(report, out),
+        Format::Jsonl => json::write_lines(report, out),
+        Format::Sarif => sarif::write(report, out),
+    }
+}

@@ -1,0 +1,167 @@
+//! Text for people: findings grouped by file, then a summary. Colour only on a terminal.
+
+use super::ScanReport;
+use crate::rules::Severity;
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn sev(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.wrap(code, &format!("{:<8}", s.as_str()))
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// One line for stderr when the report itself went to a file.
+pub fn write_summary_line(s: &super::Summary, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "keywarden: {} findings in {} files ({}) in {:.2}s",
+        s.findings,
+        s.files_scanned,
+        human_bytes(s.bytes_scanned),
+        s.elapsed_ms as f64 / 1000.0
+    )?;
+    Ok(())
+}
+
+pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let p = Paint(r.color);
+    let mut current: Option<&str> = None;
+    for f in r.findings {
+        if current != Some(f.path.as_str()) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", p.wrap("1", &f.path))?;
+            current = Some(&f.path);
+        }
+        writeln!(
+            out,
+            "  {}:{:<4} {} {} ({}, {} confidence)",
+            f.line,
+            f.column,
+            p.sev(f.severity),
+            f.rule_name,
+            p.wrap("2", &f.rule_id),
+            f.confidence
+        )?;
+        writeln!(
+            out,
+            "      secret: {}   fingerprint: {}",
+            f.secret, f.fingerprint
+        )?;
+        if let Some(k) = &f.key_id {
+            writeln!(out, "      key id: {k}")?;
+        }
+        if let Some(d) = &f.decoded {
+            writeln!(out, "      found inside: {d}-encoded text")?;
+        }
+        if let Some(c) = &f.commit {
+            let short = &c.id[..c.id.len().min(12)];
+            writeln!(
+                out,
+                "      commit {short} by {} <{}> on {}: {}",
+                c.author_name, c.author_email, c.author_date, c.summary
+            )?;
+        }
+        writeln!(out, "      {}", p.wrap("2", &f.snippet))?;
+    }
+    if !r.findings.is_empty() {
+        writeln!(out)?;
+    }
+    let s = r.summary;
+    let by_sev: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|sev| {
+            s.findings_by_severity
+                .get(sev.as_str())
+                .map(|n| format!("{n} {sev}"))
+        })
+        .collect();
+    let findings = if s.findings == 0 {
+        p.wrap("32", "no findings")
+    } else {
+        p.wrap(
+            "1;31",
+            &format!("{} findings ({})", s.findings, by_sev.join(", ")),
+        )
+    };
+    writeln!(
+        out,
+        "{findings} in {} files ({}) in {:.2}s",
+        s.files_scanned,
+        human_bytes(s.bytes_scanned),
+        s.elapsed_ms as f64 / 1000.0
+    )?;
+    let mut skipped = vec![
+        (s.skipped_binary, "binary"),
+        (s.skipped_too_large, "too large"),
+        (s.skipped_symlinks, "symlinks"),
+        (s.skipped_allowlisted_paths, "allowlisted paths"),
+    ];
+    let extra: Vec<(u64, String)> = s
+        .extra
+        .iter()
+        .map(|(k, v)| (*v, k.replace('_', " ")))
+        .collect();
+    skipped.retain(|(n, _)| *n > 0);
+    if !skipped.is_empty() {
+        let parts: Vec<String> = skipped.iter().map(|(n, w)| format!("{n} {w}")).collect();
+        writeln!(out, "skipped: {}", parts.join(", "))?;
+    }
+    if !extra.is_empty() {
+        let parts: Vec<String> = extra.iter().map(|(n, w)| format!("{n} {w}")).collect();
+        writeln!(out, "history: {}", parts.join(", "))?;
+    }
+    let sup: Vec<String> = s
+        .suppressed
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{n} by {}", k.replace('_', " ")))
+        .collect();
+    if !sup.is_empty() {
+        writeln!(out, "suppressed: {}", sup.join(", "))?;
+    }
+    for n in &s.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    if s.errors > 0 {
+        writeln!(out, "{}", p.wrap("33", &format!("{} errors:", s.errors)))?;
+        for e in s.error_messages.iter().take(20) {
+            writeln!(out, "  {e}")?;
+        }
+        if s.error_messages.len() > 20 {
+            writeln!(out, "  ... (all in --format json)")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! `keywarden scan`: configuration, the chosen source, and the report.
+
+use crate::config::{Allowlist, Config};
+use crate::engine::Engine;
+use crate::finding::Finding;
+use crate::report::{self, Format, ScanReport, Summary};
+use crate::rules::{self, Confidence};
+use crate::scanner::{ScanOptions, Scanner, Stats};
+use crate::source::{self, files::WalkOptions, git::GitOptions};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args, Debug, Clone)]
+pub struct ScanArgs {
+    /// Files or directories to scan (`-` reads stdin). Default: the current directory.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Config file (default: the nearest .keywarden.toml at or above the first path).
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+    /// Ignore any .keywarden.toml.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Print secrets in full instead of redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Skip files larger than this (bytes; K, M, G suffixes allowed). Default 25M.
+    #[arg(long, value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Report only findings at or above this confidence.
+    #[arg(long, value_parser = clap::value_parser!(Confidence))]
+    pub min_confidence: Option<Confidence>,
+    /// Exit code when findings remain (default 1).
+    #[arg(long)]
+    pub exit_code: Option<i32>,
+    /// Report findings on lines marked `keywarden:allow` too.
+    #[arg(long)]
+    pub no_inline_allow: bool,
+    /// Follow symbolic links.
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Do not honour .gitignore/.ignore files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// Layers of encoding (base64, hex, URL) to look inside; 0 turns decoding off.
+    #[arg(long, default_value_t = 2)]
+    pub decode_depth: usize,
+    /// Name to report for stdin.
+    #[arg(long, default_value = "-")]
+    pub stdin_name: String,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto")]
+    pub color: String,
+
+    /// Scan the full git history of the repository at PATH (every blob once).
+    #[arg(long)]
+    pub git: bool,
+    /// Only commits in the range A..B (implies --git).
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Only commits not reachable from REF (implies --git).
+    #[arg(long)]
+    pub since_ref: Option<String>,
+    /// Only commits reachable from this branch; repeatable (implies --git).
+    #[arg(long)]
+    pub branch: Vec<String>,
+    /// Every ref: branches, tags, remotes, notes, stash (the default for --git).
+    #[arg(long)]
+    pub all_refs: bool,
+    /// Stop after this many commits (newest first).
+    #[arg(long)]
+    pub max_commits: Option<usize>,
+    /// Only the content staged in the index (pre-commit).
+    #[arg(long)]
+    pub staged: bool,
+    /// Only lines added since REF.
+    #[arg(long)]
+    pub diff: Option<String>,
+}
+
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_uppercase();
+    let t = t.trim_end_matches("IB").trim_end_matches('B');
+    let (num, mul) = match t.chars().last() {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .map(|n| n * mul)
+        .map_err(|_| format!("invalid size {s:?}"))
+}
+
+pub fn run(args: &ScanArgs) -> Result<i32> {
+    let started = Instant::now();
+    let scan_time = jiff::Timestamp::now().to_string();
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let config = if args.no_config {
+        Config::default()
+    } else {
+        match args.config.clone().or_else(|| Config::discover(&paths[0])) {
+            Some(p) => Config::load(&p)?,
+            None => Config::default(),
+        }
+    };
+    let rules = config.apply_rules(rules::builtin()?);
+    let engine = Engine::new(rules.clone())?;
+    let opts = ScanOptions {
+        show_secrets: args.show_secrets,
+        min_confidence: args
+            .min_confidence
+            .or(config.min_confidence)
+            .unwrap_or(Confidence::Low),
+        inline_allow: !args.no_inline_allow,
+        max_file_size: args
+            .max_file_size
+            .or(config.max_file_size)
+            .unwrap_or(25 << 20),
+        decode_depth: args.decode_depth,
+    };
+    let scanner = Scanner::new(engine, opts, Allowlist::new(&config.allowlist)?);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let progress = progress_bar(args);
+
+    let git_mode = args.git
+        || args.range.is_some()
+        || args.since_ref.is_some()
+        || !args.branch.is_empty()
+        || args.all_refs;
+    let mut summary = Summary::default();
+    let mut vcs = None;
+    let mut findings: Vec<Finding> = if args.staged || args.diff.is_some() || git_mode {
+        let repo = paths[0].clone();
+        let g = if args.staged {
+            source::git::scan_staged(&scanner, &repo)?
+        } else if let Some(base) = &args.diff {
+            source::git::scan_diff(&scanner, &repo, base)?
+        } else {
+            source::git::scan_history(
+                &scanner,
+                &GitOptions {
+                    repo,
+                    range: args.range.clone(),
+                    since_ref: args.since_ref.clone(),
+                    branches: args.branch.clone(),
+                    max_commits: args.max_commits,
+                    threads,
+                },
+                progress.as_ref(),
+            )?
+        };
+        summary.extra = g.extra;
+        summary.notes = g.notes;
+        vcs = g.vcs;
+        g.findings
+    } else if paths.len() == 1 && paths[0].as_os_str() == "-" {
+        source::stdin::scan(&scanner, &args.stdin_name)?
+    } else {
+        let walk = WalkOptions {
+            follow_symlinks: args.follow_symlinks,
+            no_ignore: args.no_ignore,
+            threads,
+        };
+        source::files::scan(&scanner, &paths, &walk, progress.as_ref())
+    };
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+    findings.sort_by(|a, b| {
+        (
+            &a.path,
+            a.line,
+            a.column,
+            &a.rule_id,
+            &a.commit.as_ref().map(|c| &c.id),
+        )
+            .cmp(&(
+                &b.path,
+                b.line,
+                b.column,
+                &b.rule_id,
+                &b.commit.as_ref().map(|c| &c.id),
+            ))
+    });
+    findings.dedup_by(|a, b| {
+        a.path == b.path
+            && a.start_byte == b.start_byte
+            && a.rule_id == b.rule_id
+            && a.blob_id == b.blob_id
+            && a.commit == b.commit
+    });
+
+    let st = &scanner.stats;
+    summary.files_scanned = Stats::get(&st.blobs_scanned);
+    summary.bytes_scanned = Stats::get(&st.bytes_scanned);
+    summary.skipped_binary = Stats::get(&st.skipped_binary);
+    summary.skipped_too_large = Stats::get(&st.skipped_large);
+    summary.skipped_symlinks = Stats::get(&st.skipped_symlink);
+    summary.skipped_allowlisted_paths = Stats::get(&st.skipped_allowlisted_path);
+    summary.errors = Stats::get(&st.errors);
+    summary.error_messages = st
+        .error_messages
+        .lock()
+        .map(|m| m.clone())
+        .unwrap_or_default();
+    for (k, c) in [
+        ("inline_allow", &st.suppressed_inline),
+        ("allowlist", &st.suppressed_allowlist),
+        ("min_confidence", &st.suppressed_confidence),
+    ] {
+        summary.suppressed.insert(k.to_string(), Stats::get(c));
+    }
+    summary.findings = findings.len() as u64;
+    summary.findings_by_severity = report::severity_counts(&findings);
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let report = ScanReport {
+        findings: &findings,
+        suppressed: &[],
+        summary: &summary,
+        rules: &rules,
+        scan_time,
+        vcs,
+        color,
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::write(&report, args.format, &mut w)?;
+            w.flush()?;
+            if args.format != Format::Text && std::io::stderr().is_terminal() {
+                let mut err = std::io::stderr().lock();
+                report::text::write_summary_line(&summary, &mut err)?;
+            }
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            report::write(&report, args.format, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(if findings.is_empty() {
+        0
+    } else {
+        args.exit_code.or(config.exit_code).unwrap_or(1)
+    })
+}
+
+fn progress_bar(args: &ScanArgs) -> Option<indicatif::ProgressBar> {
+    if args.no_progress || !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let p = indicatif::ProgressBar::new_spinner();
+    p.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} blobs scanned {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    // Only draws once the scan has run long enough to be worth a bar.
+    p.enable_steady_tick(std::time::Duration::from_millis(250));
+    Some(p)
+}

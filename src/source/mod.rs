@@ -1,0 +1,5 @@
+//! Sources: where blobs come from (working trees, stdin, git history) with their provenance.
+
+pub mod files;
+pub mod git;
+pub mod stdin;
