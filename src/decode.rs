@@ -192,7 +192,7 @@ mod tests {
     fn finds_base64_and_url_layers() {
         let inner = "token: ghp_Qm7xV2pLr9TzK4wHc8NbY3dFg6JsA1";
         let enc = base64::engine::general_purpose::STANDARD.encode(inner);
-        let data = format!("data:\n  config: {enc}\nurl: a%3Db%26c%3Dd\n");
+        let data = format!("data:\n  config: {enc}\nurl: user%3Dadmin%26pass%3Dx\n");
         let ls = layers(data.as_bytes(), 2);
         let b = ls
             .iter()
@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(&data[b.start..b.end], enc);
         assert!(
             ls.iter()
-                .any(|l| l.chain == "url" && l.decoded == b"a=b&c=d")
+                .any(|l| l.chain == "url" && l.decoded == b"user=admin&pass=x")
         );
     }
 

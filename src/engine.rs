@@ -15,8 +15,11 @@ use std::collections::HashMap;
 pub struct CompiledRule {
     pub rule: Rule,
     regex: Regex,
-    secret_group: usize,
+    /// Groups that may hold the secret, in order; the first that took part is used. A rule
+    /// with alternatives names them `secret`, `secret_a`, `secret_b`, ...
+    secret_groups: Vec<usize>,
     key_id_group: Option<usize>,
+    exclude: Option<Regex>,
     generic: bool,
 }
 
@@ -29,27 +32,46 @@ impl CompiledRule {
             .or_else(|_| RegexBuilder::new(&rule.regex).size_limit(32 << 20).build())
             .with_context(|| format!("rule {}: invalid regex", rule.id))?;
         let names: Vec<Option<&str>> = regex.capture_names().collect();
-        let secret_group = match &rule.secret_group {
-            Some(g) => match g.parse::<usize>() {
+        let secret_groups = match &rule.secret_group {
+            Some(g) => vec![match g.parse::<usize>() {
                 Ok(n) if n < names.len() => n,
                 Ok(n) => bail!("rule {}: secret_group {n} does not exist", rule.id),
                 Err(_) => names
                     .iter()
                     .position(|n| *n == Some(g.as_str()))
                     .with_context(|| format!("rule {}: no group named {g:?}", rule.id))?,
-            },
-            None => names
-                .iter()
-                .position(|n| *n == Some("secret"))
-                .unwrap_or(if names.len() > 1 { 1 } else { 0 }),
+            }],
+            None => {
+                let named: Vec<usize> = names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.is_some_and(|n| n == "secret" || n.starts_with("secret_")))
+                    .map(|(i, _)| i)
+                    .collect();
+                if named.is_empty() {
+                    vec![if names.len() > 1 { 1 } else { 0 }]
+                } else {
+                    named
+                }
+            }
         };
         let key_id_group = names.iter().position(|n| *n == Some("key_id"));
         let generic = rule.tags.iter().any(|t| t == "generic");
+        let exclude = match &rule.exclude_match {
+            Some(x) => Some(
+                RegexBuilder::new(x)
+                    .unicode(false)
+                    .build()
+                    .with_context(|| format!("rule {}: invalid exclude_match", rule.id))?,
+            ),
+            None => None,
+        };
         Ok(CompiledRule {
             rule,
             regex,
-            secret_group,
+            secret_groups,
             key_id_group,
+            exclude,
             generic,
         })
     }
@@ -196,7 +218,7 @@ impl Engine {
             } else {
                 m.end() + 1
             };
-            let Some((ss, se)) = locs.get(cr.secret_group) else {
+            let Some((ss, se)) = cr.secret_groups.iter().find_map(|&g| locs.get(g)) else {
                 continue;
             };
             if let Some(found) = self.check(cr, r, hay, ss, se, m.start(), m.end(), &locs) {
@@ -235,6 +257,9 @@ impl Engine {
             }
         }
         if !cr.rule.allow_placeholders && is_placeholder(secret) {
+            return None;
+        }
+        if cr.exclude.as_ref().is_some_and(|x| x.is_match(&hay[ms..me])) {
             return None;
         }
         let mut confidence = cr.rule.confidence;

@@ -160,6 +160,10 @@ pub struct Rule {
     pub validate: Option<String>,
     #[serde(default)]
     pub on_invalid: OnInvalid,
+    /// Drop a match whose whole text matches this regex (e.g. names that are not secrets:
+    /// `password_length`, `token_url`).
+    #[serde(default)]
+    pub exclude_match: Option<String>,
     /// Skip the placeholder filter (for formats whose bodies may look like words).
     #[serde(default)]
     pub allow_placeholders: bool,

@@ -20,6 +20,7 @@ const VALIDATORS: &[(&str, Check)] = &[
     ("url-credentials", url_credentials),
     ("base64", base64_decodes),
     ("hex", hex_digits),
+    ("generic-secret", generic_secret),
 ];
 
 pub fn is_known(name: &str) -> bool {
@@ -157,6 +158,68 @@ fn url_credentials(url: &[u8]) -> Verdict {
     verdict(ok)
 }
 
+/// A value assigned to a secret-like name that is a literal secret rather than a reference,
+/// a word, a path or a number.
+fn generic_secret(v: &[u8]) -> Verdict {
+    verdict(generic_secret_ok(v))
+}
+
+fn generic_secret_ok(v: &[u8]) -> bool {
+    if v.len() < 8 {
+        return false;
+    }
+    let first = v[0];
+    if b"$%{<!&*@:#[(/\\~".contains(&first) || v.starts_with(b"./") || v.starts_with(b"../") {
+        return false;
+    }
+    if v.contains(&b'(') || v.ends_with(b")") || memchr::memmem::find(v, b"://").is_some() {
+        return false;
+    }
+    let s = String::from_utf8_lossy(v);
+    let lower = s.to_ascii_lowercase();
+    // Function names, config lookups and env references.
+    for marker in ["getenv", "environ", "process.env", "os.env", "config.", "settings.", "secrets.", "vault:", "ssm:", "arn:aws", "self.", "this.", "params.", "args.", "env.", "keyvault", "secretsmanager", "none", "null", "undefined", "true", "false"] {
+        if lower.starts_with(marker) || (marker.len() > 6 && lower.contains(marker)) {
+            return false;
+        }
+    }
+    let is_ident = |seg: &str| {
+        seg.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    // Dotted references (`cfg.db.password`) and SCREAMING_CASE variable names.
+    if s.contains('.') && s.split('.').all(is_ident) {
+        return false;
+    }
+    if s.contains('_') && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+        return false;
+    }
+    if s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+        return false;
+    }
+    let letters: Vec<char> = s.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+    let has_digit = s.chars().any(|c| c.is_ascii_digit());
+    let has_symbol = s.chars().any(|c| !c.is_ascii_alphanumeric() && !"-_.".contains(c));
+    // Slugs and words: lowercase letters with separators, no digits or symbols.
+    if !has_digit && !has_symbol && s.chars().all(|c| !c.is_ascii_uppercase()) {
+        return false;
+    }
+    // Letters only: identifiers switch case rarely, random strings often.
+    if !has_digit && !has_symbol {
+        if letters.len() < 12 {
+            return false;
+        }
+        let switches = letters
+            .windows(2)
+            .filter(|w| w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase())
+            .count();
+        if (switches as f64) / (letters.len() as f64) < 0.35 {
+            return false;
+        }
+    }
+    true
+}
+
 fn base64_decodes(s: &[u8]) -> Verdict {
     verdict(b64_any(s).is_some())
 }
@@ -210,6 +273,27 @@ mod tests {
             url_credentials(b"https://example.com/a@b"),
             Verdict::Invalid
         );
+    }
+
+    #[test]
+    fn generic_values() {
+        for good in ["Zq8vT2mK9pL4xR7w", "s3cr3t-P@ss!", "hQpLmWzRtYvBnKcXsDfG", "a8f5f167f44f4964e6c998dee827110c"] {
+            assert_eq!(generic_secret(good.as_bytes()), Verdict::Valid, "{good}");
+        }
+        for bad in [
+            "settings.DB_PASSWORD",
+            "DB_PASSWORD",
+            "os.getenv('X')",
+            "my-app-secret",
+            "passwordField",
+            "getPasswordFromConfig",
+            "12345678901",
+            "/etc/secret/path",
+            "https://vault.local/x",
+            "process.env.TOKEN",
+        ] {
+            assert_eq!(generic_secret(bad.as_bytes()), Verdict::Invalid, "{bad}");
+        }
     }
 
     #[test]

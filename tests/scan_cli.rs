@@ -1,0 +1,175 @@
+//! The `scan` command as a user runs it: walking, skipping, exit codes, output and redaction.
+
+mod common;
+use common::*;
+use std::fs;
+
+fn write(dir: &std::path::Path, rel: &str, content: &[u8]) {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, content).unwrap();
+}
+
+fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn finds_hidden_files_skips_binary_large_and_git_dir() {
+    let mut rng = Rng::new(1);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let k1 = fake_aws_key_id(&mut rng);
+    let k2 = fake_aws_key_id(&mut rng);
+    let k3 = fake_aws_key_id(&mut rng);
+    write(d, ".env", format!("AWS_ACCESS_KEY_ID={k1}\n").as_bytes());
+    write(d, "src/app.py", format!("key = '{k2}'\n").as_bytes());
+    write(d, ".git/config", format!("x = {k3}\n").as_bytes());
+    write(d, "blob.bin", format!("\0\0{k3}").as_bytes());
+    let mut big = vec![b'a'; 3000];
+    big.extend_from_slice(k3.as_bytes());
+    write(d, "big.txt", &big);
+    let out = run(&["scan", ".", "--format", "json", "--max-file-size", "2K"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    let f = findings(&v);
+    let mut paths: Vec<&str> = f.iter().map(|x| x["path"].as_str().unwrap()).collect();
+    paths.sort();
+    assert_eq!(paths, vec![".env", "src/app.py"]);
+    assert_eq!(v["summary"]["skipped_binary"], 1);
+    assert_eq!(v["summary"]["skipped_too_large"], 1);
+    assert_eq!(v["schema"], "keywarden/scan/v1");
+    // Redacted by default, the key id in clear.
+    let env = f.iter().find(|x| x["path"] == ".env").unwrap();
+    assert_ne!(env["secret"], k1.as_str());
+    assert_eq!(env["key_id"], k1.as_str());
+    assert_eq!(env["line"], 1);
+    assert_eq!(env["column"], 19);
+    assert!(!env["snippet"].as_str().unwrap().contains(&k1[6..]));
+}
+
+#[test]
+fn exit_codes_and_show_secrets() {
+    let mut rng = Rng::new(2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "clean.txt", b"nothing to see\n");
+    assert_eq!(run(&["scan", "clean.txt"], d).status.code(), Some(0));
+    let k = fake_aws_key_id(&mut rng);
+    write(d, "dirty.txt", format!("id={k}\n").as_bytes());
+    assert_eq!(run(&["scan", "dirty.txt"], d).status.code(), Some(1));
+    assert_eq!(run(&["scan", "dirty.txt", "--exit-code", "7"], d).status.code(), Some(7));
+    assert_eq!(run(&["scan", "--format", "nope"], d).status.code(), Some(2));
+    write(d, "bad.toml", b"this is = = not toml");
+    assert_eq!(run(&["scan", "dirty.txt", "--config", "bad.toml"], d).status.code(), Some(2));
+    let shown = run(&["scan", "dirty.txt", "--show-secrets", "-f", "jsonl"], d);
+    let line: serde_json::Value = serde_json::from_slice(shown.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(line["secret"], k.as_str());
+}
+
+#[test]
+fn inline_allow_and_no_inline_allow() {
+    let mut rng = Rng::new(3);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let k = fake_aws_key_id(&mut rng);
+    write(d, "a.txt", format!("id={k} # keywarden:allow\n").as_bytes());
+    let out = run(&["scan", ".", "-f", "json"], d);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["summary"]["suppressed"]["inline_allow"], 1);
+    let out = run(&["scan", ".", "-f", "json", "--no-inline-allow"], d);
+    assert_eq!(findings(&json(&out)).len(), 1);
+}
+
+#[test]
+fn stdin_and_fingerprint_agree() {
+    let mut rng = Rng::new(4);
+    let dir = tempfile::tempdir().unwrap();
+    let k = fake_aws_key_id(&mut rng);
+    let out = run_stdin(&["scan", "-", "-f", "jsonl"], dir.path(), format!("x {k}\n").as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    let f: serde_json::Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(f["path"], "-");
+    let fp = run_stdin(&["fingerprint"], dir.path(), format!("{k}\n").as_bytes());
+    assert_eq!(String::from_utf8_lossy(&fp.stdout).trim(), f["fingerprint"].as_str().unwrap());
+    // Same value in another file and rule context: same fingerprint.
+    write(dir.path(), "b.yaml", format!("aws:\n  id: \"{k}\"\n").as_bytes());
+    let out = run(&["scan", "b.yaml", "-f", "json"], dir.path());
+    assert_eq!(findings(&json(&out))[0]["fingerprint"], f["fingerprint"]);
+}
+
+#[test]
+fn gitignore_honoured_in_repos_and_config_allowlists() {
+    let mut rng = Rng::new(5);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join(".git")).unwrap();
+    write(d, ".gitignore", b"ignored/\n");
+    write(d, "ignored/a.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    write(d, "fixtures/b.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    write(d, "c.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    let out = run(&["scan", ".", "-f", "json", "--no-config"], d);
+    let mut paths: Vec<String> = findings(&json(&out)).iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    paths.sort();
+    assert_eq!(paths, vec!["c.txt", "fixtures/b.txt"]);
+    let out = run(&["scan", ".", "-f", "json", "--no-ignore", "--no-config"], d);
+    assert_eq!(findings(&json(&out)).len(), 3);
+    write(d, ".keywarden.toml", b"[allowlist]\npaths = [\"fixtures\"]\n");
+    let out = run(&["scan", ".", "-f", "json"], d);
+    let v = json(&out);
+    assert_eq!(findings(&v).len(), 1);
+    assert_eq!(v["summary"]["skipped_allowlisted_paths"], 1);
+    write(d, ".keywarden.toml", b"disable_rules = [\"aws-access-key-id\"]\n");
+    assert_eq!(run(&["scan", "."], d).status.code(), Some(0));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_not_followed_by_default_and_loops_are_errors() {
+    let mut rng = Rng::new(6);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "s.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    std::os::unix::fs::symlink(outside.path().join("s.txt"), d.join("link.txt")).unwrap();
+    fs::create_dir_all(d.join("loop")).unwrap();
+    std::os::unix::fs::symlink(d.join("loop"), d.join("loop/again")).unwrap();
+    let out = run(&["scan", ".", "-f", "json"], d);
+    let v = json(&out);
+    assert_eq!(findings(&v).len(), 0);
+    assert_eq!(v["summary"]["skipped_symlinks"], 2);
+    let out = run(&["scan", ".", "-f", "json", "--follow-symlinks"], d);
+    let v = json(&out);
+    assert_eq!(findings(&v).len(), 1);
+    assert!(v["summary"]["errors"].as_u64().unwrap() >= 1, "loop is a counted error");
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_a_counted_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "secret.txt", b"x");
+    fs::set_permissions(d.join("secret.txt"), fs::Permissions::from_mode(0o000)).unwrap();
+    if fs::read(d.join("secret.txt")).is_ok() {
+        return; // running as root: permissions do not apply
+    }
+    let v = json(&run(&["scan", ".", "-f", "json"], d));
+    assert_eq!(v["summary"]["errors"], 1);
+}
+
+#[test]
+fn text_report_summarises() {
+    let mut rng = Rng::new(7);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    write(d, "b.bin", b"\0");
+    let out = run(&["scan", "."], d);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("a.txt"), "{text}");
+    assert!(text.contains("1 findings (1 high) in 1 files"), "{text}");
+    assert!(text.contains("skipped: 1 binary"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour when not a terminal");
+}
