@@ -71,7 +71,11 @@ fn main() {
         .map(|v| {
             let line = v["line"].as_u64().unwrap_or(0) as usize;
             (
-                v["path"].as_str().unwrap_or("").trim_start_matches("./").to_string(),
+                v["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .trim_start_matches("./")
+                    .to_string(),
                 line,
                 v["end_line"].as_u64().map_or(line, |x| x as usize),
                 v["rule_id"].as_str().unwrap_or("").to_string(),

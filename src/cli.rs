@@ -30,6 +30,41 @@ pub enum Command {
     },
     /// Print the fingerprint of a value read from stdin (trailing newline stripped).
     Fingerprint(FingerprintArgs),
+    /// Maintain baselines: prune entries that match nothing, import other tools' triage.
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
+    /// Write a commented starter .keywarden.toml.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = ".keywarden.toml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BaselineCommand {
+    /// Re-scan and drop baseline entries whose secret is gone (pass the same scan options).
+    Prune(crate::scan::ScanArgs),
+    /// Build a keywarden baseline from a detect-secrets `.secrets.baseline` or a gitleaks
+    /// `.gitleaksignore` / JSON report, by scanning the same tree.
+    Import {
+        /// The other tool.
+        #[arg(long, value_enum)]
+        from: crate::migrate::Source,
+        /// Its baseline, ignore file or report.
+        file: PathBuf,
+        /// Baseline file to write.
+        #[arg(long, short = 'o', default_value = ".keywarden-baseline")]
+        output: PathBuf,
+        /// Tree to scan (default: the current directory).
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,6 +122,16 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Scan(a) => crate::scan::run(&a),
         Command::Audit(a) => crate::audit::run(&a),
         Command::Rules { command } => rules_cmd(command),
+        Command::Baseline { command } => baseline_cmd(command),
+        Command::Init { path, force } => {
+            if path.exists() && !force {
+                anyhow::bail!("{} exists (use --force to overwrite)", path.display());
+            }
+            std::fs::write(&path, crate::config::STARTER)
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+            Ok(0)
+        }
         Command::Fingerprint(a) => {
             let mut buf = Vec::new();
             std::io::stdin()
@@ -151,6 +196,52 @@ fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
                 report.warnings.len()
             );
             Ok(if failed { 1 } else { 0 })
+        }
+    }
+}
+
+fn baseline_cmd(cmd: BaselineCommand) -> Result<i32> {
+    match cmd {
+        BaselineCommand::Prune(args) => {
+            let Some(path) = args.baseline.clone() else {
+                anyhow::bail!("baseline prune needs --baseline FILE");
+            };
+            let before = crate::baseline::Baseline::load(&path)?.entries.len();
+            let outcome = crate::scan::collect(&args)?;
+            let kept = outcome.baseline_kept.unwrap_or_default();
+            kept.save(&path)?;
+            println!(
+                "baseline {}: kept {}, dropped {}",
+                path.display(),
+                kept.entries.len(),
+                before - kept.entries.len()
+            );
+            Ok(0)
+        }
+        BaselineCommand::Import {
+            from,
+            file,
+            output,
+            path,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let args = crate::scan::ScanArgs::for_import(path);
+            let outcome = crate::scan::collect(&args)?;
+            let imported = crate::migrate::import(from, &text, &outcome.findings)?;
+            // Values were only held for matching; the baseline keeps fingerprints.
+            imported.baseline.save(&output)?;
+            println!(
+                "wrote {} entries to {} ({} mapped, {} could not be mapped)",
+                imported.baseline.entries.len(),
+                output.display(),
+                imported.mapped,
+                imported.unmapped.len()
+            );
+            for u in imported.unmapped.iter().take(50) {
+                println!("  not mapped: {u}");
+            }
+            Ok(0)
         }
     }
 }

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = ".keywarden.toml";
 
+/// Written by `keywarden init`.
+pub const STARTER: &str = include_str!("starter-config.toml");
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {

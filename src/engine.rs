@@ -259,7 +259,11 @@ impl Engine {
         if !cr.rule.allow_placeholders && is_placeholder(secret) {
             return None;
         }
-        if cr.exclude.as_ref().is_some_and(|x| x.is_match(&hay[ms..me])) {
+        if cr
+            .exclude
+            .as_ref()
+            .is_some_and(|x| x.is_match(&hay[ms..me]))
+        {
             return None;
         }
         let mut confidence = cr.rule.confidence;

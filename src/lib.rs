@@ -5,6 +5,7 @@
 //! sibling that reuses fingerprints and reports.
 
 pub mod audit;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod decode;
@@ -12,6 +13,8 @@ pub mod engine;
 pub mod entropy;
 pub mod finding;
 pub mod fingerprint;
+pub mod ignorefile;
+pub mod migrate;
 pub mod placeholder;
 pub mod report;
 pub mod rulecheck;

@@ -1,9 +1,11 @@
 //! `keywarden scan`: configuration, the chosen source, and the report.
 
+use crate::baseline::Baseline;
 use crate::config::{Allowlist, Config};
 use crate::engine::Engine;
 use crate::finding::Finding;
-use crate::report::{self, Format, ScanReport, Summary};
+use crate::ignorefile::IgnoreFile;
+use crate::report::{self, Format, ScanReport, Summary, Suppressed};
 use crate::rules::{self, Confidence};
 use crate::scanner::{ScanOptions, Scanner, Stats};
 use crate::source::{self, files::WalkOptions, git::GitOptions};
@@ -90,6 +92,34 @@ pub struct ScanArgs {
     /// Only lines added since REF.
     #[arg(long)]
     pub diff: Option<String>,
+
+    /// Report only findings not recorded in this baseline file.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Record the findings of this scan as the baseline FILE (they are then not reported).
+    #[arg(long)]
+    pub write_baseline: Option<PathBuf>,
+    /// Ignore file (default: the nearest .keywardenignore at or above the first path).
+    #[arg(long)]
+    pub ignore_file: Option<PathBuf>,
+}
+
+impl ScanArgs {
+    /// A plain working-tree scan of `path` with values shown, for importing other tools'
+    /// triage (values are compared, never printed).
+    pub fn for_import(path: PathBuf) -> ScanArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            a: ScanArgs,
+        }
+        let mut a = Wrap::parse_from(["keywarden"]).a;
+        a.paths = vec![path];
+        a.show_secrets = true;
+        a.no_progress = true;
+        a
+    }
 }
 
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -107,7 +137,89 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid size {s:?}"))
 }
 
+/// A finished scan before it is printed.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<Suppressed>,
+    pub summary: Summary,
+    pub rules: Vec<rules::Rule>,
+    pub vcs: Option<report::VcsInfo>,
+    pub scan_time: String,
+    pub exit_code: i32,
+    pub baseline_used: bool,
+    /// Baseline entries that matched a finding (for `baseline prune`).
+    pub baseline_kept: Option<Baseline>,
+}
+
 pub fn run(args: &ScanArgs) -> Result<i32> {
+    let o = collect(args)?;
+    if let Some(path) = &args.write_baseline {
+        let mut all: Vec<&Finding> = o.findings.iter().collect();
+        all.extend(
+            o.suppressed
+                .iter()
+                .filter(|s| s.by == "baseline")
+                .map(|s| &s.finding),
+        );
+        Baseline::from_findings(all).save(path)?;
+        eprintln!(
+            "keywarden: wrote {} entries to baseline {}",
+            o.findings.len() + o.suppressed.iter().filter(|s| s.by == "baseline").count(),
+            path.display()
+        );
+        return Ok(0);
+    }
+    print(args, &o)?;
+    Ok(if o.findings.is_empty() {
+        0
+    } else {
+        o.exit_code
+    })
+}
+
+pub fn print(args: &ScanArgs, o: &Outcome) -> Result<()> {
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let report = ScanReport {
+        findings: &o.findings,
+        suppressed: &o.suppressed,
+        summary: &o.summary,
+        rules: &o.rules,
+        scan_time: o.scan_time.clone(),
+        vcs: o.vcs.clone(),
+        color,
+        baseline_used: o.baseline_used,
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::write(&report, args.format, &mut w)?;
+            w.flush()?;
+            if args.format != Format::Text && std::io::stderr().is_terminal() {
+                let mut err = std::io::stderr().lock();
+                report::text::write_summary_line(&o.summary, &mut err)?;
+            }
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            report::write(&report, args.format, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the scan the arguments describe and applies baseline and ignore file.
+pub fn collect(args: &ScanArgs) -> Result<Outcome> {
     let started = Instant::now();
     let scan_time = jiff::Timestamp::now().to_string();
     let paths = if args.paths.is_empty() {
@@ -212,6 +324,48 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
             && a.commit == b.commit
     });
 
+    // Reviewed suppressions: the ignore file, then the baseline.
+    let mut suppressed = Vec::new();
+    let ignore_path = args.ignore_file.clone().or_else(|| {
+        if args.no_config {
+            None
+        } else {
+            IgnoreFile::discover(&paths[0])
+        }
+    });
+    if let Some(p) = ignore_path {
+        let ignore = IgnoreFile::load(&p)?;
+        let mut kept = Vec::with_capacity(findings.len());
+        for f in findings {
+            match ignore.matches(&f) {
+                Some(reason) => suppressed.push(Suppressed {
+                    justification: Some(reason.to_string()),
+                    by: "ignore_file".into(),
+                    finding: f,
+                }),
+                None => kept.push(f),
+            }
+        }
+        findings = kept;
+    }
+    let mut baseline_kept = None;
+    if let Some(p) = &args.baseline {
+        let b = Baseline::load(p)?;
+        let (new, known, stale) = b.partition(findings);
+        findings = new;
+        let mut kept = b.clone();
+        for e in &stale {
+            kept.entries.remove(e);
+        }
+        baseline_kept = Some(kept);
+        summary.baseline_unmatched = Some(stale.len() as u64);
+        suppressed.extend(known.into_iter().map(|f| Suppressed {
+            finding: f,
+            by: "baseline".into(),
+            justification: Some("accepted in baseline".into()),
+        }));
+    }
+
     let st = &scanner.stats;
     summary.files_scanned = Stats::get(&st.blobs_scanned);
     summary.bytes_scanned = Stats::get(&st.bytes_scanned);
@@ -232,50 +386,30 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     ] {
         summary.suppressed.insert(k.to_string(), Stats::get(c));
     }
+    for by in ["ignore_file", "baseline"] {
+        summary.suppressed.insert(
+            by.to_string(),
+            suppressed.iter().filter(|s| s.by == by).count() as u64,
+        );
+    }
+    if Stats::get(&st.skipped_lfs) > 0 {
+        summary
+            .extra
+            .insert("lfs_pointers".into(), Stats::get(&st.skipped_lfs));
+    }
     summary.findings = findings.len() as u64;
     summary.findings_by_severity = report::severity_counts(&findings);
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
-
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => {
-            args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
-    let report = ScanReport {
-        findings: &findings,
-        suppressed: &[],
-        summary: &summary,
-        rules: &rules,
-        scan_time,
+    Ok(Outcome {
+        findings,
+        suppressed,
+        summary,
+        rules,
         vcs,
-        color,
-    };
-    match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            report::write(&report, args.format, &mut w)?;
-            w.flush()?;
-            if args.format != Format::Text && std::io::stderr().is_terminal() {
-                let mut err = std::io::stderr().lock();
-                report::text::write_summary_line(&summary, &mut err)?;
-            }
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            report::write(&report, args.format, &mut out)?;
-            out.flush()?;
-        }
-    }
-    Ok(if findings.is_empty() {
-        0
-    } else {
-        args.exit_code.or(config.exit_code).unwrap_or(1)
+        scan_time,
+        exit_code: args.exit_code.or(config.exit_code).unwrap_or(1),
+        baseline_used: args.baseline.is_some(),
+        baseline_kept,
     })
 }
 

@@ -178,28 +178,60 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     let s = String::from_utf8_lossy(v);
     let lower = s.to_ascii_lowercase();
     // Function names, config lookups and env references.
-    for marker in ["getenv", "environ", "process.env", "os.env", "config.", "settings.", "secrets.", "vault:", "ssm:", "arn:aws", "self.", "this.", "params.", "args.", "env.", "keyvault", "secretsmanager", "none", "null", "undefined", "true", "false"] {
+    for marker in [
+        "getenv",
+        "environ",
+        "process.env",
+        "os.env",
+        "config.",
+        "settings.",
+        "secrets.",
+        "vault:",
+        "ssm:",
+        "arn:aws",
+        "self.",
+        "this.",
+        "params.",
+        "args.",
+        "env.",
+        "keyvault",
+        "secretsmanager",
+        "none",
+        "null",
+        "undefined",
+        "true",
+        "false",
+    ] {
         if lower.starts_with(marker) || (marker.len() > 6 && lower.contains(marker)) {
             return false;
         }
     }
     let is_ident = |seg: &str| {
-        seg.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        seg.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     // Dotted references (`cfg.db.password`) and SCREAMING_CASE variable names.
     if s.contains('.') && s.split('.').all(is_ident) {
         return false;
     }
-    if s.contains('_') && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+    if s.contains('_')
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    {
         return false;
     }
-    if s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+    if s.chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+    {
         return false;
     }
     let letters: Vec<char> = s.chars().filter(|c| c.is_ascii_alphabetic()).collect();
     let has_digit = s.chars().any(|c| c.is_ascii_digit());
-    let has_symbol = s.chars().any(|c| !c.is_ascii_alphanumeric() && !"-_.".contains(c));
+    let has_symbol = s
+        .chars()
+        .any(|c| !c.is_ascii_alphanumeric() && !"-_.".contains(c));
     // Slugs and words: lowercase letters with separators, no digits or symbols.
     if !has_digit && !has_symbol && s.chars().all(|c| !c.is_ascii_uppercase()) {
         return false;
@@ -277,7 +309,12 @@ mod tests {
 
     #[test]
     fn generic_values() {
-        for good in ["Zq8vT2mK9pL4xR7w", "s3cr3t-P@ss!", "hQpLmWzRtYvBnKcXsDfG", "a8f5f167f44f4964e6c998dee827110c"] {
+        for good in [
+            "Zq8vT2mK9pL4xR7w",
+            "s3cr3t-P@ss!",
+            "hQpLmWzRtYvBnKcXsDfG",
+            "a8f5f167f44f4964e6c998dee827110c",
+        ] {
             assert_eq!(generic_secret(good.as_bytes()), Verdict::Valid, "{good}");
         }
         for bad in [

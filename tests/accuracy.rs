@@ -48,7 +48,11 @@ fn accuracy_floor_on_generated_corpus() {
         s.f1()
     );
     assert!(s.planted > 100, "corpus too small to mean anything");
-    assert!(s.recall() >= RECALL_FLOOR, "recall {:.3} below {RECALL_FLOOR}", s.recall());
+    assert!(
+        s.recall() >= RECALL_FLOOR,
+        "recall {:.3} below {RECALL_FLOOR}",
+        s.recall()
+    );
     assert!(
         s.precision() >= PRECISION_FLOOR,
         "precision {:.3} below {PRECISION_FLOOR}",

@@ -6,7 +6,11 @@ use keywarden::rules;
 fn builtin_rules_pass_their_examples() {
     let all = rules::builtin().expect("rule files parse");
     let report = keywarden::rulecheck::check(&all);
-    assert!(report.errors.is_empty(), "rule errors:\n{}", report.errors.join("\n"));
+    assert!(
+        report.errors.is_empty(),
+        "rule errors:\n{}",
+        report.errors.join("\n")
+    );
 }
 
 #[test]
@@ -33,7 +37,10 @@ fn builtin_rules_are_documented_and_exemplified() {
 #[test]
 fn rules_check_fails_on_a_broken_example() {
     let mut all = rules::builtin().unwrap();
-    let r = all.iter_mut().find(|r| r.id == "aws-access-key-id").unwrap();
+    let r = all
+        .iter_mut()
+        .find(|r| r.id == "aws-access-key-id")
+        .unwrap();
     r.examples.push("no key here".into());
     r.negative_examples.push("AKIAZ4QF7RW2MLKJ5V3N".into()); // keywarden:allow
     let report = keywarden::rulecheck::check(std::slice::from_ref(r));

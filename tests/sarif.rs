@@ -6,11 +6,18 @@ use std::fs;
 
 fn schema_errors(doc: &serde_json::Value) -> Vec<String> {
     let schema: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sarif-schema-2.1.0.json")).unwrap(),
+        &fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/sarif-schema-2.1.0.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 #[test]
@@ -20,7 +27,11 @@ fn scan_sarif_is_valid_and_fit_for_github() {
     let d = dir.path();
     let k = fake_aws_key_id(&mut rng);
     fs::create_dir_all(d.join("conf dir")).unwrap();
-    fs::write(d.join("conf dir/app.env"), format!("AWS_ACCESS_KEY_ID={k}\nDB_PASSWORD=Vb7qLx29mTzKp4\n")).unwrap();
+    fs::write(
+        d.join("conf dir/app.env"),
+        format!("AWS_ACCESS_KEY_ID={k}\nDB_PASSWORD=Vb7qLx29mTzKp4\n"),
+    )
+    .unwrap();
     fs::write(d.join("b.py"), format!("x = '{k}'\n")).unwrap();
     let out = run(&["scan", ".", "--format", "sarif"], d);
     assert_eq!(out.status.code(), Some(1));
@@ -39,9 +50,18 @@ fn scan_sarif_is_valid_and_fit_for_github() {
         assert!(r["shortDescription"]["text"].is_string());
         assert!(r["fullDescription"]["text"].is_string());
         assert!(r["help"]["text"].is_string() && r["help"]["markdown"].is_string());
-        let tags: Vec<&str> = r["properties"]["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let tags: Vec<&str> = r["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
         assert!(tags.contains(&"security") && tags.contains(&"secret"));
-        let sev: f64 = r["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        let sev: f64 = r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((0.0..=10.0).contains(&sev));
         assert!(r["properties"]["precision"].is_string());
     }
@@ -54,14 +74,26 @@ fn scan_sarif_is_valid_and_fit_for_github() {
         assert!(res["message"]["text"].as_str().unwrap().len() > 10);
         let loc = &res["locations"][0]["physicalLocation"];
         let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
-        assert!(!uri.starts_with('/') && !uri.contains(' '), "relative, encoded uri: {uri}");
+        assert!(
+            !uri.starts_with('/') && !uri.contains(' '),
+            "relative, encoded uri: {uri}"
+        );
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
         assert!(res["partialFingerprints"]["primaryLocationLineHash"].is_string());
-        assert!(!res.to_string().contains("Vb7qLx29mTzKp4"), "secret never in SARIF");
+        assert!(
+            !res.to_string().contains("Vb7qLx29mTzKp4"),
+            "secret never in SARIF"
+        );
     }
     // Same value in two files: the fingerprint property agrees, the line hash differs by path.
-    let aws: Vec<&serde_json::Value> = results.iter().filter(|r| r["ruleId"] == "aws-access-key-id").collect();
-    assert_eq!(aws[0]["properties"]["fingerprint"], aws[1]["properties"]["fingerprint"]);
+    let aws: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "aws-access-key-id")
+        .collect();
+    assert_eq!(
+        aws[0]["properties"]["fingerprint"],
+        aws[1]["properties"]["fingerprint"]
+    );
     assert_ne!(aws[0]["partialFingerprints"], aws[1]["partialFingerprints"]);
 }
 

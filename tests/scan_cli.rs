@@ -29,8 +29,16 @@ fn finds_hidden_files_skips_binary_large_and_git_dir() {
     let mut big = vec![b'a'; 3000];
     big.extend_from_slice(k3.as_bytes());
     write(d, "big.txt", &big);
-    let out = run(&["scan", ".", "--format", "json", "--max-file-size", "2K"], d);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &["scan", ".", "--format", "json", "--max-file-size", "2K"],
+        d,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     let f = findings(&v);
     let mut paths: Vec<&str> = f.iter().map(|x| x["path"].as_str().unwrap()).collect();
@@ -58,12 +66,23 @@ fn exit_codes_and_show_secrets() {
     let k = fake_aws_key_id(&mut rng);
     write(d, "dirty.txt", format!("id={k}\n").as_bytes());
     assert_eq!(run(&["scan", "dirty.txt"], d).status.code(), Some(1));
-    assert_eq!(run(&["scan", "dirty.txt", "--exit-code", "7"], d).status.code(), Some(7));
+    assert_eq!(
+        run(&["scan", "dirty.txt", "--exit-code", "7"], d)
+            .status
+            .code(),
+        Some(7)
+    );
     assert_eq!(run(&["scan", "--format", "nope"], d).status.code(), Some(2));
     write(d, "bad.toml", b"this is = = not toml");
-    assert_eq!(run(&["scan", "dirty.txt", "--config", "bad.toml"], d).status.code(), Some(2));
+    assert_eq!(
+        run(&["scan", "dirty.txt", "--config", "bad.toml"], d)
+            .status
+            .code(),
+        Some(2)
+    );
     let shown = run(&["scan", "dirty.txt", "--show-secrets", "-f", "jsonl"], d);
-    let line: serde_json::Value = serde_json::from_slice(shown.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let line: serde_json::Value =
+        serde_json::from_slice(shown.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["secret"], k.as_str());
 }
 
@@ -86,14 +105,26 @@ fn stdin_and_fingerprint_agree() {
     let mut rng = Rng::new(4);
     let dir = tempfile::tempdir().unwrap();
     let k = fake_aws_key_id(&mut rng);
-    let out = run_stdin(&["scan", "-", "-f", "jsonl"], dir.path(), format!("x {k}\n").as_bytes());
+    let out = run_stdin(
+        &["scan", "-", "-f", "jsonl"],
+        dir.path(),
+        format!("x {k}\n").as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(1));
-    let f: serde_json::Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let f: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert_eq!(f["path"], "-");
     let fp = run_stdin(&["fingerprint"], dir.path(), format!("{k}\n").as_bytes());
-    assert_eq!(String::from_utf8_lossy(&fp.stdout).trim(), f["fingerprint"].as_str().unwrap());
+    assert_eq!(
+        String::from_utf8_lossy(&fp.stdout).trim(),
+        f["fingerprint"].as_str().unwrap()
+    );
     // Same value in another file and rule context: same fingerprint.
-    write(dir.path(), "b.yaml", format!("aws:\n  id: \"{k}\"\n").as_bytes());
+    write(
+        dir.path(),
+        "b.yaml",
+        format!("aws:\n  id: \"{k}\"\n").as_bytes(),
+    );
     let out = run(&["scan", "b.yaml", "-f", "json"], dir.path());
     assert_eq!(findings(&json(&out))[0]["fingerprint"], f["fingerprint"]);
 }
@@ -105,21 +136,47 @@ fn gitignore_honoured_in_repos_and_config_allowlists() {
     let d = dir.path();
     fs::create_dir_all(d.join(".git")).unwrap();
     write(d, ".gitignore", b"ignored/\n");
-    write(d, "ignored/a.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
-    write(d, "fixtures/b.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
-    write(d, "c.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    write(
+        d,
+        "ignored/a.txt",
+        format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes(),
+    );
+    write(
+        d,
+        "fixtures/b.txt",
+        format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes(),
+    );
+    write(
+        d,
+        "c.txt",
+        format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes(),
+    );
     let out = run(&["scan", ".", "-f", "json", "--no-config"], d);
-    let mut paths: Vec<String> = findings(&json(&out)).iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    let mut paths: Vec<String> = findings(&json(&out))
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
     paths.sort();
     assert_eq!(paths, vec!["c.txt", "fixtures/b.txt"]);
-    let out = run(&["scan", ".", "-f", "json", "--no-ignore", "--no-config"], d);
+    let out = run(
+        &["scan", ".", "-f", "json", "--no-ignore", "--no-config"],
+        d,
+    );
     assert_eq!(findings(&json(&out)).len(), 3);
-    write(d, ".keywarden.toml", b"[allowlist]\npaths = [\"fixtures\"]\n");
+    write(
+        d,
+        ".keywarden.toml",
+        b"[allowlist]\npaths = [\"fixtures\"]\n",
+    );
     let out = run(&["scan", ".", "-f", "json"], d);
     let v = json(&out);
     assert_eq!(findings(&v).len(), 1);
     assert_eq!(v["summary"]["skipped_allowlisted_paths"], 1);
-    write(d, ".keywarden.toml", b"disable_rules = [\"aws-access-key-id\"]\n");
+    write(
+        d,
+        ".keywarden.toml",
+        b"disable_rules = [\"aws-access-key-id\"]\n",
+    );
     assert_eq!(run(&["scan", "."], d).status.code(), Some(0));
 }
 
@@ -130,7 +187,11 @@ fn symlinks_not_followed_by_default_and_loops_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let outside = tempfile::tempdir().unwrap();
-    write(outside.path(), "s.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    write(
+        outside.path(),
+        "s.txt",
+        format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes(),
+    );
     std::os::unix::fs::symlink(outside.path().join("s.txt"), d.join("link.txt")).unwrap();
     fs::create_dir_all(d.join("loop")).unwrap();
     std::os::unix::fs::symlink(d.join("loop"), d.join("loop/again")).unwrap();
@@ -141,7 +202,10 @@ fn symlinks_not_followed_by_default_and_loops_are_errors() {
     let out = run(&["scan", ".", "-f", "json", "--follow-symlinks"], d);
     let v = json(&out);
     assert_eq!(findings(&v).len(), 1);
-    assert!(v["summary"]["errors"].as_u64().unwrap() >= 1, "loop is a counted error");
+    assert!(
+        v["summary"]["errors"].as_u64().unwrap() >= 1,
+        "loop is a counted error"
+    );
 }
 
 #[cfg(unix)]
@@ -164,7 +228,11 @@ fn text_report_summarises() {
     let mut rng = Rng::new(7);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "a.txt", format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes());
+    write(
+        d,
+        "a.txt",
+        format!("{}\n", fake_aws_key_id(&mut rng)).as_bytes(),
+    );
     write(d, "b.bin", b"\0");
     let out = run(&["scan", "."], d);
     let text = String::from_utf8_lossy(&out.stdout);

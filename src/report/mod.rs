@@ -33,6 +33,9 @@ pub struct Summary {
     pub findings: u64,
     pub findings_by_severity: BTreeMap<String, u64>,
     pub suppressed: BTreeMap<String, u64>,
+    /// Baseline entries that matched no finding (secret gone or moved out of scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_unmatched: Option<u64>,
     /// Source-specific counts (git: commits, blobs, missing objects, LFS pointers, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, u64>,
@@ -68,6 +71,8 @@ pub struct ScanReport<'a> {
     pub scan_time: String,
     pub vcs: Option<VcsInfo>,
     pub color: bool,
+    /// A baseline was applied: SARIF results carry `baselineState`.
+    pub baseline_used: bool,
 }
 
 pub fn severity_counts(findings: &[Finding]) -> BTreeMap<String, u64> {

@@ -124,7 +124,12 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         .build()
 }
 
-fn result(f: &Finding, rule_index: i64, suppression: Option<(&str, Option<&str>)>) -> SarifResult {
+fn result(
+    f: &Finding,
+    rule_index: i64,
+    suppression: Option<(&str, Option<&str>)>,
+    baseline_state: Option<&str>,
+) -> SarifResult {
     let region = Region::builder()
         .start_line(f.line as i64)
         .start_column(f.column as i64)
@@ -182,19 +187,14 @@ fn result(f: &Finding, rule_index: i64, suppression: Option<(&str, Option<&str>)
         .locations(vec![loc])
         .partial_fingerprints(fps)
         .properties(bag(None, props));
-    match suppression {
-        Some((kind, just)) => {
-            let s = match just {
-                Some(j) => Suppression::builder()
-                    .kind(json!(kind))
-                    .justification(j.to_string())
-                    .build(),
-                None => Suppression::builder().kind(json!(kind)).build(),
-            };
-            base.suppressions(vec![s]).build()
-        }
-        None => base.build(),
+    let mut res = base.build();
+    res.baseline_state = baseline_state.map(|b| json!(b));
+    if let Some((kind, just)) = suppression {
+        let mut sup = Suppression::builder().kind(json!(kind)).build();
+        sup.justification = just.map(str::to_string);
+        res.suppressions = Some(vec![sup]);
     }
+    res
 }
 
 /// Paths are relative URIs: percent-encode what a URI cannot hold.
@@ -240,7 +240,7 @@ pub fn build(r: &ScanReport) -> Sarif {
     let mut results: Vec<SarifResult> = r
         .findings
         .iter()
-        .map(|f| result(f, index[&f.rule_id], None))
+        .map(|f| result(f, index[&f.rule_id], None, r.baseline_used.then_some("new")))
         .collect();
     for s in r.suppressed {
         let kind = if s.by == "inline" {
@@ -252,6 +252,7 @@ pub fn build(r: &ScanReport) -> Sarif {
             &s.finding,
             index[&s.finding.rule_id],
             Some((kind, s.justification.as_deref().or(Some(s.by.as_str())))),
+            (s.by == "baseline").then_some("unchanged"),
         ));
     }
     let driver = ToolComponent::builder()

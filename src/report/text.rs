@@ -151,6 +151,12 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     if !sup.is_empty() {
         writeln!(out, "suppressed: {}", sup.join(", "))?;
     }
+    if let Some(n) = s.baseline_unmatched.filter(|n| *n > 0) {
+        writeln!(
+            out,
+            "baseline: {n} entries match nothing any more (`keywarden baseline prune` drops them)"
+        )?;
+    }
     for n in &s.notes {
         writeln!(out, "note: {n}")?;
     }

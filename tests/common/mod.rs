@@ -2,9 +2,9 @@
 //! run the binary.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::io::Write;
 
 /// A small deterministic PRNG so fake secrets differ per seed but runs are reproducible.
 pub struct Rng(u64);

@@ -68,7 +68,10 @@ pub fn pem(r: &mut Rng, label: &str, body_len: usize, prefix: &str) -> String {
         .chunks(64)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----", lines.join("\n"))
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----",
+        lines.join("\n")
+    )
 }
 
 fn jwt(r: &mut Rng) -> String {
@@ -97,73 +100,346 @@ pub struct Kind {
 
 macro_rules! kind {
     ($name:expr, $fam:expr, $var:expr, $f:expr) => {
-        Kind { name: $name, family: $fam, var: $var, make: $f, multiline: false }
+        Kind {
+            name: $name,
+            family: $fam,
+            var: $var,
+            make: $f,
+            multiline: false,
+        }
     };
     ($name:expr, $fam:expr, $var:expr, $f:expr, multi) => {
-        Kind { name: $name, family: $fam, var: $var, make: $f, multiline: true }
+        Kind {
+            name: $name,
+            family: $fam,
+            var: $var,
+            make: $f,
+            multiline: true,
+        }
     };
 }
 
 pub fn kinds() -> Vec<Kind> {
     vec![
-        kind!("aws-access-key-id", "aws", "AWS_ACCESS_KEY_ID", |r| format!("AKIA{}", r.s(UP32, 16))),
-        kind!("aws-secret-access-key", "aws", "AWS_SECRET_ACCESS_KEY", |r| r.s(B64, 40)),
-        kind!("github-pat", "github", "GITHUB_TOKEN", |r| keywarden::validate::make_base62_crc32("ghp_", &r.s(ALNUM, 30))),
-        kind!("github-oauth", "github", "GH_OAUTH_TOKEN", |r| keywarden::validate::make_base62_crc32("gho_", &r.s(ALNUM, 30))),
-        kind!("github-fine-grained", "github", "GH_PAT", |r| format!("github_pat_{}_{}", r.s(ALNUM, 22), r.s(ALNUM, 59))),
-        kind!("gitlab-pat", "gitlab", "GITLAB_TOKEN", |r| format!("glpat-{}", r.s(URLSAFE, 20))),
-        kind!("slack-bot-token", "slack", "SLACK_BOT_TOKEN", |r| format!("xoxb-{}-{}-{}", r.s(DIGITS, 12), r.s(DIGITS, 13), r.s(ALNUM, 24))),
-        kind!("slack-user-token", "slack", "SLACK_TOKEN", |r| format!("xoxp-{}-{}-{}-{}", r.s(DIGITS, 12), r.s(DIGITS, 12), r.s(DIGITS, 13), r.s(HEX, 32))),
-        kind!("slack-webhook", "slack", "SLACK_WEBHOOK_URL", |r| format!("https://hooks.slack.com/services/T{}/B{}/{}", r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10), r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10), r.s(ALNUM, 24))),
-        kind!("stripe-live-secret", "stripe", "STRIPE_SECRET_KEY", |r| format!("sk_live_{}", r.s(ALNUM, 99))),
-        kind!("stripe-restricted", "stripe", "STRIPE_API_KEY", |r| format!("rk_live_{}", r.s(ALNUM, 24))),
-        kind!("openai-project-key", "openai", "OPENAI_API_KEY", |r| format!("sk-proj-{}T3BlbkFJ{}", r.s(URLSAFE, 74), r.s(URLSAFE, 74))),
-        kind!("openai-legacy-key", "openai", "OPENAI_API_KEY", |r| format!("sk-{}T3BlbkFJ{}", r.s(ALNUM, 20), r.s(ALNUM, 20))),
-        kind!("anthropic-key", "anthropic", "ANTHROPIC_API_KEY", |r| format!("sk-ant-api03-{}AA", r.s(URLSAFE, 93))),
-        kind!("huggingface-token", "huggingface", "HF_TOKEN", |r| format!("hf_{}", r.s(LETTERS, 34))),
-        kind!("google-api-key", "gcp", "GOOGLE_API_KEY", |r| format!("AIza{}", r.s(URLSAFE, 35))),
-        kind!("gcp-oauth-secret", "gcp", "GOOGLE_CLIENT_SECRET", |r| format!("GOCSPX-{}", r.s(URLSAFE, 28))),
-        kind!("sendgrid-key", "sendgrid", "SENDGRID_API_KEY", |r| format!("SG.{}.{}", r.s(URLSAFE, 22), r.s(URLSAFE, 43))),
-        kind!("twilio-api-key", "twilio", "TWILIO_API_KEY", |r| format!("SK{}", r.s(HEX, 32))),
-        kind!("npm-token", "npm", "NPM_TOKEN", |r| keywarden::validate::make_base62_crc32("npm_", &r.s(ALNUM, 30))),
-        kind!("pypi-token", "pypi", "PYPI_TOKEN", |r| format!("pypi-AgEIcHlwaS5vcmc{}", r.s(URLSAFE, 120))),
-        kind!("docker-pat", "docker", "DOCKERHUB_TOKEN", |r| format!("dckr_pat_{}", r.s(URLSAFE, 27))),
-        kind!("digitalocean-pat", "digitalocean", "DIGITALOCEAN_TOKEN", |r| format!("dop_v1_{}", r.s(HEX, 64))),
-        kind!("shopify-access-token", "shopify", "SHOPIFY_ACCESS_TOKEN", |r| format!("shpat_{}", r.s(HEX, 32))),
-        kind!("mailchimp-key", "mailchimp", "MAILCHIMP_API_KEY", |r| format!("{}-us{}", r.s(HEX, 32), 1 + r.below(20))),
-        kind!("mailgun-key", "mailgun", "MAILGUN_API_KEY", |r| format!("key-{}", r.s(HEX, 32))),
-        kind!("discord-webhook", "discord", "DISCORD_WEBHOOK", |r| format!("https://discord.com/api/webhooks/{}/{}", r.s(DIGITS, 18), r.s(URLSAFE, 68))),
-        kind!("telegram-bot-token", "telegram", "TELEGRAM_BOT_TOKEN", |r| format!("{}:AA{}", r.s("123456789", 10), r.s(URLSAFE, 33))),
+        kind!(
+            "aws-access-key-id",
+            "aws",
+            "AWS_ACCESS_KEY_ID",
+            |r| format!("AKIA{}", r.s(UP32, 16))
+        ),
+        kind!(
+            "aws-secret-access-key",
+            "aws",
+            "AWS_SECRET_ACCESS_KEY",
+            |r| r.s(B64, 40)
+        ),
+        kind!("github-pat", "github", "GITHUB_TOKEN", |r| {
+            keywarden::validate::make_base62_crc32("ghp_", &r.s(ALNUM, 30))
+        }),
+        kind!("github-oauth", "github", "GH_OAUTH_TOKEN", |r| {
+            keywarden::validate::make_base62_crc32("gho_", &r.s(ALNUM, 30))
+        }),
+        kind!("github-fine-grained", "github", "GH_PAT", |r| format!(
+            "github_pat_{}_{}",
+            r.s(ALNUM, 22),
+            r.s(ALNUM, 59)
+        )),
+        kind!("gitlab-pat", "gitlab", "GITLAB_TOKEN", |r| format!(
+            "glpat-{}",
+            r.s(URLSAFE, 20)
+        )),
+        kind!("slack-bot-token", "slack", "SLACK_BOT_TOKEN", |r| format!(
+            "xoxb-{}-{}-{}",
+            r.s(DIGITS, 12),
+            r.s(DIGITS, 13),
+            r.s(ALNUM, 24)
+        )),
+        kind!("slack-user-token", "slack", "SLACK_TOKEN", |r| format!(
+            "xoxp-{}-{}-{}-{}",
+            r.s(DIGITS, 12),
+            r.s(DIGITS, 12),
+            r.s(DIGITS, 13),
+            r.s(HEX, 32)
+        )),
+        kind!("slack-webhook", "slack", "SLACK_WEBHOOK_URL", |r| format!(
+            "https://hooks.slack.com/services/T{}/B{}/{}",
+            r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10),
+            r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10),
+            r.s(ALNUM, 24)
+        )),
+        kind!(
+            "stripe-live-secret",
+            "stripe",
+            "STRIPE_SECRET_KEY",
+            |r| format!("sk_live_{}", r.s(ALNUM, 99))
+        ),
+        kind!(
+            "stripe-restricted",
+            "stripe",
+            "STRIPE_API_KEY",
+            |r| format!("rk_live_{}", r.s(ALNUM, 24))
+        ),
+        kind!(
+            "openai-project-key",
+            "openai",
+            "OPENAI_API_KEY",
+            |r| format!("sk-proj-{}T3BlbkFJ{}", r.s(URLSAFE, 74), r.s(URLSAFE, 74))
+        ),
+        kind!(
+            "openai-legacy-key",
+            "openai",
+            "OPENAI_API_KEY",
+            |r| format!("sk-{}T3BlbkFJ{}", r.s(ALNUM, 20), r.s(ALNUM, 20))
+        ),
+        kind!(
+            "anthropic-key",
+            "anthropic",
+            "ANTHROPIC_API_KEY",
+            |r| format!("sk-ant-api03-{}AA", r.s(URLSAFE, 93))
+        ),
+        kind!("huggingface-token", "huggingface", "HF_TOKEN", |r| format!(
+            "hf_{}",
+            r.s(LETTERS, 34)
+        )),
+        kind!("google-api-key", "gcp", "GOOGLE_API_KEY", |r| format!(
+            "AIza{}",
+            r.s(URLSAFE, 35)
+        )),
+        kind!(
+            "gcp-oauth-secret",
+            "gcp",
+            "GOOGLE_CLIENT_SECRET",
+            |r| format!("GOCSPX-{}", r.s(URLSAFE, 28))
+        ),
+        kind!("sendgrid-key", "sendgrid", "SENDGRID_API_KEY", |r| format!(
+            "SG.{}.{}",
+            r.s(URLSAFE, 22),
+            r.s(URLSAFE, 43)
+        )),
+        kind!("twilio-api-key", "twilio", "TWILIO_API_KEY", |r| format!(
+            "SK{}",
+            r.s(HEX, 32)
+        )),
+        kind!("npm-token", "npm", "NPM_TOKEN", |r| {
+            keywarden::validate::make_base62_crc32("npm_", &r.s(ALNUM, 30))
+        }),
+        kind!("pypi-token", "pypi", "PYPI_TOKEN", |r| format!(
+            "pypi-AgEIcHlwaS5vcmc{}",
+            r.s(URLSAFE, 120)
+        )),
+        kind!("docker-pat", "docker", "DOCKERHUB_TOKEN", |r| format!(
+            "dckr_pat_{}",
+            r.s(URLSAFE, 27)
+        )),
+        kind!(
+            "digitalocean-pat",
+            "digitalocean",
+            "DIGITALOCEAN_TOKEN",
+            |r| format!("dop_v1_{}", r.s(HEX, 64))
+        ),
+        kind!(
+            "shopify-access-token",
+            "shopify",
+            "SHOPIFY_ACCESS_TOKEN",
+            |r| format!("shpat_{}", r.s(HEX, 32))
+        ),
+        kind!(
+            "mailchimp-key",
+            "mailchimp",
+            "MAILCHIMP_API_KEY",
+            |r| format!("{}-us{}", r.s(HEX, 32), 1 + r.below(20))
+        ),
+        kind!("mailgun-key", "mailgun", "MAILGUN_API_KEY", |r| format!(
+            "key-{}",
+            r.s(HEX, 32)
+        )),
+        kind!(
+            "discord-webhook",
+            "discord",
+            "DISCORD_WEBHOOK",
+            |r| format!(
+                "https://discord.com/api/webhooks/{}/{}",
+                r.s(DIGITS, 18),
+                r.s(URLSAFE, 68)
+            )
+        ),
+        kind!(
+            "telegram-bot-token",
+            "telegram",
+            "TELEGRAM_BOT_TOKEN",
+            |r| format!("{}:AA{}", r.s("123456789", 10), r.s(URLSAFE, 33))
+        ),
         kind!("jwt", "jwt", "AUTH_JWT", jwt),
-        kind!("postgres-url", "connection-string", "DATABASE_URL", |r| format!("postgresql://app_{}:{}@db-{}.internal:5432/app", r.s("abcdefghijklmnopqrstuvwxyz", 5), r.s(ALNUM, 18), r.s(DIGITS, 2))),
-        kind!("mongodb-url", "connection-string", "MONGO_URI", |r| format!("mongodb+srv://svc:{}@cluster0.{}.mongodb.net/prod?retryWrites=true", r.s(ALNUM, 16), r.s("abcdefghijklmnopqrstuvwxyz0123456789", 5))),
-        kind!("redis-url", "connection-string", "REDIS_URL", |r| format!("redis://default:{}@cache.internal:6379/0", r.s(ALNUM, 24))),
-        kind!("mysql-url", "connection-string", "MYSQL_URL", |r| format!("mysql://root:{}@mysql.internal:3306/shop", r.s(ALNUM, 14))),
-        kind!("generic-password", "password", "DB_PASSWORD", |r| r.s(PW, 16)),
-        kind!("generic-api-secret", "generic", "API_SECRET", |r| r.s(ALNUM, 32)),
-        kind!("django-secret-key", "generic", "SECRET_KEY", |r| r.s("abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*-_=+", 50)),
-        kind!("azure-storage-key", "azure", "AZURE_STORAGE_CONNECTION_STRING", |r| format!("DefaultEndpointsProtocol=https;AccountName=st{};AccountKey={}==;EndpointSuffix=core.windows.net", r.s("abcdefghijklmnopqrstuvwxyz0123456789", 10), r.s(B64, 86))),
-        kind!("azure-ad-client-secret", "azure", "AZURE_CLIENT_SECRET", |r| format!("{}{}Q~{}", r.s(ALNUM, 3), r.s(DIGITS, 1), r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-", 34))),
+        kind!(
+            "postgres-url",
+            "connection-string",
+            "DATABASE_URL",
+            |r| format!(
+                "postgresql://app_{}:{}@db-{}.internal:5432/app",
+                r.s("abcdefghijklmnopqrstuvwxyz", 5),
+                r.s(ALNUM, 18),
+                r.s(DIGITS, 2)
+            )
+        ),
+        kind!(
+            "mongodb-url",
+            "connection-string",
+            "MONGO_URI",
+            |r| format!(
+                "mongodb+srv://svc:{}@cluster0.{}.mongodb.net/prod?retryWrites=true",
+                r.s(ALNUM, 16),
+                r.s("abcdefghijklmnopqrstuvwxyz0123456789", 5)
+            )
+        ),
+        kind!("redis-url", "connection-string", "REDIS_URL", |r| format!(
+            "redis://default:{}@cache.internal:6379/0",
+            r.s(ALNUM, 24)
+        )),
+        kind!("mysql-url", "connection-string", "MYSQL_URL", |r| format!(
+            "mysql://root:{}@mysql.internal:3306/shop",
+            r.s(ALNUM, 14)
+        )),
+        kind!("generic-password", "password", "DB_PASSWORD", |r| r
+            .s(PW, 16)),
+        kind!("generic-api-secret", "generic", "API_SECRET", |r| r
+            .s(ALNUM, 32)),
+        kind!("django-secret-key", "generic", "SECRET_KEY", |r| r
+            .s("abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*-_=+", 50)),
+        kind!(
+            "azure-storage-key",
+            "azure",
+            "AZURE_STORAGE_CONNECTION_STRING",
+            |r| format!(
+                "DefaultEndpointsProtocol=https;AccountName=st{};AccountKey={}==;EndpointSuffix=core.windows.net",
+                r.s("abcdefghijklmnopqrstuvwxyz0123456789", 10),
+                r.s(B64, 86)
+            )
+        ),
+        kind!(
+            "azure-ad-client-secret",
+            "azure",
+            "AZURE_CLIENT_SECRET",
+            |r| format!(
+                "{}{}Q~{}",
+                r.s(ALNUM, 3),
+                r.s(DIGITS, 1),
+                r.s(
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-",
+                    34
+                )
+            )
+        ),
         kind!("datadog-api-key", "datadog", "DD_API_KEY", |r| r.s(HEX, 32)),
-        kind!("linear-key", "linear", "LINEAR_API_KEY", |r| format!("lin_api_{}", r.s(ALNUM, 40))),
-        kind!("postman-key", "postman", "POSTMAN_API_KEY", |r| format!("PMAK-{}-{}", r.s(HEX, 24), r.s(HEX, 34))),
-        kind!("grafana-sa-token", "grafana", "GRAFANA_TOKEN", |r| format!("glsa_{}_{}", r.s(ALNUM, 32), r.s(HEX, 8))),
-        kind!("newrelic-user-key", "newrelic", "NEW_RELIC_API_KEY", |r| format!("NRAK-{}", r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27))),
-        kind!("vault-token", "vault", "VAULT_TOKEN", |r| format!("hvs.{}", r.s(URLSAFE, 24))),
-        kind!("terraform-cloud-token", "terraform", "TFE_TOKEN", |r| format!("{}.atlasv1.{}", r.s(ALNUM, 14), r.s(ALNUM, 67))),
-        kind!("databricks-token", "databricks", "DATABRICKS_TOKEN", |r| format!("dapi{}", r.s(HEX, 32))),
-        kind!("doppler-token", "doppler", "DOPPLER_TOKEN", |r| format!("dp.pt.{}", r.s(ALNUM, 43))),
-        kind!("pulumi-token", "pulumi", "PULUMI_ACCESS_TOKEN", |r| format!("pul-{}", r.s(HEX, 40))),
-        kind!("square-token", "square", "SQUARE_ACCESS_TOKEN", |r| format!("EAAA{}", r.s(URLSAFE, 60))),
-        kind!("braintree-token", "braintree", "BRAINTREE_ACCESS_TOKEN", |r| format!("access_token$production${}${}", r.s("abcdefghijklmnopqrstuvwxyz0123456789", 16), r.s(HEX, 32))),
-        kind!("age-secret-key", "private-key", "AGE_KEY", |r| format!("AGE-SECRET-KEY-1{}", r.s("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58))),
-        kind!("groq-key", "groq", "GROQ_API_KEY", |r| format!("gsk_{}", r.s(ALNUM, 52))),
-        kind!("replicate-token", "replicate", "REPLICATE_API_TOKEN", |r| format!("r8_{}", r.s(ALNUM, 37))),
-        kind!("sentry-user-token", "sentry", "SENTRY_AUTH_TOKEN", |r| format!("sntryu_{}", r.s(HEX, 64))),
-        kind!("rsa-private-key", "private-key", "TLS_KEY", |r| pem(r, "RSA PRIVATE KEY", 1624, "MIIEpAIBAAKCAQEA"), multi),
-        kind!("openssh-private-key", "private-key", "SSH_KEY", |r| pem(r, "OPENSSH PRIVATE KEY", 400, "b3BlbnNzaC1rZXktdjEAAAAA"), multi),
-        kind!("ec-private-key", "private-key", "EC_KEY", |r| pem(r, "EC PRIVATE KEY", 160, "MHcCAQEEI"), multi),
-        kind!("pkcs8-private-key", "private-key", "PRIVATE_KEY", |r| pem(r, "PRIVATE KEY", 1620, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), multi),
+        kind!("linear-key", "linear", "LINEAR_API_KEY", |r| format!(
+            "lin_api_{}",
+            r.s(ALNUM, 40)
+        )),
+        kind!("postman-key", "postman", "POSTMAN_API_KEY", |r| format!(
+            "PMAK-{}-{}",
+            r.s(HEX, 24),
+            r.s(HEX, 34)
+        )),
+        kind!("grafana-sa-token", "grafana", "GRAFANA_TOKEN", |r| format!(
+            "glsa_{}_{}",
+            r.s(ALNUM, 32),
+            r.s(HEX, 8)
+        )),
+        kind!(
+            "newrelic-user-key",
+            "newrelic",
+            "NEW_RELIC_API_KEY",
+            |r| format!("NRAK-{}", r.s("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27))
+        ),
+        kind!("vault-token", "vault", "VAULT_TOKEN", |r| format!(
+            "hvs.{}",
+            r.s(URLSAFE, 24)
+        )),
+        kind!(
+            "terraform-cloud-token",
+            "terraform",
+            "TFE_TOKEN",
+            |r| format!("{}.atlasv1.{}", r.s(ALNUM, 14), r.s(ALNUM, 67))
+        ),
+        kind!(
+            "databricks-token",
+            "databricks",
+            "DATABRICKS_TOKEN",
+            |r| format!("dapi{}", r.s(HEX, 32))
+        ),
+        kind!("doppler-token", "doppler", "DOPPLER_TOKEN", |r| format!(
+            "dp.pt.{}",
+            r.s(ALNUM, 43)
+        )),
+        kind!(
+            "pulumi-token",
+            "pulumi",
+            "PULUMI_ACCESS_TOKEN",
+            |r| format!("pul-{}", r.s(HEX, 40))
+        ),
+        kind!(
+            "square-token",
+            "square",
+            "SQUARE_ACCESS_TOKEN",
+            |r| format!("EAAA{}", r.s(URLSAFE, 60))
+        ),
+        kind!(
+            "braintree-token",
+            "braintree",
+            "BRAINTREE_ACCESS_TOKEN",
+            |r| format!(
+                "access_token$production${}${}",
+                r.s("abcdefghijklmnopqrstuvwxyz0123456789", 16),
+                r.s(HEX, 32)
+            )
+        ),
+        kind!("age-secret-key", "private-key", "AGE_KEY", |r| format!(
+            "AGE-SECRET-KEY-1{}",
+            r.s("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58)
+        )),
+        kind!("groq-key", "groq", "GROQ_API_KEY", |r| format!(
+            "gsk_{}",
+            r.s(ALNUM, 52)
+        )),
+        kind!(
+            "replicate-token",
+            "replicate",
+            "REPLICATE_API_TOKEN",
+            |r| format!("r8_{}", r.s(ALNUM, 37))
+        ),
+        kind!(
+            "sentry-user-token",
+            "sentry",
+            "SENTRY_AUTH_TOKEN",
+            |r| format!("sntryu_{}", r.s(HEX, 64))
+        ),
+        kind!(
+            "rsa-private-key",
+            "private-key",
+            "TLS_KEY",
+            |r| pem(r, "RSA PRIVATE KEY", 1624, "MIIEpAIBAAKCAQEA"),
+            multi
+        ),
+        kind!(
+            "openssh-private-key",
+            "private-key",
+            "SSH_KEY",
+            |r| pem(r, "OPENSSH PRIVATE KEY", 400, "b3BlbnNzaC1rZXktdjEAAAAA"),
+            multi
+        ),
+        kind!(
+            "ec-private-key",
+            "private-key",
+            "EC_KEY",
+            |r| pem(r, "EC PRIVATE KEY", 160, "MHcCAQEEI"),
+            multi
+        ),
+        kind!(
+            "pkcs8-private-key",
+            "private-key",
+            "PRIVATE_KEY",
+            |r| pem(r, "PRIVATE KEY", 1620, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"),
+            multi
+        ),
     ]
 }
 
@@ -259,8 +535,16 @@ fn render(kind: &Kind, value: &str, ext: &str) -> String {
         "sh" => format!("export {}=\"{}\"", kind.var, value),
         "tf" => format!("  {} = \"{}\"", kind.var.to_ascii_lowercase(), value),
         "Dockerfile" => format!("ENV {}={}", kind.var, value),
-        "properties" => format!("app.{}={}", kind.var.to_ascii_lowercase().replace('_', "."), value),
-        "xml" => format!("  <add key=\"{}\" value=\"{}\" />", to_camel(kind.var), value),
+        "properties" => format!(
+            "app.{}={}",
+            kind.var.to_ascii_lowercase().replace('_', "."),
+            value
+        ),
+        "xml" => format!(
+            "  <add key=\"{}\" value=\"{}\" />",
+            to_camel(kind.var),
+            value
+        ),
         _ => format!("{}={}", kind.var, value),
     }
 }
@@ -282,7 +566,18 @@ fn to_camel(s: &str) -> String {
     out
 }
 
-const EXTS: &[&str] = &["env", "yaml", "json", "py", "js", "sh", "tf", "Dockerfile", "properties", "xml"];
+const EXTS: &[&str] = &[
+    "env",
+    "yaml",
+    "json",
+    "py",
+    "js",
+    "sh",
+    "tf",
+    "Dockerfile",
+    "properties",
+    "xml",
+];
 
 pub fn generate(seed: u64, n_files: usize) -> Corpus {
     let mut r = Rng::new(seed);
@@ -307,8 +602,14 @@ pub fn generate(seed: u64, n_files: usize) -> Corpus {
                     let value = (k.make)(&mut r);
                     let (text, encoded) = if k.multiline {
                         match ext {
-                            "json" => (format!("  \"private_key\": \"{}\",", value.replace('\n', "\\n")), Some("json-escape")),
-                            "yaml" => (format!("  key: |\n    {}", value.replace('\n', "\n    ")), None),
+                            "json" => (
+                                format!("  \"private_key\": \"{}\",", value.replace('\n', "\\n")),
+                                Some("json-escape"),
+                            ),
+                            "yaml" => (
+                                format!("  key: |\n    {}", value.replace('\n', "\n    ")),
+                                None,
+                            ),
                             _ => (value.clone(), None),
                         }
                     } else if r.below(4) == 0 {
@@ -316,13 +617,22 @@ pub fn generate(seed: u64, n_files: usize) -> Corpus {
                         let neutral = match r.below(5) {
                             0 => format!("client = ServiceClient(\"{value}\")"),
                             1 => format!("  \"value\": \"{value}\","),
-                            2 => format!("curl -H \"Authorization: Bearer {value}\" https://api.internal/v1/items"),
+                            2 => format!(
+                                "curl -H \"Authorization: Bearer {value}\" https://api.internal/v1/items"
+                            ),
                             3 => format!("    - {value}"),
                             _ => format!("conn = connect(\"{value}\")"),
                         };
                         (neutral, None)
                     } else if ext == "yaml" && r.below(4) == 0 {
-                        (format!("  {}: {}", k.var.to_ascii_lowercase(), b64(render(k, &value, "env").as_bytes())), Some("base64"))
+                        (
+                            format!(
+                                "  {}: {}",
+                                k.var.to_ascii_lowercase(),
+                                b64(render(k, &value, "env").as_bytes())
+                            ),
+                            Some("base64"),
+                        )
                     } else {
                         (render(k, &value, ext), None)
                     };
@@ -370,13 +680,20 @@ impl Score {
     }
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
 /// Scores findings given as (path, line, end_line, rule_id).
 pub fn score(c: &Corpus, findings: &[(String, usize, usize, String)]) -> Score {
-    let mut s = Score { planted: c.planted.len(), ..Default::default() };
+    let mut s = Score {
+        planted: c.planted.len(),
+        ..Default::default()
+    };
     let mut hit = vec![false; c.planted.len()];
     for (path, line, end_line, rule) in findings {
         let mut matched = false;
