@@ -169,7 +169,15 @@ fn generic_secret_ok(v: &[u8]) -> bool {
         return false;
     }
     let first = v[0];
-    if b"$%{<!&*@:#[(/\\~".contains(&first) || v.starts_with(b"./") || v.starts_with(b"../") {
+    if b"${<[(/\\~".contains(&first) || v.starts_with(b"./") || v.starts_with(b"../") {
+        return false;
+    }
+    // YAML anchors, aliases and tags (`*default`, `!vault`), Windows `%VAR%` references.
+    let word = |x: &[u8]| !x.is_empty() && x.iter().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(b));
+    if b"&*!".contains(&first) && word(&v[1..]) {
+        return false;
+    }
+    if first == b'%' && v.len() > 2 && v.ends_with(b"%") && word(&v[1..v.len() - 1]) {
         return false;
     }
     if v.contains(&b'(') || v.ends_with(b")") || memchr::memmem::find(v, b"://").is_some() {
@@ -328,6 +336,8 @@ mod tests {
             "/etc/secret/path",
             "https://vault.local/x",
             "process.env.TOKEN",
+            "*default_password",
+            "%DB_PASSWORD%",
         ] {
             assert_eq!(generic_secret(bad.as_bytes()), Verdict::Invalid, "{bad}");
         }

@@ -636,7 +636,8 @@ pub fn generate(seed: u64, n_files: usize) -> Corpus {
                     } else {
                         (render(k, &value, ext), None)
                     };
-                    let line = lines.len() + 1;
+                    // A YAML block scalar's key line precedes the value.
+                    let line = lines.len() + 1 + usize::from(text.starts_with("  key: |"));
                     c.planted.push(Planted {
                         path: path.clone(),
                         line,
