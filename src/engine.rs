@@ -6,25 +6,24 @@ use crate::entropy::shannon;
 use crate::placeholder::is_placeholder;
 use crate::rules::{Confidence, OnInvalid, Rule};
 use crate::validate::{self, Verdict};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-/// A rule ready to run.
-pub struct CompiledRule {
-    pub rule: Rule,
+/// The compiled parts of a rule.
+struct Matcher {
     regex: Regex,
     /// Groups that may hold the secret, in order; the first that took part is used. A rule
     /// with alternatives names them `secret`, `secret_a`, `secret_b`, ...
     secret_groups: Vec<usize>,
     key_id_group: Option<usize>,
     exclude: Option<Regex>,
-    generic: bool,
 }
 
-impl CompiledRule {
-    pub fn compile(rule: Rule) -> Result<Self> {
+impl Matcher {
+    fn build(rule: &Rule) -> Result<Matcher> {
         let regex = RegexBuilder::new(&rule.regex)
             .unicode(false)
             .size_limit(32 << 20)
@@ -56,7 +55,6 @@ impl CompiledRule {
             }
         };
         let key_id_group = names.iter().position(|n| *n == Some("key_id"));
-        let generic = rule.tags.iter().any(|t| t == "generic");
         let exclude = match &rule.exclude_match {
             Some(x) => Some(
                 RegexBuilder::new(x)
@@ -66,14 +64,47 @@ impl CompiledRule {
             ),
             None => None,
         };
-        Ok(CompiledRule {
-            rule,
+        Ok(Matcher {
             regex,
             secret_groups,
             key_id_group,
             exclude,
-            generic,
         })
+    }
+}
+
+/// A rule ready to run. Its regex is compiled on first use, so that a scan pays only for
+/// the rules whose keywords occur (a pre-commit scan of a few files compiles a handful).
+pub struct CompiledRule {
+    pub rule: Rule,
+    matcher: OnceLock<Option<Matcher>>,
+    generic: bool,
+}
+
+impl CompiledRule {
+    /// Compiles now, reporting a bad regex as an error.
+    pub fn compile(rule: Rule) -> Result<Self> {
+        let m = Matcher::build(&rule)?;
+        let c = Self::lazy(rule);
+        let _ = c.matcher.set(Some(m));
+        Ok(c)
+    }
+
+    /// Compiles on first use; a rule that fails to compile then never matches (built-in rules
+    /// are compiled by the test suite, so this does not hide errors).
+    pub fn lazy(rule: Rule) -> Self {
+        let generic = rule.tags.iter().any(|t| t == "generic");
+        CompiledRule {
+            rule,
+            matcher: OnceLock::new(),
+            generic,
+        }
+    }
+
+    fn matcher(&self) -> Option<&Matcher> {
+        self.matcher
+            .get_or_init(|| Matcher::build(&self.rule).ok())
+            .as_ref()
     }
 }
 
@@ -106,12 +137,18 @@ pub struct Engine {
 const LINE_SLACK: usize = 4096;
 
 impl Engine {
+    /// Compiles every rule now (errors surface here).
     pub fn new(rules: Vec<Rule>) -> Result<Self> {
         let compiled = rules
             .into_iter()
             .map(CompiledRule::compile)
             .collect::<Result<Vec<_>>>()?;
         Self::from_compiled(compiled)
+    }
+
+    /// Compiles each rule's regex on first use.
+    pub fn new_lazy(rules: Vec<Rule>) -> Result<Self> {
+        Self::from_compiled(rules.into_iter().map(CompiledRule::lazy).collect())
     }
 
     pub fn from_compiled(rules: Vec<CompiledRule>) -> Result<Self> {
@@ -141,6 +178,8 @@ impl Engine {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
+                    // A full DFA: one table lookup per byte over every blob.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .match_kind(MatchKind::Standard)
                     .build(patterns.iter().map(|(k, _)| k.as_bytes()))
                     .context("building keyword automaton")?,
@@ -160,6 +199,13 @@ impl Engine {
 
     pub fn rule(&self, i: usize) -> &Rule {
         &self.rules[i].rule
+    }
+
+    /// Keyword hits in `hay` (the prefilter alone, for profiling).
+    pub fn keyword_hits(&self, hay: &[u8]) -> usize {
+        self.ac
+            .as_ref()
+            .map_or(0, |ac| ac.find_overlapping_iter(hay).count())
     }
 
     /// Finds every match in `hay`, best match per overlapping span, sorted by offset.
@@ -202,26 +248,26 @@ impl Engine {
 
     fn confirm(&self, r: usize, hay: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
         let cr = &self.rules[r];
+        let Some(m) = cr.matcher() else {
+            return;
+        };
         let end = match memchr::memchr(b'\n', &hay[end..(end + LINE_SLACK).min(hay.len())]) {
             Some(n) => end + n,
             None => (end + LINE_SLACK).min(hay.len()),
         };
         let sub = &hay[..end];
         let mut pos = start;
-        let mut locs = cr.regex.capture_locations();
+        let mut locs = m.regex.capture_locations();
         while pos <= sub.len() {
-            let Some(m) = cr.regex.captures_read_at(&mut locs, sub, pos) else {
+            let Some(found_at) = m.regex.captures_read_at(&mut locs, sub, pos) else {
                 break;
             };
-            pos = if m.end() > m.start() {
-                m.end()
-            } else {
-                m.end() + 1
-            };
-            let Some((ss, se)) = cr.secret_groups.iter().find_map(|&g| locs.get(g)) else {
+            let (ms, me) = (found_at.start(), found_at.end());
+            pos = if me > ms { me } else { me + 1 };
+            let Some((ss, se)) = m.secret_groups.iter().find_map(|&g| locs.get(g)) else {
                 continue;
             };
-            if let Some(found) = self.check(cr, r, hay, ss, se, m.start(), m.end(), &locs) {
+            if let Some(found) = self.check(cr, m, r, hay, ss, se, ms, me, &locs) {
                 if !out
                     .iter()
                     .rev()
@@ -238,6 +284,7 @@ impl Engine {
     fn check(
         &self,
         cr: &CompiledRule,
+        m: &Matcher,
         r: usize,
         hay: &[u8],
         ss: usize,
@@ -259,11 +306,7 @@ impl Engine {
         if !cr.rule.allow_placeholders && is_placeholder(secret) {
             return None;
         }
-        if cr
-            .exclude
-            .as_ref()
-            .is_some_and(|x| x.is_match(&hay[ms..me]))
-        {
+        if m.exclude.as_ref().is_some_and(|x| x.is_match(&hay[ms..me])) {
             return None;
         }
         let mut confidence = cr.rule.confidence;
@@ -277,7 +320,7 @@ impl Engine {
                 None => {}
             }
         }
-        let key_id = cr
+        let key_id = m
             .key_id_group
             .and_then(|g| locs.get(g))
             .map(|(a, b)| String::from_utf8_lossy(&hay[a..b]).into_owned());

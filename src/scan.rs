@@ -236,7 +236,12 @@ pub fn collect(args: &ScanArgs) -> Result<Outcome> {
         }
     };
     let rules = config.apply_rules(rules::builtin()?);
-    let engine = Engine::new(rules.clone())?;
+    // Config rules are compiled now so that a bad regex is a clear error; built-in rules
+    // (compiled by the test suite) compile on first use.
+    for r in &config.rules {
+        crate::engine::CompiledRule::compile(r.clone())?;
+    }
+    let engine = Engine::new_lazy(rules.clone())?;
     let opts = ScanOptions {
         show_secrets: args.show_secrets,
         min_confidence: args

@@ -173,7 +173,11 @@ fn generic_secret_ok(v: &[u8]) -> bool {
         return false;
     }
     // YAML anchors, aliases and tags (`*default`, `!vault`), Windows `%VAR%` references.
-    let word = |x: &[u8]| !x.is_empty() && x.iter().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(b));
+    let word = |x: &[u8]| {
+        !x.is_empty()
+            && x.iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(b))
+    };
     if b"&*!".contains(&first) && word(&v[1..]) {
         return false;
     }

@@ -61,5 +61,5 @@ fn accuracy_floor_on_generated_corpus() {
 }
 
 /// Floors recorded from the current rule set, a little below the measured values.
-const RECALL_FLOOR: f64 = 0.0;
-const PRECISION_FLOOR: f64 = 0.0;
+const RECALL_FLOOR: f64 = 0.95;
+const PRECISION_FLOOR: f64 = 0.98;
