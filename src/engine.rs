@@ -313,6 +313,7 @@ impl Engine {
         if let Some(v) = &cr.rule.validate {
             match validate::run(v, secret) {
                 Some(Verdict::Valid) => confidence = confidence.raise(),
+                Some(Verdict::Plausible) => {}
                 Some(Verdict::Invalid) => match cr.rule.on_invalid {
                     OnInvalid::Drop => return None,
                     OnInvalid::Downgrade => confidence = Confidence::Low,

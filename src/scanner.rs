@@ -113,6 +113,25 @@ impl Scanner {
         if self.opts.decode_depth > 0 {
             self.scan_decoded(data, prov, &matches, &mut found, &mut cursor);
         }
+        if !self.opts.show_secrets && found.len() > 1 {
+            // A snippet must not show another finding's secret from the same line.
+            let raw: Vec<(String, String)> = matches
+                .iter()
+                .map(|m| {
+                    let v = String::from_utf8_lossy(&data[m.start..m.end]).into_owned();
+                    let shown = redact(&v);
+                    (v, shown)
+                })
+                .filter(|(v, _)| v.len() >= 4)
+                .collect();
+            for f in &mut found {
+                for (v, shown) in &raw {
+                    if f.snippet.contains(v.as_str()) {
+                        f.snippet = f.snippet.replace(v.as_str(), shown);
+                    }
+                }
+            }
+        }
         found
     }
 

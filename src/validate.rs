@@ -6,7 +6,10 @@ use base64::Engine as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
+    /// Structurally valid (a checksum or format check passed): raises confidence.
     Valid,
+    /// Passes a plausibility filter only: confidence unchanged.
+    Plausible,
     Invalid,
 }
 
@@ -161,7 +164,11 @@ fn url_credentials(url: &[u8]) -> Verdict {
 /// A value assigned to a secret-like name that is a literal secret rather than a reference,
 /// a word, a path or a number.
 fn generic_secret(v: &[u8]) -> Verdict {
-    verdict(generic_secret_ok(v))
+    if generic_secret_ok(v) {
+        Verdict::Plausible
+    } else {
+        Verdict::Invalid
+    }
 }
 
 fn generic_secret_ok(v: &[u8]) -> bool {
@@ -306,7 +313,7 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(
-            url_credentials(b"postgres://app:s3cr3tPa55@db.internal:5432/app"),
+            url_credentials(b"postgres://app:s3cr3tPa55@db.internal:5432/app"), // keywarden:allow
             Verdict::Valid
         );
         assert_eq!(
@@ -327,7 +334,11 @@ mod tests {
             "hQpLmWzRtYvBnKcXsDfG",
             "a8f5f167f44f4964e6c998dee827110c",
         ] {
-            assert_eq!(generic_secret(good.as_bytes()), Verdict::Valid, "{good}");
+            assert_eq!(
+                generic_secret(good.as_bytes()),
+                Verdict::Plausible,
+                "{good}"
+            );
         }
         for bad in [
             "settings.DB_PASSWORD",

@@ -241,3 +241,42 @@ fn text_report_summarises() {
     assert!(text.contains("skipped: 1 binary"), "{text}");
     assert!(!text.contains('\x1b'), "no colour when not a terminal");
 }
+
+#[test]
+fn snippets_never_show_another_secret_on_the_line() {
+    let mut rng = Rng::new(8);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = fake_aws_key_id(&mut rng);
+    let b = fake_aws_key_id(&mut rng);
+    write(
+        d,
+        "min.js",
+        format!("var a=\"{a}\",b=\"{b}\";\n").as_bytes(),
+    );
+    let out = run(&["scan", ".", "-f", "json"], d);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(findings(&json(&out)).len(), 2);
+    // Key ids are reported in clear by design; their full values must not be in snippets.
+    for f in findings(&json(&out)) {
+        let s = f["snippet"].as_str().unwrap();
+        assert!(!s.contains(&a) && !s.contains(&b), "{s}");
+    }
+    assert!(text.contains("key_id"));
+}
+
+#[test]
+fn notebooks_and_escaped_json_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "analysis.ipynb",
+        br#"{"cells":[{"cell_type":"code","source":["import os\n","password = \"h8Kp2sWq9ZtLr4Vc\"\n"]}]}"#,
+    );
+    let v = json(&run(&["scan", ".", "-f", "json"], d));
+    let f = findings(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["rule_id"], "generic-password-assignment");
+    assert_eq!(f[0]["confidence"], "medium");
+}
