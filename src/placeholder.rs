@@ -118,3 +118,81 @@ mod tests {
         }
     }
 }
+
+/// Words that make a value a stand-in or a textbook password rather than a generated secret,
+/// checked after undoing common character swaps (`P4ssw0rd` reads as `password`). Only
+/// generic rules use this: a provider token is random by construction.
+const DUMMY_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passw",
+    "secret",
+    "sekret",
+    "hunter",
+    "letmein",
+    "qwerty",
+    "welcome",
+    "admin",
+    "changeme",
+    "default",
+    "example",
+    "sample",
+    "dummy",
+    "test",
+    "demo",
+    "foobar",
+    "abcdef",
+    "abc123",
+    "123456",
+    "iloveyou",
+    "trustno",
+    "login",
+    "mysecret",
+    "mypass",
+    "supersecret",
+    "topsecret",
+    "verysecret",
+    "strong",
+    "insecure",
+];
+
+pub fn is_dummy_password(value: &[u8]) -> bool {
+    let norm: String = value
+        .iter()
+        .filter_map(|&b| {
+            let c = match b {
+                b'0' => 'o',
+                b'1' => 'i',
+                b'3' => 'e',
+                b'4' | b'@' => 'a',
+                b'5' | b'$' => 's',
+                b'7' => 't',
+                _ => (b as char).to_ascii_lowercase(),
+            };
+            c.is_ascii_alphabetic().then_some(c)
+        })
+        .collect();
+    DUMMY_WORDS.iter().any(|w| norm.contains(w)) || value.windows(6).any(|w| w == b"123456")
+}
+
+#[cfg(test)]
+mod dummy_tests {
+    use super::*;
+
+    #[test]
+    fn textbook_passwords() {
+        for v in [
+            "B0bP4ssw0rd",
+            "password12345",
+            "VeryStrongPasswordHere!",
+            "MySekretPa$$word",
+            "AbcDef123!@#",
+            "hunter42",
+        ] {
+            assert!(is_dummy_password(v.as_bytes()), "{v}");
+        }
+        for v in ["Tq7#vLm2pX9wRz", "h8Kp2sWq9ZtLr4Vc", "Zq8vT2mK9pL4xR7w"] {
+            assert!(!is_dummy_password(v.as_bytes()), "{v}");
+        }
+    }
+}

@@ -157,7 +157,8 @@ fn url_credentials(url: &[u8]) -> Verdict {
             .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
         && !pass.is_empty()
         && !host.is_empty()
-        && !crate::placeholder::is_placeholder(pass.as_bytes());
+        && !crate::placeholder::is_placeholder(pass.as_bytes())
+        && !crate::placeholder::is_dummy_password(pass.as_bytes());
     verdict(ok)
 }
 
@@ -192,6 +193,18 @@ fn generic_secret_ok(v: &[u8]) -> bool {
         return false;
     }
     if v.contains(&b'(') || v.ends_with(b")") || memchr::memmem::find(v, b"://").is_some() {
+        return false;
+    }
+    if crate::placeholder::is_dummy_password(v) {
+        return false;
+    }
+    // Index expressions and format strings are code, not values.
+    if (v.contains(&b'[') && v.ends_with(b"]"))
+        || [&b"%s"[..], b"%d", b"{}", b"{0}"]
+            .iter()
+            .any(|f| memchr::memmem::find(v, f).is_some())
+        || (first == b'@' && v.ends_with(b"@"))
+    {
         return false;
     }
     let s = String::from_utf8_lossy(v);
