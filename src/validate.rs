@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(
-            url_credentials(b"postgres://app:s3cr3tPa55@db.internal:5432/app"), // keywarden:allow
+            url_credentials(b"postgres://app:Wq8zT2vLm9Xk@db.internal:5432/app"), // keywarden:allow
             Verdict::Valid
         );
         assert_eq!(
@@ -343,7 +343,7 @@ mod tests {
     fn generic_values() {
         for good in [
             "Zq8vT2mK9pL4xR7w",
-            "s3cr3t-P@ss!",
+            "k9#Tq2v-L@x!",
             "hQpLmWzRtYvBnKcXsDfG",
             "a8f5f167f44f4964e6c998dee827110c",
         ] {
