@@ -303,6 +303,9 @@ impl Engine {
                 return None;
             }
         }
+        if crate::placeholder::is_documentation_example(secret) {
+            return None;
+        }
         if !cr.rule.allow_placeholders && is_placeholder(secret) {
             return None;
         }

@@ -34,9 +34,24 @@ const SEQUENCES: &[&str] = &[
     "abcdefgh", "01234567", "12345678", "23456789", "98765432", "qwertyui", "asdfghjk",
 ];
 
+/// Credentials that providers publish in their documentation (`src/doc-examples.txt`).
+pub fn is_documentation_example(value: &[u8]) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static [u8]>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        include_str!("doc-examples.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::as_bytes)
+            .collect()
+    })
+    .contains(value)
+}
+
 /// True when `value` is a placeholder rather than a credential.
 pub fn is_placeholder(value: &[u8]) -> bool {
-    if value.is_empty() {
+    if value.is_empty() || is_documentation_example(value) {
         return true;
     }
     let lower = value.to_ascii_lowercase();
@@ -107,6 +122,7 @@ mod tests {
             b"sk_live_abcdefghijklmnop",
             b"$SECRET_KEY",
             b"ababababab",
+            b"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
         ] {
             assert!(is_placeholder(p), "{}", String::from_utf8_lossy(p));
         }
