@@ -146,14 +146,23 @@ pub(super) fn scan(
         ));
     }
 
+    let timings = std::env::var_os("KEYWARDEN_TIMINGS").is_some();
+    let started = std::time::Instant::now();
+    let phase = |name: &str| {
+        if timings {
+            eprintln!("{name}: {:.2}s", started.elapsed().as_secs_f64());
+        }
+    };
     let tips = select_tips(&repo, opts, scanner)?;
     let nodes = walk(&repo, &tips, opts.max_commits, &shallow, &counts)?;
+    phase("walk");
     let mut index = Index::default();
     for (id, name) in &tips.blobs {
         index.add(scanner, name.as_bstr(), *id, NO_COMMIT);
     }
     diff_all(&repo, &nodes, &shallow, threads, scanner, &counts, &mut index);
 
+    phase("tree diffs");
     let commits = nodes.iter().filter(|n| n.is_commit).count();
     out.extra.insert("commits".into(), commits as u64);
     out.extra.insert("refs".into(), tips.refs);
@@ -182,6 +191,7 @@ pub(super) fn scan(
     blobs.retain(|b| !b.occs.is_empty());
     out.extra.insert("blobs".into(), blobs.len() as u64);
     let results = scan_blobs(&repo, &blobs, &paths, threads, scanner, &counts, progress);
+    phase("blobs");
     out.findings = emit(&repo, &nodes, &blobs, &paths, results, scanner);
 
     out.extra
@@ -718,8 +728,20 @@ fn scan_blobs(
 /// Blob indices sorted by where the blobs sit in their packs, so that delta chains are
 /// resolved from a warm cache; loose objects come last.
 fn pack_order(repo: &gix::Repository, blobs: &[BlobEntry]) -> Vec<usize> {
-    let _ = repo;
-    (0..blobs.len()).collect()
+    use gix::odb::pack::Find as _;
+    let mut handle = repo.objects.store().to_handle();
+    handle.prevent_pack_unload();
+    let mut buf = Vec::new();
+    let mut keyed: Vec<(u32, u64, usize)> = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| match handle.location_by_oid(&b.id, &mut buf) {
+            Ok(Some(loc)) => (loc.pack_id, loc.pack_offset, i),
+            _ => (u32::MAX, 0, i),
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, _, i)| i).collect()
 }
 
 fn scan_one(
