@@ -12,6 +12,7 @@ pub mod engine;
 pub mod entropy;
 pub mod finding;
 pub mod fingerprint;
+pub mod hook;
 pub mod placeholder;
 pub mod report;
 pub mod rulecheck;

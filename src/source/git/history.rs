@@ -132,7 +132,10 @@ pub(super) fn scan(
         _ => HashSet::default(),
     };
     if !shallow.is_empty() {
-        let mut ids: Vec<String> = shallow.iter().map(|id| id.to_hex_with_len(12).to_string()).collect();
+        let mut ids: Vec<String> = shallow
+            .iter()
+            .map(|id| id.to_hex_with_len(12).to_string())
+            .collect();
         ids.sort();
         let more = if ids.len() > 5 {
             format!(" and {} more", ids.len() - 5)
@@ -160,7 +163,9 @@ pub(super) fn scan(
     for (id, name) in &tips.blobs {
         index.add(scanner, name.as_bstr(), *id, NO_COMMIT);
     }
-    diff_all(&repo, &nodes, &shallow, threads, scanner, &counts, &mut index);
+    diff_all(
+        &repo, &nodes, &shallow, threads, scanner, &counts, &mut index,
+    );
 
     phase("tree diffs");
     let commits = nodes.iter().filter(|n| n.is_commit).count();
@@ -178,10 +183,8 @@ pub(super) fn scan(
         if index.submodule_paths.len() > 10 {
             shown.push(format!("{} more", index.submodule_paths.len() - 10));
         }
-        out.notes.push(format!(
-            "submodules are not followed: {}",
-            shown.join(", ")
-        ));
+        out.notes
+            .push(format!("submodules are not followed: {}", shown.join(", ")));
     }
     Stats::add(&counts.submodules, index.submodule_paths.len() as u64);
 
@@ -194,10 +197,14 @@ pub(super) fn scan(
     phase("blobs");
     out.findings = emit(&repo, &nodes, &blobs, &paths, results, scanner);
 
-    out.extra
-        .insert("missing_objects".into(), counts.missing.load(Ordering::Relaxed));
-    out.extra
-        .insert("submodules".into(), counts.submodules.load(Ordering::Relaxed));
+    out.extra.insert(
+        "missing_objects".into(),
+        counts.missing.load(Ordering::Relaxed),
+    );
+    out.extra.insert(
+        "submodules".into(),
+        counts.submodules.load(Ordering::Relaxed),
+    );
     out.extra
         .insert("lfs_pointers".into(), counts.lfs.load(Ordering::Relaxed));
     let missing = counts.missing.load(Ordering::Relaxed);
@@ -261,8 +268,8 @@ fn select_tips(repo: &gix::Repository, opts: &GitOptions, scanner: &Scanner) -> 
         tips.refs = 1;
     } else if !opts.branches.is_empty() {
         for name in &opts.branches {
-            let id = resolve(repo, &format!("refs/heads/{name}"))
-                .or_else(|_| resolve(repo, name))?;
+            let id =
+                resolve(repo, &format!("refs/heads/{name}")).or_else(|_| resolve(repo, name))?;
             tips.push(repo, id, name);
             tips.refs += 1;
         }
@@ -461,10 +468,7 @@ fn topo_order(nodes: Vec<Node>) -> Vec<Node> {
         }
     }
     let mut slots: Vec<Option<Node>> = nodes.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .filter_map(|i| slots[i].take())
-        .collect()
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Records the non-tree entries a tree diff adds or changes, with full paths.
@@ -561,7 +565,11 @@ impl DiffWorker {
         }
     }
 
-    fn parent_tree(&mut self, parent: &ObjectId, trees: &HashMap<ObjectId, ObjectId>) -> Option<ObjectId> {
+    fn parent_tree(
+        &mut self,
+        parent: &ObjectId,
+        trees: &HashMap<ObjectId, ObjectId>,
+    ) -> Option<ObjectId> {
         if let Some(t) = trees.get(parent) {
             return Some(*t);
         }

@@ -133,11 +133,9 @@ fn staged_changes(repo: &gix::Repository) -> Result<Vec<Staged>> {
     let tree = repo
         .find_tree(head)
         .map_err(|e| anyhow!("reading HEAD's tree: {e}"))?;
-    candidates.retain(|c| {
-        match tree.lookup_entry(c.path.split(|b| *b == b'/')) {
-            Ok(Some(entry)) => entry.object_id() != c.id,
-            _ => true,
-        }
+    candidates.retain(|c| match tree.lookup_entry(c.path.split(|b| *b == b'/')) {
+        Ok(Some(entry)) => entry.object_id() != c.id,
+        _ => true,
     });
     Ok(candidates)
 }
@@ -167,7 +165,10 @@ fn unchanged_dirs(
         .collect();
     for child in &node.children {
         let name = child.name.as_slice();
-        let id = sub.iter().find(|(n, _)| n.as_slice() == name).map(|(_, id)| *id);
+        let id = sub
+            .iter()
+            .find(|(n, _)| n.as_slice() == name)
+            .map(|(_, id)| *id);
         let mut p = prefix.clone();
         p.extend_from_slice(name);
         p.push(b'/');
@@ -208,16 +209,28 @@ pub(super) fn scan_diff(scanner: &Scanner, path: &Path, base: &str) -> Result<Gi
                 .objects
                 .find_tree_iter(&head, &mut rbuf)
                 .map_err(|e| anyhow!("reading HEAD: {e}"))?;
-            gix::diff::tree(lhs, rhs, gix::diff::tree::State::default(), &repo.objects, &mut rec)
-                .map_err(|e| anyhow!("diffing {base:?} against HEAD: {e}"))?;
+            gix::diff::tree(
+                lhs,
+                rhs,
+                gix::diff::tree::State::default(),
+                &repo.objects,
+                &mut rec,
+            )
+            .map_err(|e| anyhow!("diffing {base:?} against HEAD: {e}"))?;
             for c in rec.records {
                 use gix::diff::tree::recorder::Change;
                 match c {
                     Change::Addition {
-                        entry_mode, oid, path, ..
+                        entry_mode,
+                        oid,
+                        path,
+                        ..
                     }
                     | Change::Modification {
-                        entry_mode, oid, path, ..
+                        entry_mode,
+                        oid,
+                        path,
+                        ..
                     } if entry_mode.is_blob() => {
                         changed.insert(path, oid);
                     }
@@ -229,7 +242,8 @@ pub(super) fn scan_diff(scanner: &Scanner, path: &Path, base: &str) -> Result<Gi
     for s in staged_changes(&repo)? {
         changed.insert(s.path, s.id);
     }
-    out.extra.insert("changed_files".into(), changed.len() as u64);
+    out.extra
+        .insert("changed_files".into(), changed.len() as u64);
 
     let workdir = repo.workdir().map(Path::to_path_buf);
     let mut buf = Vec::new();
