@@ -443,11 +443,11 @@ fn topo_order(nodes: Vec<Node>) -> Vec<Node> {
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     for (i, n) in nodes.iter().enumerate() {
         for p in &n.parents {
-            if let Some(&pi) = pos.get(p) {
-                if pi != i {
-                    indegree[i] += 1;
-                    children[pi].push(i);
-                }
+            if let Some(&pi) = pos.get(p)
+                && pi != i
+            {
+                indegree[i] += 1;
+                children[pi].push(i);
             }
         }
     }
@@ -592,7 +592,7 @@ impl DiffWorker {
                 .map(|p| self.parent_tree(p, trees))
                 .collect()
         };
-        if parents.iter().any(|t| *t == Some(node.tree)) {
+        if parents.contains(&Some(node.tree)) {
             return Ok(Vec::new());
         }
         let mut found = self.diff(parents.first().copied().flatten(), node.tree)?;
