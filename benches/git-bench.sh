@@ -65,8 +65,12 @@ cat_s="$(seconds "$(field "$out/cat.time" 'Elapsed (wall clock) time (h:mm:ss or
 kw_s="$(seconds "$(field "$out/kw.time" 'Elapsed (wall clock) time (h:mm:ss or m:ss)')")"
 cat_rss="$(field "$out/cat.time" 'Maximum resident set size (kbytes)')"
 kw_rss="$(field "$out/kw.time" 'Maximum resident set size (kbytes)')"
-kw_cpu="$(awk '{ s += $1 } END { print s }' <<<"$(field "$out/kw.time" 'User time (seconds)')
-$(field "$out/kw.time" 'System time (seconds)')")"
+cpu() { # user + system seconds
+    awk '{ s += $1 } END { print s }' <<<"$(field "$1" 'User time (seconds)')
+$(field "$1" 'System time (seconds)')"
+}
+kw_cpu="$(cpu "$out/kw.time")"
+cat_cpu="$(cpu "$out/cat.time")"
 
 python3 - "$out/report.json" <<'PY' || true
 import json, sys
@@ -77,9 +81,10 @@ print("scanned:   %s commits, %s blobs (%s occurrences), %.2f GB, %s findings" %
     s.get("bytes_scanned", 0) / 1e9, s.get("findings")))
 PY
 echo
-printf '%-24s %9s %12s\n' "" "wall (s)" "peak RSS"
-printf '%-24s %9.2f %9d MiB\n' "git cat-file (floor)" "$cat_s" "$((cat_rss / 1024))"
-printf '%-24s %9.2f %9d MiB\n' "keywarden scan --git" "$kw_s" "$((kw_rss / 1024))"
+printf '%-24s %9s %9s %12s\n' "" "wall (s)" "CPU (s)" "peak RSS"
+printf '%-24s %9.2f %9.2f %8d MiB\n' "git cat-file (floor)" "$cat_s" "$cat_cpu" "$((cat_rss / 1024))"
+printf '%-24s %9.2f %9.2f %8d MiB\n' "keywarden scan --git" "$kw_s" "$kw_cpu" "$((kw_rss / 1024))"
 echo
-awk -v k="$kw_s" -v c="$cat_s" -v cpu="$kw_cpu" \
-    'BEGIN { printf "ratio keywarden/cat-file: %.2fx   (keywarden CPU time %.1f s)\n", k / c, cpu }'
+awk -v k="$kw_s" -v c="$cat_s" \
+    'BEGIN { printf "ratio keywarden/cat-file (wall): %.2fx\n", k / c }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
