@@ -35,6 +35,15 @@ pub enum Command {
         #[command(subcommand)]
         command: BaselineCommand,
     },
+    /// Write a git pre-commit hook that runs `keywarden scan --staged`.
+    InstallHook {
+        /// The repository (default: the current directory).
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+        /// Replace an existing hook that keywarden did not write.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write a commented starter .keywarden.toml.
     Init {
         /// Where to write it.
@@ -123,6 +132,11 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Audit(a) => crate::audit::run(&a),
         Command::Rules { command } => rules_cmd(command),
         Command::Baseline { command } => baseline_cmd(command),
+        Command::InstallHook { repo, force } => {
+            let path = crate::hook::install(&repo, force)?;
+            println!("installed pre-commit hook at {}", path.display());
+            Ok(0)
+        }
         Command::Init { path, force } => {
             if path.exists() && !force {
                 anyhow::bail!("{} exists (use --force to overwrite)", path.display());

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod entropy;
 pub mod finding;
 pub mod fingerprint;
+pub mod hook;
 pub mod ignorefile;
 pub mod migrate;
 pub mod placeholder;

@@ -1,9 +1,13 @@
 //! Git history, staged changes and diffs, read with gix.
 
-use crate::finding::Finding;
+mod history;
+mod worktree;
+
+use crate::finding::{CommitInfo, Finding};
 use crate::report::VcsInfo;
-use crate::scanner::Scanner;
-use anyhow::{Result, bail};
+use crate::scanner::{Scanner, Stats};
+use anyhow::{Result, anyhow};
+use gix::bstr::ByteSlice;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -29,18 +33,114 @@ pub struct GitScan {
     pub vcs: Option<VcsInfo>,
 }
 
+/// Every blob reachable from the chosen refs, scanned once, each (blob, path) attributed to
+/// the commit that introduced it.
 pub fn scan_history(
-    _scanner: &Scanner,
-    _opts: &GitOptions,
-    _progress: Option<&indicatif::ProgressBar>,
+    scanner: &Scanner,
+    opts: &GitOptions,
+    progress: Option<&indicatif::ProgressBar>,
 ) -> Result<GitScan> {
-    bail!("history scanning is not available in this build")
+    history::scan(scanner, opts, progress)
 }
 
-pub fn scan_staged(_scanner: &Scanner, _repo: &Path) -> Result<GitScan> {
-    bail!("staged scanning is not available in this build")
+/// The index's blobs that differ from HEAD (pre-commit).
+pub fn scan_staged(scanner: &Scanner, repo: &Path) -> Result<GitScan> {
+    worktree::scan_staged(scanner, repo)
 }
 
-pub fn scan_diff(_scanner: &Scanner, _repo: &Path, _base: &str) -> Result<GitScan> {
-    bail!("diff scanning is not available in this build")
+/// Lines added since `base`.
+pub fn scan_diff(scanner: &Scanner, repo: &Path, base: &str) -> Result<GitScan> {
+    worktree::scan_diff(scanner, repo, base)
+}
+
+pub(crate) const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+
+/// Opens the repository holding `path` (a work tree, a bare repo, a linked worktree or any
+/// directory inside one).
+pub(crate) fn open(path: &Path) -> Result<gix::Repository> {
+    if !path.exists() {
+        return Err(anyhow!("{}: no such file or directory", path.display()));
+    }
+    let mut repo = gix::discover(path)
+        .map_err(|e| anyhow!("{}: not a git repository ({e})", path.display()))?;
+    // Trees are re-read across neighbouring commits; blobs are not cached (see history).
+    repo.object_cache_size_if_unset(32 << 20);
+    Ok(repo)
+}
+
+/// Repository URI (origin's URL, else the path), HEAD and branch for SARIF.
+pub(crate) fn vcs_info(repo: &gix::Repository) -> VcsInfo {
+    let repository_uri = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| {
+            r.url(gix::remote::Direction::Fetch)
+                .map(|u| u.to_bstring().to_string())
+        })
+        .unwrap_or_else(|| {
+            let p = repo.workdir().unwrap_or_else(|| repo.git_dir());
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .to_string_lossy()
+                .into_owned()
+        });
+    let revision_id = repo.head_id().ok().map(|id| id.to_string());
+    let branch = repo
+        .head_name()
+        .ok()
+        .flatten()
+        .map(|n| n.shorten().to_str_lossy().into_owned());
+    VcsInfo {
+        repository_uri,
+        revision_id,
+        branch,
+    }
+}
+
+/// Seconds and offset as RFC 3339 in the signer's time zone.
+pub(crate) fn rfc3339(t: gix::date::Time) -> String {
+    let ts = jiff::Timestamp::from_second(t.seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let off = jiff::tz::Offset::from_seconds(t.offset).unwrap_or(jiff::tz::Offset::UTC);
+    ts.display_with_offset(off).to_string()
+}
+
+/// Author, dates and summary of a commit object.
+pub(crate) fn commit_info(id: gix::ObjectId, data: &[u8], kind: gix::hash::Kind) -> CommitInfo {
+    let mut info = CommitInfo {
+        id: id.to_string(),
+        author_name: String::new(),
+        author_email: String::new(),
+        author_date: String::new(),
+        committer_date: String::new(),
+        summary: String::new(),
+    };
+    if let Ok(c) = gix::objs::CommitRef::from_bytes(data, kind) {
+        if let Ok(a) = c.author() {
+            let a = a.trim();
+            info.author_name = a.name.to_str_lossy().into_owned();
+            info.author_email = a.email.to_str_lossy().into_owned();
+            if let Ok(t) = a.time() {
+                info.author_date = rfc3339(t);
+            }
+        }
+        if let Ok(t) = c.committer().and_then(|s| s.time()) {
+            info.committer_date = rfc3339(t);
+        }
+        info.summary = c.message().summary().to_str_lossy().into_owned();
+    }
+    info
+}
+
+/// Checks shared by every git source before a blob is decoded: size limit.
+pub(crate) fn too_large(scanner: &Scanner, size: u64) -> bool {
+    if size > scanner.opts.max_file_size {
+        Stats::add(&scanner.stats.skipped_large, 1);
+        return true;
+    }
+    false
+}
+
+/// Git LFS pointer files hold no content of their own.
+pub(crate) fn is_lfs_pointer(data: &[u8]) -> bool {
+    data.starts_with(LFS_POINTER)
 }

@@ -1,0 +1,181 @@
+//! Builds git repositories with the `git` CLI at test time and runs `keywarden scan` on them.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const AUTHOR: &str = "Alice Dev";
+pub const EMAIL: &str = "alice@example.org";
+
+/// A fake AWS access key id: `AKIA` and 16 characters of `A-Z2-7`, never a placeholder.
+pub fn aws_key() -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    let mut state = nanos
+        ^ (SEQ.fetch_add(1, Ordering::Relaxed) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ u64::from(std::process::id()) << 32;
+    loop {
+        let mut key = String::from("AKIA");
+        for _ in 0..16 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            key.push(ALPHABET[(state % 32) as usize] as char);
+        }
+        if !keywarden::placeholder::is_placeholder(key.as_bytes()) {
+            return key;
+        }
+    }
+}
+
+pub struct Repo {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+    tick: u64,
+}
+
+impl Repo {
+    pub fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("repo");
+        std::fs::create_dir(&path).unwrap();
+        let r = Repo {
+            _dir: dir,
+            path,
+            tick: 0,
+        };
+        r.git(&["init", "-q", "-b", "main"]);
+        r.git(&["config", "user.name", AUTHOR]);
+        r.git(&["config", "user.email", EMAIL]);
+        r.git(&["config", "commit.gpgsign", "false"]);
+        r
+    }
+
+    /// A sibling directory in the same temporary dir (for clones).
+    pub fn sibling(&self, name: &str) -> PathBuf {
+        self.path.parent().unwrap().join(name)
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(&self.path, args)
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let p = self.path.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(p, content).unwrap();
+    }
+
+    /// The date used by the next commit: one day after the previous one.
+    pub fn next_date(&mut self) -> String {
+        self.tick += 1;
+        format!("2021-03-{:02}T12:00:00+02:00", self.tick)
+    }
+
+    /// Stages everything and commits with a fixed date; returns the commit id.
+    pub fn commit(&mut self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.commit_staged(msg)
+    }
+
+    pub fn commit_staged(&mut self, msg: &str) -> String {
+        let date = self.next_date();
+        let out = Command::new("git")
+            .args(["commit", "-q", "--allow-empty", "-m", msg])
+            .current_dir(&self.path)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+}
+
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_DATE", "2021-03-01T12:00:00+02:00")
+        .env("GIT_COMMITTER_DATE", "2021-03-01T12:00:00+02:00")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub json: Value,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn findings(&self) -> &Vec<Value> {
+        self.json["findings"].as_array().unwrap()
+    }
+
+    pub fn extra(&self, key: &str) -> u64 {
+        self.json["summary"]["extra"][key].as_u64().unwrap_or(0)
+    }
+
+    pub fn notes(&self) -> Vec<String> {
+        self.json["summary"]["notes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Findings whose secret is `key` (reports show it in full with --show-secrets).
+    pub fn with_secret(&self, key: &str) -> Vec<&Value> {
+        self.findings()
+            .iter()
+            .filter(|f| f["secret"].as_str() == Some(key))
+            .collect()
+    }
+}
+
+/// Runs `keywarden scan --format json --show-secrets --no-config ARGS` in `dir`.
+pub fn scan(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_keywarden"))
+        .arg("scan")
+        .args([
+            "--format",
+            "json",
+            "--show-secrets",
+            "--no-config",
+            "--no-progress",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        stderr,
+    }
+}
