@@ -1,5 +1,5 @@
 //! Vault audit device: one JSON object per line, `type` request or response. A request and
-//! its response are one event; the pair is matched by `request.id`.
+//! its response are one event (the response carries the outcome); pairs match by `request.id`.
 
 use std::collections::HashSet;
 
@@ -29,15 +29,6 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
         .get("request")
         .filter(|r| r.is_object())
         .ok_or("Vault audit entry without request")?;
-    if let Some(id) = str_at(req, &["id"]) {
-        if dedup.seen.remove(id) {
-            return Ok(None);
-        }
-        if dedup.seen.len() >= DEDUP_CAP {
-            dedup.seen.clear();
-        }
-        dedup.seen.insert(id.to_string());
-    }
     let Some(path) = str_at(req, &["path"]) else {
         return Ok(None);
     };
@@ -94,6 +85,22 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
     } else {
         Outcome::Ok
     };
+    // A request entry without an error is only counted through its response (which
+    // carries the outcome); a request that already failed is counted once, here.
+    let typ = v.get("type").and_then(Value::as_str).unwrap_or("");
+    if let Some(id) = str_at(req, &["id"]) {
+        if dedup.seen.len() >= DEDUP_CAP {
+            dedup.seen.clear();
+        }
+        match typ {
+            "request" if outcome == Outcome::Ok => return Ok(None),
+            "request" => {
+                dedup.seen.insert(id.to_string());
+            }
+            "response" if dedup.seen.remove(id) => return Ok(None),
+            _ => {}
+        }
+    }
     let principal = str_at(v, &["auth", "display_name"])
         .or_else(|| str_at(v, &["auth", "entity_id"]))
         .or_else(|| str_at(v, &["auth", "accessor"]))
