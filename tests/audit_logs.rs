@@ -1,0 +1,219 @@
+//! Each audit-log format (and each CloudTrail delivery shape) and the leak joins.
+
+mod common_audit;
+use common_audit::*;
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+fn arn(name: &str) -> String {
+    format!("{ARN}{name}")
+}
+
+fn aws_expected() -> std::collections::BTreeSet<(String, String)> {
+    expect(&[
+        ("ROT-001", &arn("prod/db/password-Ab1234")),
+        ("ROT-003", &arn("prod/db/password-Ab1234")),
+        ("ROT-002", &arn("prod/api/stripe-key-Bc1234")),
+        ("ROT-004", &arn("prod/api/rotating-Cd1234")),
+        ("USE-001", &arn("legacy/unused-Ef1234")),
+        ("ROT-003", &arn("legacy/never-read-Fg1234")),
+        ("USE-002", &arn("legacy/never-read-Fg1234")),
+        ("ROT-003", &arn("prod/api/exempt-Kl1234")),
+        ("ROT-003", &arn("prod/api/lapsed-exemption-Lm1234")),
+        ("ROT-004", &arn("prod/payments/db-creds-Mn1234")),
+        ("ROT-003", &arn("prod/payments/old-Op1234")),
+        // CloudTrail: read after DeletedDate, denied burst resolved by name to the ARN.
+        ("ACC-001", &arn("prod/deleted-thing-Gh1234")),
+        ("ACC-002", &arn("prod/api/probed-Ij1234")),
+        // Findings: fingerprint join (tag), key-id joins and leaks outside the inventory.
+        ("LEAK-001", &arn("prod/leaked-token-Hi1234")),
+        ("LEAK-001", "aws-iam-key:AKIABOBLEAKED0000001"),
+        ("LEAK-002", "aws-iam-key:AKIABOBLEAKED0000001"),
+        ("LEAK-002", "aws-iam-key:AKIAUNKNOWN000000001"),
+        ("LEAK-003", "aws-iam-key:AKIAUNKNOWN000000001"),
+        ("LEAK-003", "kw1:deadbeefdeadbeefdeadbeefdeadbeef"),
+        // IAM keys
+        ("ROT-003", "aws-iam-key:AKIAIOSFODNN7EXAMPLE"),
+        ("KEY-001", "aws-iam-key:AKIAIOSFODNN7EXAMPLE"),
+        ("KEY-001", "aws-iam-key:AKIAI44QH8DHBEXAMPLE"),
+        ("USE-002", "aws-iam-key:AKIACAROLNEVERUSED01"),
+    ])
+}
+
+fn aws_inventory() -> Vec<String> {
+    vec![fx("aws/list-secrets.json"), fx("aws/describe-secret-v2.json"), fx("aws/iam-keys.jsonl")]
+}
+
+fn records() -> Vec<Value> {
+    let text = std::fs::read_to_string(fx("aws/cloudtrail.json")).expect("fixture");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    v["Records"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn cloudtrail_records_file() {
+    let r = audit(&aws_inventory(), &[fx("aws/cloudtrail.json")], &[fx("findings/scan.json")]);
+    assert_eq!(r.fails(), aws_expected());
+    assert_eq!(r.reviews(), expect(&[("ROT-005", &arn("prod/api/fresh-De1234"))]));
+    let l2 = r.result("LEAK-002", "aws-iam-key:AKIABOBLEAKED0000001");
+    assert_eq!(l2["evidence"]["first_use_after_leak"], "2026-10-20T12:00:00Z");
+    assert_eq!(r.json["coverage"]["aws"]["from"], "2026-10-10T00:00:05Z");
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn cloudtrail_other_delivery_shapes_give_the_same_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recs = records();
+    // One event per line (CloudWatch Logs / SIEM export), gzipped.
+    let jsonl = dir.path().join("events.jsonl.gz");
+    {
+        let f = std::fs::File::create(&jsonl).expect("create");
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        for r in &recs {
+            writeln!(gz, "{r}").expect("write");
+        }
+        gz.finish().expect("gz");
+    }
+    // lookup-events: records as JSON strings.
+    let lookup = dir.path().join("lookup.json");
+    let events: Vec<Value> = recs
+        .iter()
+        .map(|r| json!({"EventId": "x", "EventName": r["eventName"], "EventTime": r["eventTime"], "Username": "u", "Resources": [], "CloudTrailEvent": r.to_string()}))
+        .collect();
+    std::fs::write(&lookup, serde_json::to_string_pretty(&json!({"Events": events})).expect("json")).expect("write");
+    // EventBridge envelopes.
+    let eb = dir.path().join("eventbridge.jsonl");
+    let lines: Vec<String> = recs
+        .iter()
+        .map(|r| json!({"version": "0", "id": "x", "detail-type": "AWS API Call via CloudTrail", "source": "aws.secretsmanager", "account": "123456789012", "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r}).to_string())
+        .collect();
+    std::fs::write(&eb, lines.join("\n")).expect("write");
+    // Records file, gzipped as delivered to S3.
+    let s3 = dir.path().join("123456789012_CloudTrail_us-east-1_20261030T0000Z_abc.json.gz");
+    {
+        let f = std::fs::File::create(&s3).expect("create");
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(serde_json::to_string(&json!({"Records": recs})).expect("json").as_bytes()).expect("write");
+        gz.finish().expect("gz");
+    }
+    for p in [&jsonl, &lookup, &eb, &s3] {
+        let r = audit(&aws_inventory(), &[p.to_string_lossy().into_owned()], &[fx("findings/scan.json")]);
+        assert_eq!(r.fails(), aws_expected(), "{}", p.display());
+        assert!(r.errors().is_empty(), "{}: {:?}", p.display(), r.errors());
+    }
+}
+
+#[test]
+fn leak_time_is_the_commit_date_and_rotation_after_it_clears_leak_001() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Same finding, committed before the last rotation (2026-10-01): no LEAK-001.
+    let text = std::fs::read_to_string(fx("findings/scan.json")).expect("fixture").replace("2026-10-10T12:00:00Z", "2026-09-10T12:00:00Z");
+    let p = dir.path().join("scan.json");
+    std::fs::write(&p, text).expect("write");
+    let r = audit(&[fx("aws/list-secrets.json")], &[], &[p.to_string_lossy().into_owned()]);
+    assert!(!r.fails().iter().any(|(c, id)| c == "LEAK-001" && id.contains("leaked-token")), "{:?}", r.fails());
+}
+
+#[test]
+fn findings_json_jsonl_and_sarif_agree() {
+    let inv = vec![fx("generic/inventory.csv"), fx("generic/inventory.json"), fx("aws/iam-keys.jsonl")];
+    let want = {
+        let r = audit(&inv, &[], &[fx("findings/scan.json")]);
+        r.fails().into_iter().filter(|(c, _)| c.starts_with("LEAK")).collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        want,
+        expect(&[
+            ("LEAK-001", "gen-002"),
+            ("LEAK-001", "gen-101"),
+            ("LEAK-001", "aws-iam-key:AKIABOBLEAKED0000001"),
+            ("LEAK-003", "aws-iam-key:AKIAUNKNOWN000000001"),
+            ("LEAK-003", "kw1:deadbeefdeadbeefdeadbeefdeadbeef"),
+        ])
+    );
+    for f in ["findings/scan.jsonl", "findings/scan.sarif"] {
+        let r = audit(&inv, &[], &[fx(f)]);
+        let got: std::collections::BTreeSet<_> = r.fails().into_iter().filter(|(c, _)| c.starts_with("LEAK")).collect();
+        assert_eq!(got, want, "{f}");
+    }
+}
+
+#[test]
+fn vault_audit_log() {
+    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[fx("vault/audit.log")], &[]);
+    assert_eq!(
+        r.fails(),
+        expect(&[
+            ("ROT-003", "vault:secret/prod/app/api-key"),
+            ("ACC-002", "vault:secret/prod/app/api-key"),
+            ("ACC-001", "vault:secret/prod/app/deleted"),
+        ])
+    );
+    let acc = r.result("ACC-001", "vault:secret/prod/app/deleted");
+    assert_eq!(acc["evidence"]["outcome"], "failed");
+    assert_eq!(acc["location"]["line"], 4);
+    assert_eq!(r.errors(), vec![("kv-metadata.jsonl".to_string(), 4), ("audit.log".to_string(), 32)]);
+}
+
+#[test]
+fn gcp_audit_log() {
+    let r = audit(&[fx("gcp/secrets.json"), fx("gcp/versions.json")], &[fx("gcp/audit.json")], &[]);
+    let p = "projects/my-proj/secrets/";
+    assert_eq!(
+        r.fails(),
+        expect(&[
+            ("ROT-002", &format!("{p}prod-api-key")),
+            ("ROT-003", &format!("{p}old-secret")),
+            ("ACC-002", &format!("{p}old-secret")),
+            ("ROT-004", &format!("{p}missed")),
+            ("EXP-001", &format!("{p}svc-token")),
+            ("EXP-002", &format!("{p}expired")),
+            // Deleted, then read: only the logs know this secret.
+            ("ACC-001", "projects/123456789/secrets/gone"),
+        ])
+    );
+}
+
+#[test]
+fn azure_audit_events() {
+    let r = audit(&[fx("azure/secrets.json"), fx("azure/versions.json")], &[fx("azure/audit.json")], &[]);
+    let v = "https://kv-prod.vault.azure.net/secrets/";
+    assert_eq!(
+        r.fails(),
+        expect(&[
+            ("ROT-003", &format!("{v}db-password")),
+            ("EXP-001", &format!("{v}svc-token")),
+            ("EXP-001", &format!("{v}long-token")),
+            ("EXP-002", &format!("{v}expired-cert")),
+            // Logged as "App-Key": ids are case-insensitive.
+            ("ACC-002", &format!("{v}app-key")),
+            ("ACC-001", &format!("{v}old-one")),
+        ])
+    );
+}
+
+#[test]
+fn usage_from_logs_covering_the_unused_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Vault logs from 2026-07-01: fresh is read, api-key is not (its denied reads are not use).
+    let mut lines = Vec::new();
+    lines.push(json!({"time": "2026-07-01T00:00:00Z", "type": "response", "auth": {"display_name": "app"}, "request": {"id": "a", "operation": "read", "mount_point": "secret/", "path": "secret/data/prod/app/fresh"}}).to_string());
+    lines.push(json!({"time": "2026-10-30T00:00:00Z", "type": "response", "auth": {"display_name": "app"}, "request": {"id": "b", "operation": "read", "mount_point": "secret/", "path": "secret/data/prod/app/fresh"}}).to_string());
+    let p = dir.path().join("audit.log");
+    std::fs::write(&p, lines.join("\n")).expect("write");
+    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[p.to_string_lossy().into_owned()], &[]);
+    // crypto/master (created 2026-01-01, before the logs start): unused for 90+ days → USE-001.
+    // rotated (created 2025) likewise. api-key also. fresh was read. deleted is deleted.
+    assert_eq!(
+        r.fails(),
+        expect(&[
+            ("ROT-003", "vault:secret/prod/app/api-key"),
+            ("USE-001", "vault:secret/prod/app/api-key"),
+            ("USE-001", "vault:secret/prod/crypto/master"),
+            ("USE-001", "vault:secret/prod/app/rotated"),
+        ])
+    );
+}
