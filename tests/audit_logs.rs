@@ -43,7 +43,11 @@ fn aws_expected() -> std::collections::BTreeSet<(String, String)> {
 }
 
 fn aws_inventory() -> Vec<String> {
-    vec![fx("aws/list-secrets.json"), fx("aws/describe-secret-v2.json"), fx("aws/iam-keys.jsonl")]
+    vec![
+        fx("aws/list-secrets.json"),
+        fx("aws/describe-secret-v2.json"),
+        fx("aws/iam-keys.jsonl"),
+    ]
 }
 
 fn records() -> Vec<Value> {
@@ -54,11 +58,21 @@ fn records() -> Vec<Value> {
 
 #[test]
 fn cloudtrail_records_file() {
-    let r = audit(&aws_inventory(), &[fx("aws/cloudtrail.json")], &[fx("findings/scan.json")]);
+    let r = audit(
+        &aws_inventory(),
+        &[fx("aws/cloudtrail.json")],
+        &[fx("findings/scan.json")],
+    );
     assert_eq!(r.fails(), aws_expected());
-    assert_eq!(r.reviews(), expect(&[("ROT-005", &arn("prod/api/fresh-De1234"))]));
+    assert_eq!(
+        r.reviews(),
+        expect(&[("ROT-005", &arn("prod/api/fresh-De1234"))])
+    );
     let l2 = r.result("LEAK-002", "aws-iam-key:AKIABOBLEAKED0000001");
-    assert_eq!(l2["evidence"]["first_use_after_leak"], "2026-10-20T12:00:00Z");
+    assert_eq!(
+        l2["evidence"]["first_use_after_leak"],
+        "2026-10-20T12:00:00Z"
+    );
     assert_eq!(r.json["coverage"]["aws"]["from"], "2026-10-10T00:00:05Z");
     assert_eq!(r.code, 1);
 }
@@ -83,7 +97,11 @@ fn cloudtrail_other_delivery_shapes_give_the_same_report() {
         .iter()
         .map(|r| json!({"EventId": "x", "EventName": r["eventName"], "EventTime": r["eventTime"], "Username": "u", "Resources": [], "CloudTrailEvent": r.to_string()}))
         .collect();
-    std::fs::write(&lookup, serde_json::to_string_pretty(&json!({"Events": events})).expect("json")).expect("write");
+    std::fs::write(
+        &lookup,
+        serde_json::to_string_pretty(&json!({"Events": events})).expect("json"),
+    )
+    .expect("write");
     // EventBridge envelopes.
     let eb = dir.path().join("eventbridge.jsonl");
     let lines: Vec<String> = recs
@@ -92,15 +110,26 @@ fn cloudtrail_other_delivery_shapes_give_the_same_report() {
         .collect();
     std::fs::write(&eb, lines.join("\n")).expect("write");
     // Records file, gzipped as delivered to S3.
-    let s3 = dir.path().join("123456789012_CloudTrail_us-east-1_20261030T0000Z_abc.json.gz");
+    let s3 = dir
+        .path()
+        .join("123456789012_CloudTrail_us-east-1_20261030T0000Z_abc.json.gz");
     {
         let f = std::fs::File::create(&s3).expect("create");
         let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
-        gz.write_all(serde_json::to_string(&json!({"Records": recs})).expect("json").as_bytes()).expect("write");
+        gz.write_all(
+            serde_json::to_string(&json!({"Records": recs}))
+                .expect("json")
+                .as_bytes(),
+        )
+        .expect("write");
         gz.finish().expect("gz");
     }
     for p in [&jsonl, &lookup, &eb, &s3] {
-        let r = audit(&aws_inventory(), &[p.to_string_lossy().into_owned()], &[fx("findings/scan.json")]);
+        let r = audit(
+            &aws_inventory(),
+            &[p.to_string_lossy().into_owned()],
+            &[fx("findings/scan.json")],
+        );
         assert_eq!(r.fails(), aws_expected(), "{}", p.display());
         assert!(r.errors().is_empty(), "{}: {:?}", p.display(), r.errors());
     }
@@ -110,19 +139,38 @@ fn cloudtrail_other_delivery_shapes_give_the_same_report() {
 fn leak_time_is_the_commit_date_and_rotation_after_it_clears_leak_001() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Same finding, committed before the last rotation (2026-10-01): no LEAK-001.
-    let text = std::fs::read_to_string(fx("findings/scan.json")).expect("fixture").replace("2026-10-10T12:00:00Z", "2026-09-10T12:00:00Z");
+    let text = std::fs::read_to_string(fx("findings/scan.json"))
+        .expect("fixture")
+        .replace("2026-10-10T12:00:00Z", "2026-09-10T12:00:00Z");
     let p = dir.path().join("scan.json");
     std::fs::write(&p, text).expect("write");
-    let r = audit(&[fx("aws/list-secrets.json")], &[], &[p.to_string_lossy().into_owned()]);
-    assert!(!r.fails().iter().any(|(c, id)| c == "LEAK-001" && id.contains("leaked-token")), "{:?}", r.fails());
+    let r = audit(
+        &[fx("aws/list-secrets.json")],
+        &[],
+        &[p.to_string_lossy().into_owned()],
+    );
+    assert!(
+        !r.fails()
+            .iter()
+            .any(|(c, id)| c == "LEAK-001" && id.contains("leaked-token")),
+        "{:?}",
+        r.fails()
+    );
 }
 
 #[test]
 fn findings_json_jsonl_and_sarif_agree() {
-    let inv = vec![fx("generic/inventory.csv"), fx("generic/inventory.json"), fx("aws/iam-keys.jsonl")];
+    let inv = vec![
+        fx("generic/inventory.csv"),
+        fx("generic/inventory.json"),
+        fx("aws/iam-keys.jsonl"),
+    ];
     let want = {
         let r = audit(&inv, &[], &[fx("findings/scan.json")]);
-        r.fails().into_iter().filter(|(c, _)| c.starts_with("LEAK")).collect::<std::collections::BTreeSet<_>>()
+        r.fails()
+            .into_iter()
+            .filter(|(c, _)| c.starts_with("LEAK"))
+            .collect::<std::collections::BTreeSet<_>>()
     };
     assert_eq!(
         want,
@@ -136,14 +184,22 @@ fn findings_json_jsonl_and_sarif_agree() {
     );
     for f in ["findings/scan.jsonl", "findings/scan.sarif"] {
         let r = audit(&inv, &[], &[fx(f)]);
-        let got: std::collections::BTreeSet<_> = r.fails().into_iter().filter(|(c, _)| c.starts_with("LEAK")).collect();
+        let got: std::collections::BTreeSet<_> = r
+            .fails()
+            .into_iter()
+            .filter(|(c, _)| c.starts_with("LEAK"))
+            .collect();
         assert_eq!(got, want, "{f}");
     }
 }
 
 #[test]
 fn vault_audit_log() {
-    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[fx("vault/audit.log")], &[]);
+    let r = audit(
+        &[fx("vault/kv-metadata.jsonl")],
+        &[fx("vault/audit.log")],
+        &[],
+    );
     assert_eq!(
         r.fails(),
         expect(&[
@@ -155,12 +211,22 @@ fn vault_audit_log() {
     let acc = r.result("ACC-001", "vault:secret/prod/app/deleted");
     assert_eq!(acc["evidence"]["outcome"], "failed");
     assert_eq!(acc["location"]["line"], 4);
-    assert_eq!(r.errors(), vec![("kv-metadata.jsonl".to_string(), 4), ("audit.log".to_string(), 32)]);
+    assert_eq!(
+        r.errors(),
+        vec![
+            ("kv-metadata.jsonl".to_string(), 4),
+            ("audit.log".to_string(), 32)
+        ]
+    );
 }
 
 #[test]
 fn gcp_audit_log() {
-    let r = audit(&[fx("gcp/secrets.json"), fx("gcp/versions.json")], &[fx("gcp/audit.json")], &[]);
+    let r = audit(
+        &[fx("gcp/secrets.json"), fx("gcp/versions.json")],
+        &[fx("gcp/audit.json")],
+        &[],
+    );
     let p = "projects/my-proj/secrets/";
     assert_eq!(
         r.fails(),
@@ -179,7 +245,11 @@ fn gcp_audit_log() {
 
 #[test]
 fn azure_audit_events() {
-    let r = audit(&[fx("azure/secrets.json"), fx("azure/versions.json")], &[fx("azure/audit.json")], &[]);
+    let r = audit(
+        &[fx("azure/secrets.json"), fx("azure/versions.json")],
+        &[fx("azure/audit.json")],
+        &[],
+    );
     let v = "https://kv-prod.vault.azure.net/secrets/";
     assert_eq!(
         r.fails(),
@@ -204,7 +274,11 @@ fn usage_from_logs_covering_the_unused_window() {
     lines.push(json!({"time": "2026-10-30T00:00:00Z", "type": "response", "auth": {"display_name": "app"}, "request": {"id": "b", "operation": "read", "mount_point": "secret/", "path": "secret/data/prod/app/fresh"}}).to_string());
     let p = dir.path().join("audit.log");
     std::fs::write(&p, lines.join("\n")).expect("write");
-    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[p.to_string_lossy().into_owned()], &[]);
+    let r = audit(
+        &[fx("vault/kv-metadata.jsonl")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
     // crypto/master (created 2026-01-01, before the logs start): unused for 90+ days → USE-001.
     // rotated (created 2025) likewise. api-key also. fresh was read. deleted is deleted.
     assert_eq!(
