@@ -311,10 +311,10 @@ fn provider_of(kind: &str) -> Option<Provider> {
 
 fn merge_activity(into: &mut SecretActivity, o: &SecretActivity) {
     fn mx<T: Clone>(a: &mut Option<T>, b: &Option<T>, t: impl Fn(&T) -> Secs) {
-        if let Some(bv) = b {
-            if a.as_ref().is_none_or(|av| t(av) < t(bv)) {
-                *a = Some(bv.clone());
-            }
+        if let Some(bv) = b
+            && a.as_ref().is_none_or(|av| t(av) < t(bv))
+        {
+            *a = Some(bv.clone());
         }
     }
     into.provider = into.provider.or(o.provider);
@@ -407,10 +407,10 @@ struct LeakInfo {
 impl LeakInfo {
     fn add(&mut self, l: &Leak) {
         self.count += 1;
-        if let Some(t) = l.time {
-            if self.time.is_none_or(|old| t < old) {
-                self.time = Some(t);
-            }
+        if let Some(t) = l.time
+            && self.time.is_none_or(|old| t < old)
+        {
+            self.time = Some(t);
         }
         if self.where_.len() < 5 {
             let mut w = format!("{}:{}", l.path, l.line);
@@ -565,15 +565,16 @@ pub fn run(
     let mut per_user: BTreeMap<String, (Vec<usize>, usize, usize)> = BTreeMap::new();
     for (i, it) in items.iter().enumerate() {
         let live = it.enabled && it.deleted.is_none_or(|d| d > now);
-        if it.kind == "iam_access_key" && live {
-            if let Some(u) = &it.principal {
-                let e = per_user.entry(u.clone()).or_default();
-                e.0.push(i);
-                if it.cred_slot.is_some() {
-                    e.2 += 1
-                } else {
-                    e.1 += 1
-                }
+        if it.kind == "iam_access_key"
+            && live
+            && let Some(u) = &it.principal
+        {
+            let e = per_user.entry(u.clone()).or_default();
+            e.0.push(i);
+            if it.cred_slot.is_some() {
+                e.2 += 1
+            } else {
+                e.1 += 1
             }
         }
     }
@@ -614,20 +615,37 @@ pub fn run(
         check_item(&mut cx, &subj, it, &act, key_act, item_leak[i].as_ref());
         check_access(&mut cx, &subj, &act, it.deleted.filter(|d| *d <= now));
 
-        if it.kind == "iam_access_key" && it.enabled && it.deleted.is_none_or(|d| d > now) {
-            if let (Some(u), Some(c)) = (&it.principal, class) {
-                if let Some((keys, listed, slots)) = per_user.get(u) {
-                    let active = (*listed).max(*slots);
-                    if active > c.max_active_keys as usize {
-                        let others: Vec<&str> = keys
-                            .iter()
-                            .filter(|k| **k != i)
-                            .map(|k| items[*k].id.as_str())
-                            .collect();
-                        cx.push(&subj, "KEY-001", format!("user {u} has {active} active access keys (class {} allows {}); others: {}", c.name, c.max_active_keys, others.join(", ")),
-                            vec![("user", json!(u)), ("active_keys", json!(active)), ("max_active_keys", json!(c.max_active_keys)), ("other_keys", json!(others))], None, None);
-                    }
-                }
+        if it.kind == "iam_access_key"
+            && it.enabled
+            && it.deleted.is_none_or(|d| d > now)
+            && let (Some(u), Some(c)) = (&it.principal, class)
+            && let Some((keys, listed, slots)) = per_user.get(u)
+        {
+            let active = (*listed).max(*slots);
+            if active > c.max_active_keys as usize {
+                let others: Vec<&str> = keys
+                    .iter()
+                    .filter(|k| **k != i)
+                    .map(|k| items[*k].id.as_str())
+                    .collect();
+                cx.push(
+                    &subj,
+                    "KEY-001",
+                    format!(
+                        "user {u} has {active} active access keys (class {} allows {}); others: {}",
+                        c.name,
+                        c.max_active_keys,
+                        others.join(", ")
+                    ),
+                    vec![
+                        ("user", json!(u)),
+                        ("active_keys", json!(active)),
+                        ("max_active_keys", json!(c.max_active_keys)),
+                        ("other_keys", json!(others)),
+                    ],
+                    None,
+                    None,
+                );
             }
         }
 
@@ -639,21 +657,21 @@ pub fn run(
         );
         let my_env = policy.environment(it);
         for fp in fps {
-            if let (Some(envs), Some(me)) = (fp_envs.get(fp), &my_env) {
-                if envs.len() >= 2 {
-                    let others: Vec<String> = envs
-                        .iter()
-                        .filter(|(e, _)| *e != me)
-                        .flat_map(|(e, ids)| {
-                            let items = &items;
-                            ids.iter().map(move |x| format!("{} ({e})", items[*x].id))
-                        })
-                        .collect();
-                    let env_names: Vec<&String> = envs.keys().collect();
-                    cx.push(&subj, "SHR-001", format!("the value with fingerprint {fp} is used in {} environments ({}); also in {}", envs.len(), env_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), others.join(", ")),
+            if let (Some(envs), Some(me)) = (fp_envs.get(fp), &my_env)
+                && envs.len() >= 2
+            {
+                let others: Vec<String> = envs
+                    .iter()
+                    .filter(|(e, _)| *e != me)
+                    .flat_map(|(e, ids)| {
+                        let items = &items;
+                        ids.iter().map(move |x| format!("{} ({e})", items[*x].id))
+                    })
+                    .collect();
+                let env_names: Vec<&String> = envs.keys().collect();
+                cx.push(&subj, "SHR-001", format!("the value with fingerprint {fp} is used in {} environments ({}); also in {}", envs.len(), env_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), others.join(", ")),
                         vec![("fingerprint", json!(fp)), ("environment", json!(me)), ("environments", json!(env_names)), ("shared_with", json!(others))], None, None);
-                    break;
-                }
+                break;
             }
         }
 
@@ -701,7 +719,7 @@ pub fn run(
     }
 
     // Secrets only the logs know.
-    for (_, (display, act)) in &orphan {
+    for (display, act) in orphan.values() {
         let loc = act
             .last_access
             .as_ref()
@@ -750,10 +768,10 @@ pub fn run(
             None,
             None,
         );
-        if let Some(k) = &info.key_id {
-            if let Some(ka) = activity.keys.get(k) {
-                leak_used(&mut cx, &subj, ka, info);
-            }
+        if let Some(k) = &info.key_id
+            && let Some(ka) = activity.keys.get(k)
+        {
+            leak_used(&mut cx, &subj, ka, info);
         }
     }
 
@@ -814,10 +832,10 @@ fn check_item(
     let mut rotated = it
         .last_rotated
         .map(|t| (t, it.rotated_source.clone().unwrap_or_default()));
-    if let Some((t, name)) = &act.last_write {
-        if rotated.as_ref().is_none_or(|r| *t > r.0) {
-            rotated = Some((*t, format!("{name} event")));
-        }
+    if let Some((t, name)) = &act.last_write
+        && rotated.as_ref().is_none_or(|r| *t > r.0)
+    {
+        rotated = Some((*t, format!("{name} event")));
     }
     let reference = rotated.as_ref().map(|r| r.0).or(it.created);
     let ref_label = if rotated.is_some() {
@@ -866,24 +884,24 @@ fn check_item(
             it.rotation_enabled,
             it.rotation_interval_days,
             c.max_age_days,
-        ) {
-            if live && iv > max as f64 {
-                cx.push(
-                    s,
-                    "ROT-002",
-                    format!(
-                        "rotation runs every {} days; class {} allows at most {max}",
-                        fmt_num(iv),
-                        c.name
-                    ),
-                    vec![
-                        ("rotation_interval_days", json!(iv)),
-                        ("max_age_days", json!(max)),
-                    ],
-                    None,
-                    None,
-                );
-            }
+        ) && live
+            && iv > max as f64
+        {
+            cx.push(
+                s,
+                "ROT-002",
+                format!(
+                    "rotation runs every {} days; class {} allows at most {max}",
+                    fmt_num(iv),
+                    c.name
+                ),
+                vec![
+                    ("rotation_interval_days", json!(iv)),
+                    ("max_age_days", json!(max)),
+                ],
+                None,
+                None,
+            );
         }
         // ROT-003 / ROT-005
         let mut overdue = false;
@@ -1097,21 +1115,22 @@ fn check_item(
     }
 
     // EXP-002
-    if let Some(exp) = it.expires {
-        if exp < now && live {
-            cx.push(
-                s,
-                "EXP-002",
-                format!(
-                    "expired {} ({} days ago) but still enabled",
-                    fmt(exp),
-                    days(exp, now)
-                ),
-                vec![("expires", json!(fmt(exp))), ("enabled", json!(true))],
-                None,
-                None,
-            );
-        }
+    if let Some(exp) = it.expires
+        && exp < now
+        && live
+    {
+        cx.push(
+            s,
+            "EXP-002",
+            format!(
+                "expired {} ({} days ago) but still enabled",
+                fmt(exp),
+                days(exp, now)
+            ),
+            vec![("expires", json!(fmt(exp))), ("enabled", json!(true))],
+            None,
+            None,
+        );
     }
 
     // LEAK-001 / LEAK-002
@@ -1173,34 +1192,33 @@ fn effective_deletion(meta: Option<Secs>, act: &SecretActivity) -> Option<Secs> 
 
 fn check_access(cx: &mut Ctx, s: &Subject, act: &SecretActivity, meta_deleted: Option<Secs>) {
     // ACC-001
-    if let Some(del) = effective_deletion(meta_deleted, act) {
-        if let Some((t, pos, who, outcome)) = &act.last_access {
-            if *t > del {
-                let loc = cx.activity.loc(*pos);
-                let result = match outcome {
-                    EvOutcome::Ok => "succeeded",
-                    EvOutcome::Denied => "was denied",
-                    EvOutcome::Failed => "failed",
-                };
-                cx.push(
-                    s,
-                    "ACC-001",
-                    format!(
-                        "deleted {} but read at {} by {who} (the read {result})",
-                        fmt(del),
-                        fmt(*t)
-                    ),
-                    vec![
-                        ("deleted", json!(fmt(del))),
-                        ("accessed", json!(fmt(*t))),
-                        ("principal", json!(who)),
-                        ("outcome", json!(result)),
-                    ],
-                    Some(loc),
-                    None,
-                );
-            }
-        }
+    if let Some(del) = effective_deletion(meta_deleted, act)
+        && let Some((t, pos, who, outcome)) = &act.last_access
+        && *t > del
+    {
+        let loc = cx.activity.loc(*pos);
+        let result = match outcome {
+            EvOutcome::Ok => "succeeded",
+            EvOutcome::Denied => "was denied",
+            EvOutcome::Failed => "failed",
+        };
+        cx.push(
+            s,
+            "ACC-001",
+            format!(
+                "deleted {} but read at {} by {who} (the read {result})",
+                fmt(del),
+                fmt(*t)
+            ),
+            vec![
+                ("deleted", json!(fmt(del))),
+                ("accessed", json!(fmt(*t))),
+                ("principal", json!(who)),
+                ("outcome", json!(result)),
+            ],
+            Some(loc),
+            None,
+        );
     }
     // ACC-002
     let class = s.class.unwrap_or(&cx.policy.defaults);

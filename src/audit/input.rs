@@ -545,10 +545,8 @@ impl<'k> Scanner<'k> {
 
     fn feed(&mut self, chunk: &[u8], f: &mut dyn FnMut(Record)) {
         for &b in chunk {
-            if self.doc_keep && !self.had_target {
-                if self.doc.len() < MAX_RECORD {
-                    self.doc.push(b);
-                }
+            if self.doc_keep && !self.had_target && self.doc.len() < MAX_RECORD {
+                self.doc.push(b);
             }
             let at_target = self.target == Some(self.depth);
             if self.in_str {
@@ -670,12 +668,12 @@ impl<'k> Scanner<'k> {
     }
 }
 
+/// A CSV row as (line, header→value pairs), or (line, error).
+pub type CsvRow = Result<(usize, Vec<(String, String)>), (usize, String)>;
+
 /// Reads CSV with a header; yields (line, header→value map). Rows that do not parse are
 /// reported with their line and skipped.
-pub fn csv_records<R: Read>(
-    reader: R,
-    f: &mut dyn FnMut(Result<(usize, Vec<(String, String)>), (usize, String)>),
-) {
+pub fn csv_records<R: Read>(reader: R, f: &mut dyn FnMut(CsvRow)) {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)

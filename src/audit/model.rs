@@ -153,11 +153,12 @@ impl Item {
         }
         let oldest = self.versions.iter().map(|v| v.0).min();
         let newest_enabled = self.versions.iter().filter(|v| v.1).map(|v| v.0).max();
-        if let (Some(o), Some(n)) = (oldest, newest_enabled) {
-            if n > o && Some(n) > self.last_rotated {
-                self.last_rotated = Some(n);
-                self.rotated_source = Some("newest enabled version".into());
-            }
+        if let (Some(o), Some(n)) = (oldest, newest_enabled)
+            && n > o
+            && Some(n) > self.last_rotated
+        {
+            self.last_rotated = Some(n);
+            self.rotated_source = Some("newest enabled version".into());
         }
     }
 }

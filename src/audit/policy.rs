@@ -175,10 +175,10 @@ fn overlay(base: &mut ClassSettings, top: &ClassSettings) {
 /// Parses a policy file's text (no layering, no compilation): for validation and fuzzing.
 pub fn parse_file(text: &str) -> Result<PolicyFile> {
     let pf: PolicyFile = toml::from_str(text).map_err(|e| anyhow!("{e}"))?;
-    if let Some(v) = pf.version {
-        if v != 1 {
-            bail!("unsupported policy version {v} (this keywarden reads version 1)");
-        }
+    if let Some(v) = pf.version
+        && v != 1
+    {
+        bail!("unsupported policy version {v} (this keywarden reads version 1)");
     }
     Ok(pf)
 }
@@ -389,10 +389,10 @@ impl Policy {
             }
         }
         for key in &self.tag_keys {
-            if let Some((k, v)) = item.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                if let Some(c) = self.classes.get(v.trim()) {
-                    return (Some(c), format!("tag {k}"));
-                }
+            if let Some((k, v)) = item.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))
+                && let Some(c) = self.classes.get(v.trim())
+            {
+                return (Some(c), format!("tag {k}"));
             }
         }
         if let Some(c) = item

@@ -29,10 +29,11 @@ pub fn parse_str(s: &str) -> Option<Secs> {
     if is_sentinel(s) || s.len() > 64 {
         return None;
     }
-    if !s.contains(':') && !s.get(1..).unwrap_or("").contains('-') {
-        if let Ok(f) = s.parse::<f64>() {
-            return from_epoch(f);
-        }
+    if !s.contains(':')
+        && !s.get(1..).unwrap_or("").contains('-')
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return from_epoch(f);
     }
     if let Ok(t) = s.parse::<Timestamp>() {
         return Some(t.as_second());

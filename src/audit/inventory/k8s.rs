@@ -18,12 +18,12 @@ pub fn secret(v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
 }
 
 fn one(v: &Value, loc: Loc) -> Result<Item, String> {
-    if let Some(kind) = s(v, "kind") {
-        if kind != "Secret" {
-            return Err(format!(
-                "Kubernetes object of kind {kind:?}, expected Secret"
-            ));
-        }
+    if let Some(kind) = s(v, "kind")
+        && kind != "Secret"
+    {
+        return Err(format!(
+            "Kubernetes object of kind {kind:?}, expected Secret"
+        ));
     }
     let meta = v
         .get("metadata")

@@ -210,10 +210,10 @@ pub fn apply_tags(item: &mut Item, tags: BTreeMap<String, String>) {
         let key = k.to_ascii_lowercase();
         if key == FINGERPRINT_TAG || key == "keywarden_fingerprint" {
             for part in v.split([',', ';', ' ']) {
-                if let Some(fp) = norm_fingerprint(part) {
-                    if !item.fingerprints.contains(&fp) {
-                        item.fingerprints.push(fp);
-                    }
+                if let Some(fp) = norm_fingerprint(part)
+                    && !item.fingerprints.contains(&fp)
+                {
+                    item.fingerprints.push(fp);
                 }
             }
         } else if key == "owner" && item.owner.is_none() {

@@ -15,10 +15,10 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
             serde_json::from_str(inner).map_err(|e| format!("CloudTrailEvent is not JSON: {e}"))?;
         return events(&rec);
     }
-    if let Some(detail) = v.get("detail").filter(|d| d.is_object()) {
-        if v.get("detail-type").is_some() || v.get("source").is_some() {
-            return events(detail);
-        }
+    if let Some(detail) = v.get("detail").filter(|d| d.is_object())
+        && (v.get("detail-type").is_some() || v.get("source").is_some())
+    {
+        return events(detail);
     }
     if !v.is_object() {
         return Err("CloudTrail record is not an object".into());
@@ -103,10 +103,9 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
         // Keep the ARN too: later calls may use either form.
         if let Some(arn) = str_at(v, &["responseElements", "arn"])
             .or_else(|| str_at(v, &["responseElements", "aRN"]))
+            && !ids.iter().any(|i| i == arn)
         {
-            if !ids.iter().any(|i| i == arn) {
-                ids.push(arn.to_string());
-            }
+            ids.push(arn.to_string());
         }
     }
     if ids.is_empty() {

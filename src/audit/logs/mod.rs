@@ -125,12 +125,12 @@ impl Activity {
             if ev.time >= ka.last.0 {
                 ka.last = (ev.time, pos);
             }
-            if let Some(lt) = leak {
-                if ev.time > lt {
-                    ka.after_leak += 1;
-                    if ka.first_after_leak.as_ref().is_none_or(|f| ev.time < f.0) {
-                        ka.first_after_leak = Some((ev.time, pos, ev.name.clone()));
-                    }
+            if let Some(lt) = leak
+                && ev.time > lt
+            {
+                ka.after_leak += 1;
+                if ka.first_after_leak.as_ref().is_none_or(|f| ev.time < f.0) {
+                    ka.first_after_leak = Some((ev.time, pos, ev.name.clone()));
                 }
             }
         }
