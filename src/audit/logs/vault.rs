@@ -52,9 +52,11 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
             None => (path.to_string(), String::new()),
         },
     };
-    let kv1 = str_at(req, &["mount_type"]).is_some_and(|t| t == "kv")
-        && !rest.starts_with("data/")
-        && !rest.starts_with("metadata/");
+    // KV v1 and v2 both log mount_type "kv"; v2 paths carry one of these prefixes.
+    let v2_prefix = ["data/", "metadata/", "delete/", "undelete/", "destroy/"]
+        .iter()
+        .any(|p| rest.starts_with(p));
+    let kv1 = str_at(req, &["mount_type"]).is_some_and(|t| t == "kv") && !v2_prefix;
     let (sub, key) = match rest.split_once('/') {
         Some((s, k))
             if !kv1 && matches!(s, "data" | "metadata" | "delete" | "undelete" | "destroy") =>
