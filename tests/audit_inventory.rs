@@ -153,6 +153,8 @@ fn iam_credential_report_csv_and_json_agree() {
         ("USE-002", "aws-iam-user:frank/key1"),
         ("KEY-001", "aws-iam-user:harry/key1"),
         ("KEY-001", "aws-iam-user:harry/key2"),
+        // ivan: key 1 last used 51 days ago (> 45); key 2 is inactive and old: nothing.
+        ("USE-001", "aws-iam-user:ivan/key1"),
     ]);
     assert_eq!(csv.fails(), want);
     assert_eq!(json.fails(), want);

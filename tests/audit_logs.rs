@@ -291,3 +291,117 @@ fn usage_from_logs_covering_the_unused_window() {
         ])
     );
 }
+
+fn write_trail(dir: &tempfile::TempDir, extra: Vec<Value>) -> String {
+    let mut recs = records();
+    recs.extend(extra);
+    let p = dir.path().join("trail.json");
+    std::fs::write(&p, serde_json::to_string(&json!({"Records": recs})).expect("json")).expect("write");
+    p.to_string_lossy().into_owned()
+}
+
+fn service_event(name: &str, t: &str, secret: &str) -> Value {
+    json!({"eventVersion": "1.08", "userIdentity": {"accountId": "123456789012", "invokedBy": "secretsmanager.amazonaws.com"},
+           "eventTime": t, "eventSource": "secretsmanager.amazonaws.com", "eventName": name, "requestParameters": null,
+           "additionalEventData": {"SecretId": secret}, "eventType": "AwsServiceEvent"})
+}
+
+#[test]
+fn rotation_success_after_a_failure_clears_rot_004_and_counts_as_rotation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trail = write_trail(
+        &dir,
+        vec![
+            service_event("RotationSucceeded", "2026-10-11T00:00:00Z", &arn("prod/payments/db-creds-Mn1234")),
+            // A rotation of a never-rotated secret through the log: no more ROT-003.
+            service_event("RotationSucceeded", "2026-10-20T00:00:00Z", &arn("prod/payments/old-Op1234")),
+        ],
+    );
+    let r = audit(&[fx("aws/describe-secret-v2.json")], &[trail], &[]);
+    assert_eq!(r.fails(), expect(&[("ACC-002", "prod/api/probed")]));
+}
+
+#[test]
+fn rotation_missed_without_next_rotation_date() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inv = dir.path().join("sm.json");
+    // Rotation every 30 days, last 2026-09-20, no NextRotationDate: due 2026-10-20, missed.
+    std::fs::write(
+        &inv,
+        json!({"SecretList": [
+            {"ARN": arn("a-Aa1234"), "Name": "a", "RotationEnabled": true, "RotationRules": {"AutomaticallyAfterDays": 30},
+             "LastRotatedDate": "2026-09-20T00:00:00Z", "LastAccessedDate": "2026-10-31T00:00:00Z", "CreatedDate": "2026-01-01T00:00:00Z"},
+            {"ARN": arn("b-Bb1234"), "Name": "b", "RotationEnabled": true, "RotationRules": {"AutomaticallyAfterDays": 30},
+             "LastRotatedDate": "2026-10-15T00:00:00Z", "LastAccessedDate": "2026-10-31T00:00:00Z", "CreatedDate": "2026-01-01T00:00:00Z"}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let r = audit(&[inv.to_string_lossy().into_owned()], &[], &[]);
+    assert_eq!(r.fails(), expect(&[("ROT-004", &arn("a-Aa1234"))]));
+}
+
+#[test]
+fn cloudtrail_delete_event_then_read_is_acc_001() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let del = json!({"eventTime": "2026-10-21T00:00:00Z", "eventSource": "secretsmanager.amazonaws.com", "eventName": "DeleteSecret",
+                     "userIdentity": {"arn": "arn:aws:iam::123456789012:user/admin"}, "requestParameters": {"secretId": "prod/api/clean", "recoveryWindowInDays": 7},
+                     "responseElements": {"name": "prod/api/clean", "arn": arn("prod/api/clean-Jk1234"), "deletionDate": "Oct 28, 2026 12:00:00 AM"}});
+    let read = json!({"eventTime": "2026-10-22T00:00:00Z", "eventSource": "secretsmanager.amazonaws.com", "eventName": "GetSecretValue",
+                      "userIdentity": {"arn": "arn:aws:iam::123456789012:user/batch"}, "errorCode": "InvalidRequestException",
+                      "errorMessage": "You can't perform this operation on the secret because it was marked for deletion.",
+                      "requestParameters": {"secretId": arn("prod/api/clean-Jk1234")}});
+    let restore_other = json!({"eventTime": "2026-10-23T00:00:00Z", "eventSource": "secretsmanager.amazonaws.com", "eventName": "RestoreSecret",
+                      "userIdentity": {"arn": "arn:aws:iam::123456789012:user/admin"}, "requestParameters": {"secretId": "prod/api/fresh"}});
+    let trail = write_trail(&dir, vec![del, read, restore_other]);
+    let r = audit(&[fx("aws/list-secrets.json")], &[trail], &[]);
+    let acc: Vec<_> = r.fails().into_iter().filter(|(c, _)| c == "ACC-001").collect();
+    assert_eq!(
+        acc,
+        vec![("ACC-001".to_string(), arn("prod/api/clean-Jk1234")), ("ACC-001".to_string(), arn("prod/deleted-thing-Gh1234"))]
+    );
+    // The latest read after the deletion is alice's successful one (2026-10-30).
+    assert_eq!(r.result("ACC-001", &arn("prod/api/clean-Jk1234"))["evidence"]["outcome"], "succeeded");
+    assert_eq!(r.result("ACC-001", &arn("prod/api/clean-Jk1234"))["evidence"]["accessed"], "2026-10-30T12:00:00Z");
+}
+
+#[test]
+fn never_used_according_to_logs_covering_its_life() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Logs from 2026-01-01; crypto/master was created 2026-01-01T00:00:00Z too, and never read.
+    let first = json!({"time": "2026-01-01T00:00:00Z", "type": "response", "auth": {"display_name": "app"}, "request": {"id": "a", "operation": "read", "mount_point": "secret/", "path": "secret/data/other"}});
+    let fresh = json!({"time": "2026-10-30T00:00:00Z", "type": "response", "auth": {"display_name": "app"}, "request": {"id": "b", "operation": "read", "mount_point": "secret/", "path": "secret/data/prod/app/fresh"}});
+    let p = dir.path().join("audit.log");
+    std::fs::write(&p, format!("{first}\n{fresh}\n")).expect("write");
+    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[p.to_string_lossy().into_owned()], &[]);
+    assert!(r.fails().contains(&("USE-002".to_string(), "vault:secret/prod/crypto/master".to_string())), "{:?}", r.fails());
+    // fresh was read: no usage result.
+    assert!(!r.fails().iter().any(|(_, id)| id == "vault:secret/prod/app/fresh"));
+}
+
+#[test]
+fn one_value_in_two_environments_across_stores() {
+    // prod/leaked-token (AWS, tag environment=prod) and gen-002 (generic, staging) share a value.
+    let r = audit(&[fx("aws/list-secrets.json"), fx("generic/inventory.csv")], &[], &[]);
+    let shr: Vec<_> = r.fails().into_iter().filter(|(c, _)| c == "SHR-001").map(|(_, id)| id).collect();
+    assert_eq!(shr, vec![arn("prod/leaked-token-Hi1234"), "gen-002".to_string()]);
+}
+
+#[test]
+fn auto_rotation_requirement_only_where_the_provider_has_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pol = policy_file(&dir, "[classes.api_key]\nrequire_auto_rotation = true\nmax_age_days = 3650\n");
+    let r = audit_with(args(
+        &[fx("gcp/secrets.json"), fx("azure/secrets.json"), fx("vault/kv-metadata.jsonl"), fx("k8s/secrets.json")],
+        &[],
+        &[],
+        Some(pol),
+    ));
+    let rot1: Vec<_> = r.fails().into_iter().filter(|(c, _)| c == "ROT-001").map(|(_, id)| id).collect();
+    // GCP secrets of class api_key without a rotation schedule; Azure secrets, Vault KV and
+    // Kubernetes have no automatic rotation for secrets.
+    assert_eq!(
+        rot1,
+        vec!["projects/my-proj/secrets/clean".to_string(), "projects/my-proj/secrets/expired".to_string(), "projects/my-proj/secrets/old-secret".to_string()]
+    );
+}
