@@ -296,7 +296,11 @@ fn write_trail(dir: &tempfile::TempDir, extra: Vec<Value>) -> String {
     let mut recs = records();
     recs.extend(extra);
     let p = dir.path().join("trail.json");
-    std::fs::write(&p, serde_json::to_string(&json!({"Records": recs})).expect("json")).expect("write");
+    std::fs::write(
+        &p,
+        serde_json::to_string(&json!({"Records": recs})).expect("json"),
+    )
+    .expect("write");
     p.to_string_lossy().into_owned()
 }
 
@@ -312,9 +316,17 @@ fn rotation_success_after_a_failure_clears_rot_004_and_counts_as_rotation() {
     let trail = write_trail(
         &dir,
         vec![
-            service_event("RotationSucceeded", "2026-10-11T00:00:00Z", &arn("prod/payments/db-creds-Mn1234")),
+            service_event(
+                "RotationSucceeded",
+                "2026-10-11T00:00:00Z",
+                &arn("prod/payments/db-creds-Mn1234"),
+            ),
             // A rotation of a never-rotated secret through the log: no more ROT-003.
-            service_event("RotationSucceeded", "2026-10-20T00:00:00Z", &arn("prod/payments/old-Op1234")),
+            service_event(
+                "RotationSucceeded",
+                "2026-10-20T00:00:00Z",
+                &arn("prod/payments/old-Op1234"),
+            ),
         ],
     );
     let r = audit(&[fx("aws/describe-secret-v2.json")], &[trail], &[]);
@@ -355,14 +367,27 @@ fn cloudtrail_delete_event_then_read_is_acc_001() {
                       "userIdentity": {"arn": "arn:aws:iam::123456789012:user/admin"}, "requestParameters": {"secretId": "prod/api/fresh"}});
     let trail = write_trail(&dir, vec![del, read, restore_other]);
     let r = audit(&[fx("aws/list-secrets.json")], &[trail], &[]);
-    let acc: Vec<_> = r.fails().into_iter().filter(|(c, _)| c == "ACC-001").collect();
+    let acc: Vec<_> = r
+        .fails()
+        .into_iter()
+        .filter(|(c, _)| c == "ACC-001")
+        .collect();
     assert_eq!(
         acc,
-        vec![("ACC-001".to_string(), arn("prod/api/clean-Jk1234")), ("ACC-001".to_string(), arn("prod/deleted-thing-Gh1234"))]
+        vec![
+            ("ACC-001".to_string(), arn("prod/api/clean-Jk1234")),
+            ("ACC-001".to_string(), arn("prod/deleted-thing-Gh1234"))
+        ]
     );
     // The latest read after the deletion is alice's successful one (2026-10-30).
-    assert_eq!(r.result("ACC-001", &arn("prod/api/clean-Jk1234"))["evidence"]["outcome"], "succeeded");
-    assert_eq!(r.result("ACC-001", &arn("prod/api/clean-Jk1234"))["evidence"]["accessed"], "2026-10-30T12:00:00Z");
+    assert_eq!(
+        r.result("ACC-001", &arn("prod/api/clean-Jk1234"))["evidence"]["outcome"],
+        "succeeded"
+    );
+    assert_eq!(
+        r.result("ACC-001", &arn("prod/api/clean-Jk1234"))["evidence"]["accessed"],
+        "2026-10-30T12:00:00Z"
+    );
 }
 
 #[test]
@@ -373,35 +398,79 @@ fn never_used_according_to_logs_covering_its_life() {
     let fresh = json!({"time": "2026-10-30T00:00:00Z", "type": "response", "auth": {"display_name": "app"}, "request": {"id": "b", "operation": "read", "mount_point": "secret/", "path": "secret/data/prod/app/fresh"}});
     let p = dir.path().join("audit.log");
     std::fs::write(&p, format!("{first}\n{fresh}\n")).expect("write");
-    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[p.to_string_lossy().into_owned()], &[]);
-    assert!(r.fails().contains(&("USE-002".to_string(), "vault:secret/prod/crypto/master".to_string())), "{:?}", r.fails());
+    let r = audit(
+        &[fx("vault/kv-metadata.jsonl")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
+    assert!(
+        r.fails().contains(&(
+            "USE-002".to_string(),
+            "vault:secret/prod/crypto/master".to_string()
+        )),
+        "{:?}",
+        r.fails()
+    );
     // fresh was read: no usage result.
-    assert!(!r.fails().iter().any(|(_, id)| id == "vault:secret/prod/app/fresh"));
+    assert!(
+        !r.fails()
+            .iter()
+            .any(|(_, id)| id == "vault:secret/prod/app/fresh")
+    );
 }
 
 #[test]
 fn one_value_in_two_environments_across_stores() {
     // prod/leaked-token (AWS, tag environment=prod) and gen-002 (generic, staging) share a value.
-    let r = audit(&[fx("aws/list-secrets.json"), fx("generic/inventory.csv")], &[], &[]);
-    let shr: Vec<_> = r.fails().into_iter().filter(|(c, _)| c == "SHR-001").map(|(_, id)| id).collect();
-    assert_eq!(shr, vec![arn("prod/leaked-token-Hi1234"), "gen-002".to_string()]);
+    let r = audit(
+        &[fx("aws/list-secrets.json"), fx("generic/inventory.csv")],
+        &[],
+        &[],
+    );
+    let shr: Vec<_> = r
+        .fails()
+        .into_iter()
+        .filter(|(c, _)| c == "SHR-001")
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(
+        shr,
+        vec![arn("prod/leaked-token-Hi1234"), "gen-002".to_string()]
+    );
 }
 
 #[test]
 fn auto_rotation_requirement_only_where_the_provider_has_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let pol = policy_file(&dir, "[classes.api_key]\nrequire_auto_rotation = true\nmax_age_days = 3650\n");
+    let pol = policy_file(
+        &dir,
+        "[classes.api_key]\nrequire_auto_rotation = true\nmax_age_days = 3650\n",
+    );
     let r = audit_with(args(
-        &[fx("gcp/secrets.json"), fx("azure/secrets.json"), fx("vault/kv-metadata.jsonl"), fx("k8s/secrets.json")],
+        &[
+            fx("gcp/secrets.json"),
+            fx("azure/secrets.json"),
+            fx("vault/kv-metadata.jsonl"),
+            fx("k8s/secrets.json"),
+        ],
         &[],
         &[],
         Some(pol),
     ));
-    let rot1: Vec<_> = r.fails().into_iter().filter(|(c, _)| c == "ROT-001").map(|(_, id)| id).collect();
+    let rot1: Vec<_> = r
+        .fails()
+        .into_iter()
+        .filter(|(c, _)| c == "ROT-001")
+        .map(|(_, id)| id)
+        .collect();
     // GCP secrets of class api_key without a rotation schedule; Azure secrets, Vault KV and
     // Kubernetes have no automatic rotation for secrets.
     assert_eq!(
         rot1,
-        vec!["projects/my-proj/secrets/clean".to_string(), "projects/my-proj/secrets/expired".to_string(), "projects/my-proj/secrets/old-secret".to_string()]
+        vec![
+            "projects/my-proj/secrets/clean".to_string(),
+            "projects/my-proj/secrets/expired".to_string(),
+            "projects/my-proj/secrets/old-secret".to_string()
+        ]
     );
 }

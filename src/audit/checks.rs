@@ -415,7 +415,10 @@ impl LeakInfo {
         if self.where_.len() < 5 {
             let mut w = format!("{}:{}", l.path, l.line);
             if let Some(c) = &l.commit {
-                w.push_str(&format!(" (commit {})", &c[..c.len().min(12)]));
+                w.push_str(&format!(
+                    " (commit {})",
+                    c.chars().take(12).collect::<String>()
+                ));
             }
             self.where_.push(w);
         }

@@ -16,9 +16,37 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// Artifact URI: relative to the working directory when possible (code scanning resolves
+/// it against the repository root), percent-encoding what a URI cannot hold.
 fn uri(file: &str) -> String {
-    let f = file.strip_prefix("./").unwrap_or(file);
-    f.replace('\\', "/").replace(' ', "%20")
+    let mut f = file.replace('\\', "/");
+    if let Ok(cwd) = std::env::current_dir() {
+        let cwd = cwd.to_string_lossy().replace('\\', "/");
+        if let Some(rest) = f.strip_prefix(&format!("{cwd}/")) {
+            f = rest.to_string();
+        }
+    }
+    let f = f.strip_prefix("./").unwrap_or(&f);
+    let mut out = String::with_capacity(f.len());
+    for b in f.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b'/'
+            | b':'
+            | b'@'
+            | b'+'
+            | b'='
+            | b',' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 pub fn render(r: &ReportData) -> Value {
