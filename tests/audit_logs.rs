@@ -474,3 +474,23 @@ fn auto_rotation_requirement_only_where_the_provider_has_it() {
         ]
     );
 }
+
+#[test]
+fn vault_log_with_requests_only_still_counts_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(fx("vault/audit.log")).expect("fixture");
+    let requests: Vec<&str> = text.lines().filter(|l| l.contains("\"type\": \"request\"")).collect();
+    assert!(requests.len() > 10);
+    let p = dir.path().join("requests.log");
+    std::fs::write(&p, requests.join("\n")).expect("write");
+    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[p.to_string_lossy().into_owned()], &[]);
+    // Without responses the read of the deleted secret looks successful, but is still after deletion.
+    assert_eq!(
+        r.fails(),
+        expect(&[
+            ("ROT-003", "vault:secret/prod/app/api-key"),
+            ("ACC-002", "vault:secret/prod/app/api-key"),
+            ("ACC-001", "vault:secret/prod/app/deleted"),
+        ])
+    );
+}

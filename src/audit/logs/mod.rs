@@ -198,7 +198,7 @@ pub fn load<R: BufRead>(
 ) -> std::io::Result<usize> {
     let fidx = activity.add_file(file);
     let mut records = 0usize;
-    let mut vault_state = vault::Dedup::default();
+    let mut vault_state = vault::Pairing::default();
     input::json_records(reader, format.array_keys(), &mut |rec| {
         records += 1;
         match rec {
@@ -207,19 +207,24 @@ pub fn load<R: BufRead>(
                     file: fidx,
                     line: line.min(u32::MAX as usize) as u32,
                 };
+                let with_pos = |r: Result<Vec<Event>, String>| {
+                    r.map(|evs| evs.into_iter().map(|e| (e, pos)).collect::<Vec<_>>())
+                };
                 let res = match format {
-                    Format::CloudTrail => cloudtrail::events(&value),
-                    Format::VaultAudit => {
-                        vault::event(&value, &mut vault_state).map(|e| e.into_iter().collect())
+                    Format::CloudTrail => with_pos(cloudtrail::events(&value)),
+                    Format::VaultAudit => vault::event(&value, &mut vault_state, pos),
+                    Format::GcpAudit => {
+                        with_pos(gcp::event(&value).map(|e| e.into_iter().collect()))
                     }
-                    Format::GcpAudit => gcp::event(&value).map(|e| e.into_iter().collect()),
-                    Format::AzureAudit => azure::event(&value).map(|e| e.into_iter().collect()),
+                    Format::AzureAudit => {
+                        with_pos(azure::event(&value).map(|e| e.into_iter().collect()))
+                    }
                     other => Err(format!("{} is not an audit-log format", other.name())),
                 };
                 match res {
                     Ok(evs) => {
-                        for ev in evs {
-                            activity.add(ev, pos);
+                        for (ev, p) in evs {
+                            activity.add(ev, p);
                         }
                     }
                     Err(error) => bad.push(BadRecord {
@@ -240,6 +245,9 @@ pub fn load<R: BufRead>(
             }),
         }
     })?;
+    for (ev, p) in vault_state.flush() {
+        activity.add(ev, p);
+    }
     Ok(records)
 }
 
@@ -248,7 +256,10 @@ pub fn parse_value(format: Format, v: &Value) -> Result<Vec<Event>, String> {
     match format {
         Format::CloudTrail => cloudtrail::events(v),
         Format::VaultAudit => {
-            vault::event(v, &mut vault::Dedup::default()).map(|e| e.into_iter().collect())
+            let mut pairing = vault::Pairing::default();
+            let mut evs = vault::event(v, &mut pairing, Pos::default())?;
+            evs.extend(pairing.flush());
+            Ok(evs.into_iter().map(|(e, _)| e).collect())
         }
         Format::GcpAudit => gcp::event(v).map(|e| e.into_iter().collect()),
         Format::AzureAudit => azure::event(v).map(|e| e.into_iter().collect()),

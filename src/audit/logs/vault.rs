@@ -1,23 +1,58 @@
 //! Vault audit device: one JSON object per line, `type` request or response. A request and
 //! its response are one event (the response carries the outcome); pairs match by `request.id`.
+//! A request whose response never comes (filtered logs) still counts, when the file ends.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
 
-use super::str_at;
+use super::{Pos, str_at};
 use crate::audit::model::{Action, Event, Outcome, Provider};
 use crate::audit::time;
 
-/// Request ids already counted (bounded: pairs sit close together in the log).
-#[derive(Default)]
-pub struct Dedup {
-    seen: HashSet<String>,
+enum Slot {
+    /// Allowed request waiting for its response.
+    Waiting(Box<Event>, Pos),
+    /// Already counted from the request (it failed); the response is skipped.
+    Counted,
 }
 
-const DEDUP_CAP: usize = 100_000;
+/// Requests waiting for their response (bounded: pairs sit close together in the log).
+#[derive(Default)]
+pub struct Pairing {
+    slots: HashMap<String, Slot>,
+    order: VecDeque<String>,
+}
 
-pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
+const PAIRING_CAP: usize = 100_000;
+
+impl Pairing {
+    fn put(&mut self, id: &str, slot: Slot, out: &mut Vec<(Event, Pos)>) {
+        while self.slots.len() >= PAIRING_CAP {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(Slot::Waiting(e, p)) = self.slots.remove(&old) {
+                out.push((*e, p));
+            }
+        }
+        self.order.push_back(id.to_string());
+        self.slots.insert(id.to_string(), slot);
+    }
+
+    /// Requests that never got a response, counted as logged.
+    pub fn flush(&mut self) -> Vec<(Event, Pos)> {
+        let mut out = Vec::new();
+        for id in self.order.drain(..) {
+            if let Some(Slot::Waiting(e, p)) = self.slots.remove(&id) {
+                out.push((*e, p));
+            }
+        }
+        out
+    }
+}
+
+pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, Pos)>, String> {
     if !v.is_object() {
         return Err("Vault audit entry is not an object".into());
     }
@@ -30,7 +65,7 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
         .filter(|r| r.is_object())
         .ok_or("Vault audit entry without request")?;
     let Some(path) = str_at(req, &["path"]) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let op = str_at(req, &["operation"]).unwrap_or("");
     let mount = str_at(req, &["mount_point"]).map(|m| m.trim_matches('/').to_string());
@@ -40,7 +75,7 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
         || path.starts_with("identity/")
         || path.starts_with("cubbyhole/")
     {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let (mount, rest) = match &mount {
         Some(m) if !m.is_empty() && path.starts_with(m.as_str()) => (
@@ -66,7 +101,7 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
         _ => ("", rest.clone()),
     };
     if key.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let action = match (sub, op) {
         ("data" | "", "read") => Action::Read,
@@ -87,28 +122,12 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
     } else {
         Outcome::Ok
     };
-    // A request entry without an error is only counted through its response (which
-    // carries the outcome); a request that already failed is counted once, here.
-    let typ = v.get("type").and_then(Value::as_str).unwrap_or("");
-    if let Some(id) = str_at(req, &["id"]) {
-        if dedup.seen.len() >= DEDUP_CAP {
-            dedup.seen.clear();
-        }
-        match typ {
-            "request" if outcome == Outcome::Ok => return Ok(None),
-            "request" => {
-                dedup.seen.insert(id.to_string());
-            }
-            "response" if dedup.seen.remove(id) => return Ok(None),
-            _ => {}
-        }
-    }
     let principal = str_at(v, &["auth", "display_name"])
         .or_else(|| str_at(v, &["auth", "entity_id"]))
         .or_else(|| str_at(v, &["auth", "accessor"]))
         .or_else(|| str_at(req, &["remote_address"]))
         .map(str::to_string);
-    Ok(Some(Event {
+    let ev = Event {
         time: t,
         provider: Provider::Vault,
         secret: Some(format!("vault:{mount}/{key}")),
@@ -118,5 +137,22 @@ pub fn event(v: &Value, dedup: &mut Dedup) -> Result<Option<Event>, String> {
         key_id: None,
         name: format!("{op} {path}"),
         message: (!error.is_empty()).then(|| error.to_string()),
-    }))
+    };
+    let mut out = Vec::new();
+    let typ = v.get("type").and_then(Value::as_str).unwrap_or("");
+    match (str_at(req, &["id"]), typ) {
+        (Some(id), "request") if ev.outcome == Outcome::Ok => {
+            pairing.put(id, Slot::Waiting(Box::new(ev), pos), &mut out)
+        }
+        (Some(id), "request") => {
+            out.push((ev, pos));
+            pairing.put(id, Slot::Counted, &mut out);
+        }
+        (Some(id), "response") => match pairing.slots.remove(id) {
+            Some(Slot::Counted) => {}
+            _ => out.push((ev, pos)),
+        },
+        _ => out.push((ev, pos)),
+    }
+    Ok(out)
 }
