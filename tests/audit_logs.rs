@@ -479,11 +479,18 @@ fn auto_rotation_requirement_only_where_the_provider_has_it() {
 fn vault_log_with_requests_only_still_counts_reads() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(fx("vault/audit.log")).expect("fixture");
-    let requests: Vec<&str> = text.lines().filter(|l| l.contains("\"type\": \"request\"")).collect();
+    let requests: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("\"type\": \"request\""))
+        .collect();
     assert!(requests.len() > 10);
     let p = dir.path().join("requests.log");
     std::fs::write(&p, requests.join("\n")).expect("write");
-    let r = audit(&[fx("vault/kv-metadata.jsonl")], &[p.to_string_lossy().into_owned()], &[]);
+    let r = audit(
+        &[fx("vault/kv-metadata.jsonl")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
     // Without responses the read of the deleted secret looks successful, but is still after deletion.
     assert_eq!(
         r.fails(),
@@ -492,5 +499,41 @@ fn vault_log_with_requests_only_still_counts_reads() {
             ("ACC-002", "vault:secret/prod/app/api-key"),
             ("ACC-001", "vault:secret/prod/app/deleted"),
         ])
+    );
+}
+
+#[test]
+fn azure_log_analytics_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows: Vec<String> = (0..10)
+        .map(|i| {
+            json!({"TimeGenerated": format!("2026-10-29T07:{i:02}:00Z"), "ResourceProvider": "MICROSOFT.KEYVAULT", "Resource": "KV-PROD",
+                   "ResourceId": "/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-PROD",
+                   "OperationName": "SecretGet", "ResultSignature": "Forbidden", "httpStatusCode_d": 403,
+                   "id_s": "https://kv-prod.vault.azure.net/secrets/clean/abc", "CallerIPAddress": "192.0.2.1",
+                   "identity_claim_oid_g": "0000-evil"})
+            .to_string()
+        })
+        .collect();
+    let p = dir.path().join("la.jsonl");
+    std::fs::write(&p, rows.join("\n")).expect("write");
+    let r = audit(
+        &[fx("azure/secrets.json")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
+    assert!(
+        r.fails().contains(&(
+            "ACC-002".to_string(),
+            "https://kv-prod.vault.azure.net/secrets/clean".to_string()
+        )),
+        "{:?}",
+        r.fails()
+    );
+    assert!(
+        r.result("ACC-002", "https://kv-prod.vault.azure.net/secrets/clean")["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("0000-evil")
     );
 }

@@ -1,4 +1,5 @@
-//! Azure Key Vault diagnostic logs (`AuditEvent`): `{"records":[…]}` blobs or JSON Lines.
+//! Azure Key Vault diagnostic logs (`AuditEvent`): `{"records":[…]}` blobs or JSON Lines,
+//! and rows exported from the Log Analytics `AzureDiagnostics` table (`id_s`, `*_d` columns).
 
 use serde_json::Value;
 
@@ -44,6 +45,7 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         })
         .unwrap_or(0);
     let sig = str_at(v, &["resultSignature"])
+        .or_else(|| str_at(v, &["ResultSignature"]))
         .unwrap_or("")
         .to_ascii_lowercase();
     let outcome = if status == 401 || status == 403 || sig == "forbidden" || sig == "unauthorized" {
@@ -66,7 +68,16 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
             .iter()
             .find_map(|k| str_at(c, &[k]))
         })
+        .or_else(|| str_at(v, &["identity_claim_upn_s"]))
+        .or_else(|| str_at(v, &["identity_claim_oid_g"]))
+        .or_else(|| {
+            str_at(
+                v,
+                &["identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g"],
+            )
+        })
         .or_else(|| str_at(v, &["callerIpAddress"]))
+        .or_else(|| str_at(v, &["CallerIPAddress"]))
         .map(str::to_string);
     Ok(Some(Event {
         time: t,
