@@ -25,6 +25,9 @@ pub struct Pos {
 
 /// Denied attempts kept per secret; beyond this only the count grows (bounds memory).
 const MAX_DENIED: usize = 200_000;
+/// Distinct secrets, access keys and principals tracked; events beyond are counted as
+/// untracked and reported (bounds memory on hostile logs).
+pub const MAX_TRACKED: usize = 1_000_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct SecretActivity {
@@ -73,6 +76,8 @@ pub struct Activity {
     principal_ids: HashMap<String, u32>,
     /// Leaked key ids and their leak time, known before the logs are read.
     pub leaked_keys: HashMap<String, Secs>,
+    /// Events not tracked because a limit was reached.
+    pub untracked: u64,
 }
 
 fn later<T>(slot: &mut Option<T>, t: Secs, get: impl Fn(&T) -> Secs, new: T) {
@@ -113,7 +118,9 @@ impl Activity {
         cov.from = cov.from.min(ev.time);
         cov.to = cov.to.max(ev.time);
         cov.events += 1;
-        if let Some(k) = &ev.key_id {
+        if let Some(k) = &ev.key_id
+            && (self.keys.len() < MAX_TRACKED || self.keys.contains_key(k))
+        {
             let leak = self.leaked_keys.get(k).copied();
             let ka = self.keys.entry(k.clone()).or_insert_with(|| KeyActivity {
                 first: ev.time,
@@ -135,6 +142,12 @@ impl Activity {
             }
         }
         let Some(secret) = ev.secret else { return };
+        if self.secrets.len() >= MAX_TRACKED && !self.secrets.contains_key(&secret)
+            || self.principals.len() >= MAX_TRACKED
+        {
+            self.untracked += 1;
+            return;
+        }
         let principal = ev.principal.unwrap_or_else(|| "unknown".into());
         let pid = if ev.outcome == Outcome::Denied {
             Some(self.principal_id(&principal))
@@ -247,6 +260,19 @@ pub fn load<R: BufRead>(
     })?;
     for (ev, p) in vault_state.flush() {
         activity.add(ev, p);
+    }
+    if activity.untracked > 0 {
+        bad.push(BadRecord {
+            loc: Loc {
+                file: file.to_string(),
+                line: 0,
+            },
+            error: format!(
+                "{} events not tracked: more than {MAX_TRACKED} distinct secrets or principals",
+                activity.untracked
+            ),
+        });
+        activity.untracked = 0;
     }
     Ok(records)
 }
