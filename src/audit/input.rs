@@ -220,9 +220,9 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<Format> {
                 Some(Format::CloudTrail)
             } else if has_key(t, "request") && (has_key(t, "type") || has_key(t, "auth")) {
                 Some(Format::VaultAudit)
-            } else if has_key(t, "OperationName") && (has_key(t, "id_s") || t.contains("VAULTS")) {
-                Some(Format::AzureAudit)
-            } else if has_key(t, "records") {
+            } else if has_key(t, "records")
+                || (has_key(t, "OperationName") && (has_key(t, "id_s") || t.contains("VAULTS")))
+            {
                 Some(Format::AzureAudit)
             } else {
                 None
