@@ -1173,6 +1173,15 @@ fn check_item(
     }
 }
 
+fn fmt_window(secs: i64) -> String {
+    match secs {
+        s if s % DAY == 0 => format!("{}d", s / DAY),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 fn fmt_num(f: f64) -> String {
     if f.fract() == 0.0 {
         format!("{}", f as i64)
@@ -1268,10 +1277,10 @@ fn check_access(cx: &mut Ctx, s: &Subject, act: &SecretActivity, meta_deleted: O
                 s,
                 "ACC-002",
                 format!(
-                    "{} (threshold {} within {}s)",
+                    "{} (threshold {} within {})",
                     desc.join("; "),
                     class.burst_count,
-                    class.burst_window
+                    fmt_window(class.burst_window)
                 ),
                 vec![
                     (

@@ -41,6 +41,8 @@ pub struct Priority {
     pub checks: Vec<&'static str>,
     pub reason: String,
     pub due: Option<Secs>,
+    /// Weight of the check whose message is the reason.
+    top: i64,
 }
 
 impl ReportData<'_> {
@@ -129,12 +131,14 @@ impl ReportData<'_> {
                 checks: Vec::new(),
                 reason: String::new(),
                 due: None,
+                top: 0,
             });
             p.score += w + overdue_days / 10;
             if !p.checks.contains(&o.check) {
                 p.checks.push(o.check);
             }
-            if p.reason.is_empty() || w >= 600 {
+            if w > p.top {
+                p.top = w;
                 p.reason = o.message.clone();
             }
             p.due = p.due.or(o.due);
