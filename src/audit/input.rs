@@ -244,6 +244,12 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<Format> {
             }
         }
         Role::Inventory => {
+            // An audit log or scan output is never read as an inventory.
+            if json
+                && (detect(prefix, Role::Log).is_some() || detect(prefix, Role::Findings).is_some())
+            {
+                return None;
+            }
             if !json {
                 let header = first_line(t).to_ascii_lowercase();
                 if header.starts_with("user,arn,") {

@@ -89,13 +89,31 @@ fn open_spec(
             }
             f
         }
-        None => input::detect(&prefix, role).ok_or_else(|| {
-            anyhow!(
-                "{}: cannot tell the format from the content; name it as FORMAT:{}",
-                spec.display(),
-                spec.path
-            )
-        })?,
+        None => match input::detect(&prefix, role) {
+            Some(f) => f,
+            None => {
+                let other = [
+                    (Role::Log, "--log"),
+                    (Role::Findings, "--findings"),
+                    (Role::Inventory, "--inventory"),
+                ]
+                .into_iter()
+                .filter(|(r, _)| *r != role)
+                .find_map(|(r, flag)| input::detect(&prefix, r).map(|f| (f, flag)));
+                match other {
+                    Some((f, flag)) => bail!(
+                        "{}: this looks like {} input; give it with {flag}",
+                        spec.display(),
+                        f.name()
+                    ),
+                    None => bail!(
+                        "{}: cannot tell the format from the content; name it as FORMAT:{}",
+                        spec.display(),
+                        spec.path
+                    ),
+                }
+            }
+        },
     };
     Ok((spec, format, reader))
 }
