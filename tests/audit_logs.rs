@@ -537,3 +537,37 @@ fn azure_log_analytics_rows() {
             .contains("0000-evil")
     );
 }
+
+#[test]
+fn rotation_failure_of_a_secret_missing_from_the_inventory() {
+    // describe-secret-v2 is not given: db-creds is known only from its RotationFailed event.
+    let r = audit(
+        &[fx("aws/list-secrets.json")],
+        &[fx("aws/cloudtrail.json")],
+        &[],
+    );
+    assert!(
+        r.fails()
+            .contains(&("ROT-004".to_string(), arn("prod/payments/db-creds-Mn1234"))),
+        "{:?}",
+        r.fails()
+    );
+}
+
+#[test]
+fn batch_get_secret_value_output_is_inv_001() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("batch.json");
+    std::fs::write(
+        &p,
+        json!({"SecretValues": [{"ARN": arn("prod/api/clean-Jk1234"), "Name": "prod/api/clean", "VersionId": "v", "SecretString": "hunter2",
+                                  "VersionStages": ["AWSCURRENT"], "CreatedDate": "2026-10-15T00:00:00Z"}], "Errors": []})
+        .to_string(),
+    )
+    .expect("write");
+    let r = audit(&[p.to_string_lossy().into_owned()], &[], &[]);
+    assert_eq!(
+        r.fails(),
+        expect(&[("INV-001", &arn("prod/api/clean-Jk1234"))])
+    );
+}

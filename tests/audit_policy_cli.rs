@@ -255,7 +255,16 @@ fn stdin_format_override_and_gzip() {
             .any(|i| i["file"] == "stdin" && i["format"] == "vault-audit")
     );
     // A log given as an inventory is refused with a hint.
-    let out = bin().args(["audit", "--now", NOW, "--inventory", &fx("azure/audit.json")]).output().expect("run");
+    let out = bin()
+        .args([
+            "audit",
+            "--now",
+            NOW,
+            "--inventory",
+            &fx("azure/audit.json"),
+        ])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give it with --log"));
     // A wrong override is refused rather than misread.

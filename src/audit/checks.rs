@@ -739,6 +739,32 @@ pub fn run(
             loc: &loc,
         };
         check_access(&mut cx, &subj, act, None);
+        // A failed rotation in the logs shows a schedule even without an inventory entry.
+        if let Some((ft, pos, msg)) = act
+            .last_rot_fail
+            .as_ref()
+            .filter(|f| act.last_rot_ok.is_none_or(|ok| f.0 > ok))
+        {
+            let loc = activity.loc(*pos);
+            cx.push(
+                &subj,
+                "ROT-004",
+                format!(
+                    "rotation failed at {} ({msg}) with no success since{}",
+                    fmt(*ft),
+                    act.last_rot_ok
+                        .map(|t| format!("; last success {}", fmt(t)))
+                        .unwrap_or_default()
+                ),
+                vec![
+                    ("rotation_failed", json!(fmt(*ft))),
+                    ("error", json!(msg)),
+                    ("last_success", json!(act.last_rot_ok.map(fmt))),
+                ],
+                Some(loc),
+                None,
+            );
+        }
     }
 
     // Leaks that match nothing in the inventory.

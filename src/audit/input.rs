@@ -88,7 +88,7 @@ impl Format {
     /// Top-level keys whose array holds the records (a document without them is one record).
     pub fn array_keys(self) -> &'static [&'static str] {
         match self {
-            Format::AwsSecrets => &["SecretList"],
+            Format::AwsSecrets => &["SecretList", "SecretValues"],
             Format::AwsIamKeys => &["AccessKeyMetadata"],
             Format::K8sSecrets => &["items"],
             Format::CloudTrail => &["Records", "Events"],
