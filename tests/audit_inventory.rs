@@ -306,3 +306,36 @@ fn generic_inventory_csv_and_json() {
     // The quoted CSV field is read as one value.
     assert_eq!(r.json["summary"]["secrets"], 12);
 }
+
+#[test]
+fn value_export_does_not_override_listing_metadata() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("gsv.json");
+    // get-secret-value of a secret whose listing says rotation is on.
+    std::fs::write(
+        &p,
+        serde_json::json!({"ARN": arn("prod/api/stripe-key-Bc1234"), "Name": "prod/api/stripe-key", "VersionId": "v2",
+                           "SecretString": "x", "VersionStages": ["AWSCURRENT"], "CreatedDate": 1792886400.0})
+        .to_string(),
+    )
+    .expect("write");
+    for order in [
+        vec![
+            p.to_string_lossy().into_owned(),
+            fx("aws/list-secrets.json"),
+        ],
+        vec![
+            fx("aws/list-secrets.json"),
+            p.to_string_lossy().into_owned(),
+        ],
+    ] {
+        let r = audit(&order, &[], &[]);
+        let mine: Vec<_> = r
+            .fails()
+            .into_iter()
+            .filter(|(_, id)| id.contains("stripe-key"))
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(mine, vec!["INV-001".to_string(), "ROT-002".to_string()]);
+    }
+}

@@ -66,12 +66,16 @@ pub fn secret(v: &Value, loc: Loc) -> Result<Item, String> {
     };
     it.deleted = date(v, "DeletedDate");
     it.next_rotation = date(v, "NextRotationDate");
-    it.rotation_supported = true;
-    it.rotation_enabled = Some(
-        v.get("RotationEnabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-    );
+    // get-secret-value output says nothing about rotation: leave it unknown so that a
+    // listing of the same secret decides.
+    if listing || v.get("RotationEnabled").is_some() {
+        it.rotation_supported = true;
+        it.rotation_enabled = Some(
+            v.get("RotationEnabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        );
+    }
     if let Some(r) = v.get("RotationRules") {
         it.rotation_interval_days = r
             .get("AutomaticallyAfterDays")
