@@ -121,6 +121,7 @@ fn open_spec(
 /// Reads all inputs (findings first, so log streaming can count uses of leaked keys).
 pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
     let mut stdin_used = false;
+    inventory::reset_fingerprint_budget();
     let mut out = Loaded {
         items: Vec::new(),
         activity: logs::Activity::default(),

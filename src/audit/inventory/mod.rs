@@ -229,6 +229,11 @@ pub const FINGERPRINT_BUDGET: usize = 2_000;
 
 static FINGERPRINTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Starts a new budget (one per audit run).
+pub fn reset_fingerprint_budget() {
+    FINGERPRINTED.store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Fingerprint of a value found in an input; only the fingerprint leaves this function, and
 /// the value is not cached. None once the budget is spent (the sighting is still reported).
 pub fn value_fingerprint(bytes: &[u8]) -> Option<String> {
