@@ -277,17 +277,26 @@ pub fn credential_row(cols: &[(String, String)], loc: Loc) -> Result<Vec<Item>, 
 /// `aws-iam-key:` id and gains the report's last-used date.
 pub fn join_credential_slots(items: &mut Vec<Item>) {
     let mut absorbed = vec![false; items.len()];
+    // Keys with an id, by user: keeps the join linear in the number of items.
+    let mut by_user: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, k) in items.iter().enumerate() {
+        if let (Some(u), true) = (
+            &k.principal,
+            k.kind == "iam_access_key" && k.cred_slot.is_none() && k.key_id.is_some(),
+        ) {
+            by_user.entry(u.clone()).or_default().push(i);
+        }
+    }
     for i in 0..items.len() {
         if items[i].cred_slot.is_none() {
             continue;
         }
-        let (user, created) = (items[i].principal.clone(), items[i].created);
-        let target = items.iter().position(|k| {
-            k.kind == "iam_access_key"
-                && k.cred_slot.is_none()
-                && k.key_id.is_some()
-                && k.principal == user
-                && matches!((k.created, created), (Some(a), Some(b)) if (a - b).abs() <= 60 || (a.div_euclid(DAY) == b.div_euclid(DAY) && b % DAY == 0))
+        let (Some(user), created) = (items[i].principal.clone(), items[i].created) else {
+            continue;
+        };
+        let target = by_user.get(&user).into_iter().flatten().copied().find(|&t| {
+            matches!((items[t].created, created), (Some(a), Some(b)) if (a - b).abs() <= 60 || (a.div_euclid(DAY) == b.div_euclid(DAY) && b % DAY == 0))
         });
         if let Some(t) = target {
             let slot = items[i].clone();
