@@ -389,6 +389,9 @@ impl Ctx<'_> {
     }
 }
 
+/// Longest list of other secrets named in one result (keeps huge groups linear).
+const LIST_CAP: usize = 20;
+
 fn days(from: Secs, to: Secs) -> i64 {
     days_between(from, to)
 }
@@ -629,6 +632,7 @@ pub fn run(
                 let others: Vec<&str> = keys
                     .iter()
                     .filter(|k| **k != i)
+                    .take(LIST_CAP)
                     .map(|k| items[*k].id.as_str())
                     .collect();
                 cx.push(
@@ -670,6 +674,7 @@ pub fn run(
                         let items = &items;
                         ids.iter().map(move |x| format!("{} ({e})", items[*x].id))
                     })
+                    .take(LIST_CAP)
                     .collect();
                 let env_names: Vec<&String> = envs.keys().collect();
                 cx.push(&subj, "SHR-001", format!("the value with fingerprint {fp} is used in {} environments ({}); also in {}", envs.len(), env_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), others.join(", ")),
