@@ -529,7 +529,8 @@ pub fn run(
             .chain(it.values_seen.iter().filter_map(|v| v.fingerprint.as_ref()))
         {
             let e = by_fp.entry(fp.as_str()).or_default();
-            if !e.contains(&i) {
+            // Items are visited in order: a repeat can only be the last entry.
+            if e.last() != Some(&i) {
                 e.push(i);
             }
         }
@@ -540,11 +541,9 @@ pub fn run(
             hit.extend(by_key.get(k.as_str()).into_iter().flatten());
         }
         if let Some(fp) = &l.fingerprint {
-            for i in by_fp.get(fp.as_str()).into_iter().flatten() {
-                if !hit.contains(i) {
-                    hit.push(*i);
-                }
-            }
+            hit.extend(by_fp.get(fp.as_str()).into_iter().flatten());
+            hit.sort_unstable();
+            hit.dedup();
         }
         if hit.is_empty() {
             let key = match (&l.key_id, &l.fingerprint) {
