@@ -571,3 +571,57 @@ fn batch_get_secret_value_output_is_inv_001() {
         expect(&[("INV-001", &arn("prod/api/clean-Jk1234"))])
     );
 }
+
+#[test]
+fn vault_write_after_soft_delete_undoes_the_deletion() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ev = |t: &str, id: &str, op: &str| {
+        json!({"time": t, "type": "response", "auth": {"display_name": "app"},
+               "request": {"id": id, "operation": op, "mount_point": "secret/", "mount_type": "kv", "path": "secret/data/prod/app/fresh"}})
+        .to_string()
+    };
+    let p = dir.path().join("audit.log");
+    std::fs::write(
+        &p,
+        [
+            ev("2026-10-20T00:00:00Z", "1", "delete"),
+            ev("2026-10-21T00:00:00Z", "2", "update"),
+            ev("2026-10-22T00:00:00Z", "3", "read"),
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let r = audit(
+        &[fx("vault/kv-metadata.jsonl")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
+    assert!(
+        !r.fails().iter().any(|(c, _)| c == "ACC-001"),
+        "{:?}",
+        r.fails()
+    );
+    // Without the write, the read after the delete is ACC-001.
+    std::fs::write(
+        &p,
+        [
+            ev("2026-10-20T00:00:00Z", "1", "delete"),
+            ev("2026-10-22T00:00:00Z", "3", "read"),
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let r = audit(
+        &[fx("vault/kv-metadata.jsonl")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
+    assert!(
+        r.fails().contains(&(
+            "ACC-001".to_string(),
+            "vault:secret/prod/app/fresh".to_string()
+        )),
+        "{:?}",
+        r.fails()
+    );
+}

@@ -1226,7 +1226,12 @@ fn effective_deletion(meta: Option<Secs>, act: &SecretActivity) -> Option<Secs> 
         .into_iter()
         .flatten()
         .max()?;
-    match act.last_restore {
+    // A restore, a re-creation or a new value (a Vault write after a soft delete) undoes it.
+    let undone = [act.last_restore, act.last_write.as_ref().map(|w| w.0)]
+        .into_iter()
+        .flatten()
+        .max();
+    match undone {
         Some(r) if r > del => None,
         _ => Some(del),
     }
