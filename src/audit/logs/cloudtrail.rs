@@ -67,6 +67,8 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
     let action = match name.as_str() {
         "GetSecretValue" | "BatchGetSecretValue" => Action::Read,
         "PutSecretValue" => Action::Write,
+        // UpdateSecret only creates a version (and says so) when it sets a new value.
+        "UpdateSecret" if str_at(v, &["responseElements", "versionId"]).is_some() => Action::Write,
         "CreateSecret" => Action::Create,
         "DeleteSecret" => Action::Delete,
         "RestoreSecret" => Action::Restore,
