@@ -937,12 +937,10 @@ fn check_item(
             );
         }
         // ROT-003 / ROT-005
-        let mut overdue = false;
         if let (Some(max), Some(r)) = (c.max_age_days, reference) {
             let age = days(r, now);
             let due = r + max as i64 * DAY;
             if live && age > max as i64 {
-                overdue = true;
                 cx.push(
                     s,
                     "ROT-003",
@@ -986,7 +984,6 @@ fn check_item(
                 }
             }
         }
-        let _ = overdue;
         // EXP-001
         if live && it.expiry_supported && (c.require_expiry || c.max_validity_days.is_some()) {
             match it.expires {

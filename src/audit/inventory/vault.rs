@@ -63,7 +63,6 @@ pub fn kv_metadata(v: &Value, loc: Loc) -> Result<Item, String> {
                 }
             }
         }
-        it.versions.clear();
     }
     let tags = string_map(data.get("custom_metadata"));
     apply_tags(&mut it, tags);
