@@ -625,3 +625,59 @@ fn vault_write_after_soft_delete_undoes_the_deletion() {
         r.fails()
     );
 }
+
+#[test]
+fn logs_without_any_read_say_nothing_about_use() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let entry = |t: &str, method: &str, res: &str| {
+        json!({"timestamp": t, "protoPayload": {"serviceName": "secretmanager.googleapis.com",
+               "methodName": format!("google.cloud.secretmanager.v1.SecretManagerService.{method}"), "resourceName": res,
+               "authenticationInfo": {"principalEmail": "admin@example.com"}, "status": {}}})
+    };
+    // Admin Activity only (Data Access logs off): no read ever appears.
+    let admin = vec![
+        entry(
+            "2025-01-01T00:00:00Z",
+            "CreateSecret",
+            "projects/my-proj/secrets/other",
+        ),
+        entry(
+            "2026-10-30T00:00:00Z",
+            "GetSecret",
+            "projects/my-proj/secrets/other",
+        ),
+    ];
+    let p = dir.path().join("admin.json");
+    std::fs::write(&p, serde_json::to_string(&admin).expect("json")).expect("write");
+    let r = audit(
+        &[fx("gcp/secrets.json"), fx("gcp/versions.json")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
+    assert!(
+        !r.fails().iter().any(|(c, _)| c.starts_with("USE")),
+        "{:?}",
+        r.fails()
+    );
+    // With reads recorded (of another secret), silence about old-secret since its creation means never used.
+    let mut with_reads = admin.clone();
+    with_reads.push(entry(
+        "2026-10-30T00:00:00Z",
+        "AccessSecretVersion",
+        "projects/my-proj/secrets/other/versions/1",
+    ));
+    std::fs::write(&p, serde_json::to_string(&with_reads).expect("json")).expect("write");
+    let r = audit(
+        &[fx("gcp/secrets.json"), fx("gcp/versions.json")],
+        &[p.to_string_lossy().into_owned()],
+        &[],
+    );
+    assert!(
+        r.fails().contains(&(
+            "USE-002".to_string(),
+            "projects/my-proj/secrets/old-secret".to_string()
+        )),
+        "{:?}",
+        r.fails()
+    );
+}

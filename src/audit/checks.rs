@@ -1018,8 +1018,10 @@ fn check_item(
         }
         // USE-001 / USE-002
         if let Some(u) = c.unused_days {
+            // Access keys are used by any signed call; secrets only by reads.
             let cov_from = provider
                 .and_then(|p| cx.activity.coverage.get(&p))
+                .filter(|cv| cv.reads > 0 || it.kind == "iam_access_key")
                 .map(|cv| cv.from);
             let old = it.created.is_some_and(|cr| days(cr, now) > u as i64);
             if live {

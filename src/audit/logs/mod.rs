@@ -62,6 +62,9 @@ pub struct Coverage {
     pub from: Secs,
     pub to: Secs,
     pub events: u64,
+    /// Value reads seen: without any, the logs may simply not record reads (GCP Data
+    /// Access logs off), so their silence says nothing about use.
+    pub reads: u64,
 }
 
 /// Everything the checks need from the logs.
@@ -114,10 +117,14 @@ impl Activity {
             from: ev.time,
             to: ev.time,
             events: 0,
+            reads: 0,
         });
         cov.from = cov.from.min(ev.time);
         cov.to = cov.to.max(ev.time);
         cov.events += 1;
+        if ev.action == Action::Read {
+            cov.reads += 1;
+        }
         if let Some(k) = &ev.key_id
             && (self.keys.len() < MAX_TRACKED || self.keys.contains_key(k))
         {
