@@ -681,3 +681,28 @@ fn logs_without_any_read_say_nothing_about_use() {
         r.fails()
     );
 }
+
+#[test]
+fn leaked_key_pair_stored_in_a_secret_is_joined_by_fingerprint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The scanner found bob's key (id + secret); the pair lives in a generic-inventory secret
+    // tagged with the fingerprint, not in an IAM export.
+    let inv = dir.path().join("inv.csv");
+    std::fs::write(&inv, "id,name,environment,created,last_rotated,last_used,fingerprint\nci-deploy-key,ci deploy key,prod,2026-09-01,,2026-10-30,kw1:2ac5f24455b6f5dfbfe6fc94f1f400a1\n").expect("write");
+    let r = audit(
+        &[inv.to_string_lossy().into_owned()],
+        &[fx("aws/cloudtrail.json")],
+        &[fx("findings/scan.json")],
+    );
+    let mine: Vec<String> = r
+        .fails()
+        .into_iter()
+        .filter(|(_, id)| id == "ci-deploy-key")
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(mine, vec!["LEAK-001".to_string(), "LEAK-002".to_string()]);
+    assert!(!r.fails().contains(&(
+        "LEAK-003".to_string(),
+        "aws-iam-key:AKIABOBLEAKED0000001".to_string()
+    )));
+}

@@ -616,7 +616,13 @@ pub fn run(
             loc: &it.loc,
         };
         let act = item_act[i].clone().unwrap_or_default();
-        let key_act = it.key_id.as_ref().and_then(|k| activity.keys.get(k));
+        // The item's own key id, or the key id of a leak joined to it by fingerprint (a
+        // stored key pair): calls signed with it are uses of this secret.
+        let key_act = it
+            .key_id
+            .as_ref()
+            .or(item_leak[i].as_ref().and_then(|l| l.key_id.as_ref()))
+            .and_then(|k| activity.keys.get(k));
         check_item(&mut cx, &subj, it, &act, key_act, item_leak[i].as_ref());
         check_access(&mut cx, &subj, &act, it.deleted.filter(|d| *d <= now));
 
