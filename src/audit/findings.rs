@@ -11,7 +11,7 @@ use super::model::{Leak, Loc};
 use super::time::{self, Secs};
 
 /// Findings files are read whole (they are small next to logs); this bounds memory.
-const MAX_FINDINGS_BYTES: u64 = 1 << 30;
+const MAX_FINDINGS_BYTES: u64 = 512 << 20;
 
 pub fn load<R: Read>(
     format: Format,
@@ -21,7 +21,16 @@ pub fn load<R: Read>(
     bad: &mut Vec<BadRecord>,
 ) -> std::io::Result<usize> {
     let mut bytes = Vec::new();
-    reader.take(MAX_FINDINGS_BYTES).read_to_end(&mut bytes)?;
+    reader
+        .take(MAX_FINDINGS_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FINDINGS_BYTES {
+        // Refuse rather than audit a silent prefix.
+        return Err(std::io::Error::other(format!(
+            "findings file larger than {} MiB; split it",
+            MAX_FINDINGS_BYTES >> 20
+        )));
+    }
     Ok(parse_bytes(format, &bytes, file, leaks, bad))
 }
 
