@@ -1,0 +1,1342 @@
+//! The checks: every (check, secret) that fails becomes one [`Outcome`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Value, json};
+
+use super::inventory::aws::{arn_name, join_credential_slots, partial_arn};
+use super::inventory::gcp;
+use super::logs::{Activity, KeyActivity, Pos, SecretActivity};
+use super::model::{Item, Leak, Loc, Outcome as EvOutcome, Provider, Usage};
+use super::policy::{Class, Policy};
+use super::time::{DAY, Secs, days_between, fmt, fmt_date};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    /// GitHub code scanning `security-severity`.
+    pub fn score(self) -> &'static str {
+        match self {
+            Severity::Info => "1.0",
+            Severity::Low => "3.0",
+            Severity::Medium => "5.5",
+            Severity::High => "8.0",
+            Severity::Critical => "9.5",
+        }
+    }
+}
+
+/// A check's stable description.
+pub struct CheckDef {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// "review" results are advisories (never failing).
+    pub review: bool,
+    pub fix: &'static str,
+    pub controls: &'static [&'static str],
+}
+
+pub const CHECKS: [CheckDef; 17] = [
+    CheckDef {
+        id: "ROT-001",
+        title: "Automatic rotation required but not enabled",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Enable the provider's automatic rotation (AWS: `aws secretsmanager rotate-secret --rotation-rules`; GCP: set a rotation period and Pub/Sub topic), or change the secret's class if it must not rotate automatically.",
+        controls: &[
+            "AWS Config secretsmanager-rotation-enabled-check",
+            "Security Hub SecretsManager.1",
+            "PCI DSS 4.0.1 8.6.3",
+            "CIS Azure 8.8 (keys)",
+        ],
+    },
+    CheckDef {
+        id: "ROT-002",
+        title: "Rotation interval longer than the class allows",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Shorten the rotation schedule to at most the class's max_age_days.",
+        controls: &[
+            "AWS Config secretsmanager-rotation-enabled-check (maximumAllowedRotationFrequency)",
+            "Security Hub SecretsManager.1",
+            "Prowler secretmanager_secret_rotation_enabled (GCP)",
+        ],
+    },
+    CheckDef {
+        id: "ROT-003",
+        title: "Not rotated within max_age_days",
+        severity: Severity::High,
+        review: false,
+        fix: "Rotate the secret now (new value, update consumers, revoke the old value) and automate rotation where the provider allows it.",
+        controls: &[
+            "AWS Config secretsmanager-secret-periodic-rotation",
+            "Security Hub SecretsManager.4",
+            "AWS Config access-keys-rotated",
+            "Security Hub IAM.3",
+            "CIS AWS 1.14",
+            "CIS GCP 1.7, 1.15",
+            "PCI DSS 4.0.1 3.7.4, 8.6.3",
+        ],
+    },
+    CheckDef {
+        id: "ROT-004",
+        title: "Scheduled rotation failing or missed",
+        severity: Severity::High,
+        review: false,
+        fix: "Look at the rotation function's logs (AWS: the rotation Lambda's CloudWatch logs), fix the failure and run the rotation again (`aws secretsmanager rotate-secret --secret-id ID`).",
+        controls: &[
+            "AWS Config secretsmanager-scheduled-rotation-success-check",
+            "Security Hub SecretsManager.2",
+        ],
+    },
+    CheckDef {
+        id: "ROT-005",
+        title: "Rotation due soon",
+        severity: Severity::Low,
+        review: true,
+        fix: "Plan the rotation before the due date shown.",
+        controls: &["PCI DSS 4.0.1 3.7.4"],
+    },
+    CheckDef {
+        id: "EXP-001",
+        title: "No expiry (or too long a validity) where the class requires one",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Set an expiry date no further than the class's max_validity_days from creation (Azure: `az keyvault secret set-attributes --expires`; GCP: `gcloud secrets update --expire-time`).",
+        controls: &[
+            "Azure Policy: Key Vault secrets should have an expiration date",
+            "Azure Policy: Secrets should have the specified maximum validity period",
+            "CIS Azure 8.1-8.4",
+        ],
+    },
+    CheckDef {
+        id: "EXP-002",
+        title: "Expired but still enabled",
+        severity: Severity::High,
+        review: false,
+        fix: "Replace the secret with a new value and expiry, then disable or delete the expired one.",
+        controls: &[
+            "Azure Policy: Secrets should have more than the specified number of days before expiration",
+        ],
+    },
+    CheckDef {
+        id: "USE-001",
+        title: "Not accessed for unused_days",
+        severity: Severity::Low,
+        review: false,
+        fix: "Confirm the secret is no longer needed and disable or delete it; unused credentials widen the attack surface.",
+        controls: &[
+            "AWS Config secretsmanager-secret-unused",
+            "Security Hub SecretsManager.3",
+            "AWS Config iam-user-unused-credentials-check",
+            "CIS AWS 1.12",
+            "Security Hub IAM.8, IAM.22",
+        ],
+    },
+    CheckDef {
+        id: "USE-002",
+        title: "Active credential never used since creation",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Deactivate or delete credentials that were never used; create them only when needed.",
+        controls: &[
+            "AWS Config iam-user-unused-credentials-check",
+            "CIS AWS 1.11 (no access keys at initial setup)",
+            "Security Hub SecretsManager.3",
+        ],
+    },
+    CheckDef {
+        id: "KEY-001",
+        title: "More than one active access key for one user",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Keep one active access key per user: deactivate (`aws iam update-access-key --status Inactive`) and then delete the older key once nothing uses it.",
+        controls: &["CIS AWS 1.13", "Prowler iam_user_two_active_access_key"],
+    },
+    CheckDef {
+        id: "LEAK-001",
+        title: "Leaked and not rotated since the leak",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Treat the secret as compromised: rotate it (or deactivate the key) now, then review its use since the leak and remove it from the source where it leaked.",
+        controls: &[
+            "PCI DSS 4.0.1 3.7.5, 8.6.3 (change upon compromise)",
+            "NIST SP 800-63B 5.1.1.2",
+        ],
+    },
+    CheckDef {
+        id: "LEAK-002",
+        title: "Leaked credential used after the leak",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Deactivate the key immediately, investigate every call it made after the leak (CloudTrail), and rotate anything it could reach.",
+        controls: &[
+            "PCI DSS 4.0.1 3.7.5, 10.2",
+            "AWS AWSCompromisedKeyQuarantine guidance",
+        ],
+    },
+    CheckDef {
+        id: "LEAK-003",
+        title: "Leaked credential that matches no inventory entry",
+        severity: Severity::High,
+        review: false,
+        fix: "Find the owner of the leaked credential, revoke it, and bring its replacement under a secrets manager (or add it to the inventory with its fingerprint).",
+        controls: &[
+            "PCI DSS 4.0.1 3.7.5",
+            "PCI DSS 4.0.1 12.5.1 (inventory of system components)",
+        ],
+    },
+    CheckDef {
+        id: "ACC-001",
+        title: "Accessed (or attempted) after deletion",
+        severity: Severity::High,
+        review: false,
+        fix: "Find the client still asking for the deleted secret: a successful read means the deletion has not taken effect; failed ones show a consumer that was not migrated.",
+        controls: &[
+            "PCI DSS 4.0.1 10.2.1",
+            "CIS AWS 4.x (CloudTrail monitoring)",
+        ],
+    },
+    CheckDef {
+        id: "ACC-002",
+        title: "Burst of denied access attempts",
+        severity: Severity::High,
+        review: false,
+        fix: "Investigate the principal: a burst of denied reads is either a broken deployment or someone probing for secrets.",
+        controls: &[
+            "PCI DSS 4.0.1 10.2.1.4 (invalid access attempts)",
+            "CIS AWS 4.x (unauthorized API calls alarm)",
+        ],
+    },
+    CheckDef {
+        id: "SHR-001",
+        title: "One value in two environments",
+        severity: Severity::High,
+        review: false,
+        fix: "Give each environment its own value: rotate the copies so that no two environments share one.",
+        controls: &[
+            "PCI DSS 4.0.1 6.5.3 (pre-production separate from production)",
+            "NIST SP 800-57 5.2 (key separation)",
+        ],
+    },
+    CheckDef {
+        id: "INV-001",
+        title: "Secret value present in an input",
+        severity: Severity::High,
+        review: false,
+        fix: "Export metadata only (AWS list-secrets/describe-secret, `az keyvault secret list`, `kubectl get secrets -o json | jq 'del(.items[].data, .items[].stringData, .items[].metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"])'`), delete the file, and treat the values as exposed where the file was stored.",
+        controls: &[
+            "PCI DSS 4.0.1 3.5.1",
+            "CIS Kubernetes 5.4.1 (prefer secrets as files)",
+        ],
+    },
+];
+
+pub fn def(id: &str) -> &'static CheckDef {
+    CHECKS.iter().find(|c| c.id == id).unwrap_or(&CHECKS[0])
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Fail,
+    Review,
+    Suppressed,
+}
+
+/// One result: a (check, secret) that failed, needs review, or is exempted.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub check: &'static str,
+    pub secret_id: String,
+    pub name: String,
+    pub kind: String,
+    pub class: Option<String>,
+    pub class_source: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub message: String,
+    pub evidence: BTreeMap<String, Value>,
+    pub loc: Loc,
+    pub due: Option<Secs>,
+    pub exemption: Option<(String, Option<String>, String)>,
+    pub expired_exemption: Option<(String, Option<String>)>,
+}
+
+/// Everything the report needs.
+pub struct Audit {
+    pub now: Secs,
+    pub items: Vec<Item>,
+    pub outcomes: Vec<Outcome>,
+    pub leaks_total: usize,
+}
+
+fn provider_of(kind: &str) -> Option<Provider> {
+    match kind {
+        "aws_secret" | "iam_access_key" => Some(Provider::Aws),
+        "vault_kv" => Some(Provider::Vault),
+        "gcp_secret" => Some(Provider::Gcp),
+        "azure_secret" => Some(Provider::Azure),
+        _ => None,
+    }
+}
+
+fn merge_activity(into: &mut SecretActivity, o: &SecretActivity) {
+    fn mx<T: Clone>(a: &mut Option<T>, b: &Option<T>, t: impl Fn(&T) -> Secs) {
+        if let Some(bv) = b
+            && a.as_ref().is_none_or(|av| t(av) < t(bv))
+        {
+            *a = Some(bv.clone());
+        }
+    }
+    into.provider = into.provider.or(o.provider);
+    mx(&mut into.last_read_ok, &o.last_read_ok, |x| x.0);
+    mx(&mut into.last_access, &o.last_access, |x| x.0);
+    mx(&mut into.last_write, &o.last_write, |x| x.0);
+    mx(&mut into.last_rot_ok, &o.last_rot_ok, |x| *x);
+    mx(&mut into.last_rot_fail, &o.last_rot_fail, |x| x.0);
+    mx(&mut into.last_delete, &o.last_delete, |x| x.0);
+    mx(&mut into.last_restore, &o.last_restore, |x| *x);
+    into.denied.extend(o.denied.iter().copied());
+    into.denied_total += o.denied_total;
+    into.events += o.events;
+}
+
+struct Ctx<'a> {
+    now: Secs,
+    policy: &'a Policy,
+    activity: &'a Activity,
+    out: Vec<Outcome>,
+}
+
+struct Subject<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    class: Option<&'a Class>,
+    class_source: &'a str,
+    loc: &'a Loc,
+}
+
+impl Ctx<'_> {
+    fn push(
+        &mut self,
+        s: &Subject,
+        check: &'static str,
+        message: String,
+        evidence: Vec<(&str, Value)>,
+        loc: Option<Loc>,
+        due: Option<Secs>,
+    ) {
+        let d = def(check);
+        let mut status = if d.review {
+            Status::Review
+        } else {
+            Status::Fail
+        };
+        let (ex, expired) = self.policy.exemption(check, s.id, self.now);
+        let exemption = ex.map(|e| (e.reference.clone(), e.until_text.clone(), e.reason.clone()));
+        if exemption.is_some() {
+            status = Status::Suppressed;
+        }
+        self.out.push(Outcome {
+            check,
+            secret_id: s.id.to_string(),
+            name: s.name.to_string(),
+            kind: s.kind.to_string(),
+            class: s.class.map(|c| c.name.clone()),
+            class_source: s.class_source.to_string(),
+            status,
+            severity: d.severity,
+            message,
+            evidence: evidence
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            loc: loc.unwrap_or_else(|| s.loc.clone()),
+            due,
+            exemption,
+            expired_exemption: expired.map(|e| (e.reference.clone(), e.until_text.clone())),
+        });
+    }
+}
+
+/// Longest list of other secrets named in one result (keeps huge groups linear).
+const LIST_CAP: usize = 20;
+
+fn days(from: Secs, to: Secs) -> i64 {
+    days_between(from, to)
+}
+
+/// Leak evidence joined to one secret.
+#[derive(Default, Clone)]
+struct LeakInfo {
+    time: Option<Secs>,
+    count: usize,
+    where_: Vec<String>,
+    loc: Option<Loc>,
+    key_id: Option<String>,
+    fingerprint: Option<String>,
+}
+
+impl LeakInfo {
+    fn add(&mut self, l: &Leak) {
+        self.count += 1;
+        if let Some(t) = l.time
+            && self.time.is_none_or(|old| t < old)
+        {
+            self.time = Some(t);
+        }
+        if self.where_.len() < 5 {
+            let mut w = format!("{}:{}", l.path, l.line);
+            if let Some(c) = &l.commit {
+                w.push_str(&format!(
+                    " (commit {})",
+                    c.chars().take(12).collect::<String>()
+                ));
+            }
+            self.where_.push(w);
+        }
+        if self.loc.is_none() {
+            self.loc = Some(l.loc.clone());
+        }
+        self.key_id = self.key_id.take().or(l.key_id.clone());
+        self.fingerprint = self.fingerprint.take().or(l.fingerprint.clone());
+    }
+}
+
+fn is_aws_key(id: &str) -> bool {
+    (id.starts_with("AKIA") || id.starts_with("ASIA")) && id.len() >= 16
+}
+
+/// Merges records of the same secret, joins logs and leaks to them, and runs every check.
+pub fn run(
+    mut raw_items: Vec<Item>,
+    activity: &Activity,
+    leaks: &[Leak],
+    policy: &Policy,
+    now: Secs,
+) -> Audit {
+    // 1. One item per canonical id.
+    join_credential_slots(&mut raw_items);
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut items: Vec<Item> = Vec::new();
+    for it in raw_items {
+        match by_id.get(&it.id) {
+            Some(&i) => items[i].merge(it),
+            None => {
+                by_id.insert(it.id.clone(), items.len());
+                items.push(it);
+            }
+        }
+    }
+    for it in &mut items {
+        it.apply_versions();
+        if !it.versions.is_empty() && it.versions.iter().all(|v| !v.1) {
+            it.enabled = false;
+        }
+    }
+    join_credential_slots(&mut items);
+
+    // 2. Aliases that logs use.
+    let mut alias: HashMap<String, Option<usize>> = HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        for a in it.aliases.iter().chain(std::iter::once(&it.id)) {
+            alias
+                .entry(a.clone())
+                .and_modify(|e| {
+                    if *e != Some(i) {
+                        *e = None
+                    }
+                })
+                .or_insert(Some(i));
+        }
+    }
+    let resolve = |raw: &str| -> Option<usize> {
+        let try_key = |k: &str| alias.get(k).copied().flatten();
+        try_key(raw)
+            .or_else(|| partial_arn(raw).and_then(try_key))
+            .or_else(|| arn_name(raw).and_then(try_key))
+            .or_else(|| {
+                gcp::split_name(raw).and_then(|(_, short, _)| try_key(&gcp::short_alias(&short)))
+            })
+    };
+    let mut item_act: Vec<Option<SecretActivity>> = vec![None; items.len()];
+    // Secrets seen only in logs, grouped by a form that survives name/ARN differences.
+    let mut orphan: BTreeMap<String, (String, SecretActivity)> = BTreeMap::new();
+    let mut refs: Vec<(&String, &SecretActivity)> = activity.secrets.iter().collect();
+    refs.sort_by(|a, b| a.0.cmp(b.0));
+    for (raw, act) in refs {
+        match resolve(raw) {
+            Some(i) => merge_activity(item_act[i].get_or_insert_with(Default::default), act),
+            None => {
+                let key = if raw.starts_with("arn:") {
+                    arn_name(raw).unwrap_or(raw).to_string()
+                } else {
+                    raw.clone()
+                };
+                let e = orphan
+                    .entry(key)
+                    .or_insert_with(|| (raw.clone(), SecretActivity::default()));
+                if raw.starts_with("arn:") && !e.0.starts_with("arn:") {
+                    e.0 = raw.clone();
+                }
+                merge_activity(&mut e.1, act);
+            }
+        }
+    }
+
+    // 3. Leaks to items: provider key id first, then value fingerprint.
+    let mut item_leak: Vec<Option<LeakInfo>> = vec![None; items.len()];
+    let mut unmatched: BTreeMap<String, LeakInfo> = BTreeMap::new();
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_fp: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        if let Some(k) = &it.key_id {
+            by_key.entry(k.as_str()).or_default().push(i);
+        }
+        for fp in it
+            .fingerprints
+            .iter()
+            .chain(it.values_seen.iter().filter_map(|v| v.fingerprint.as_ref()))
+        {
+            let e = by_fp.entry(fp.as_str()).or_default();
+            // Items are visited in order: a repeat can only be the last entry.
+            if e.last() != Some(&i) {
+                e.push(i);
+            }
+        }
+    }
+    for l in leaks {
+        let mut hit: Vec<usize> = Vec::new();
+        if let Some(k) = &l.key_id {
+            hit.extend(by_key.get(k.as_str()).into_iter().flatten());
+        }
+        if let Some(fp) = &l.fingerprint {
+            hit.extend(by_fp.get(fp.as_str()).into_iter().flatten());
+            hit.sort_unstable();
+            hit.dedup();
+        }
+        if hit.is_empty() {
+            let key = match (&l.key_id, &l.fingerprint) {
+                (Some(k), _) if is_aws_key(k) => format!("aws-iam-key:{k}"),
+                (_, Some(fp)) => fp.clone(),
+                (Some(k), None) => format!("key:{k}"),
+                (None, None) => continue,
+            };
+            unmatched.entry(key).or_default().add(l);
+        }
+        for i in hit {
+            item_leak[i].get_or_insert_with(Default::default).add(l);
+        }
+    }
+
+    let mut cx = Ctx {
+        now,
+        policy,
+        activity,
+        out: Vec::new(),
+    };
+
+    // KEY-001 needs all keys of a user at once.
+    let mut per_user: BTreeMap<String, (Vec<usize>, usize, usize)> = BTreeMap::new();
+    for (i, it) in items.iter().enumerate() {
+        let live = it.enabled && it.deleted.is_none_or(|d| d > now);
+        if it.kind == "iam_access_key"
+            && live
+            && let Some(u) = &it.principal
+        {
+            let e = per_user.entry(u.clone()).or_default();
+            e.0.push(i);
+            if it.cred_slot.is_some() {
+                e.2 += 1
+            } else {
+                e.1 += 1
+            }
+        }
+    }
+
+    // SHR-001: value fingerprint → environments.
+    let mut fp_envs: HashMap<&str, BTreeMap<String, Vec<usize>>> = HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        if let Some(env) = policy.environment(it) {
+            let mut fps: BTreeSet<&str> = it.fingerprints.iter().map(String::as_str).collect();
+            fps.extend(
+                it.values_seen
+                    .iter()
+                    .filter_map(|v| v.fingerprint.as_deref()),
+            );
+            for fp in fps {
+                fp_envs
+                    .entry(fp)
+                    .or_default()
+                    .entry(env.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+
+    for (i, it) in items.iter().enumerate() {
+        let (class, class_source) = policy.classify(it);
+        let subj = Subject {
+            id: &it.id,
+            name: &it.name,
+            kind: &it.kind,
+            class,
+            class_source: &class_source,
+            loc: &it.loc,
+        };
+        let act = item_act[i].clone().unwrap_or_default();
+        // The item's own key id, or the key id of a leak joined to it by fingerprint (a
+        // stored key pair): calls signed with it are uses of this secret.
+        let key_act = it
+            .key_id
+            .as_ref()
+            .or(item_leak[i].as_ref().and_then(|l| l.key_id.as_ref()))
+            .and_then(|k| activity.keys.get(k));
+        check_item(&mut cx, &subj, it, &act, key_act, item_leak[i].as_ref());
+        check_access(&mut cx, &subj, &act, it.deleted.filter(|d| *d <= now));
+
+        if it.kind == "iam_access_key"
+            && it.enabled
+            && it.deleted.is_none_or(|d| d > now)
+            && let (Some(u), Some(c)) = (&it.principal, class)
+            && let Some((keys, listed, slots)) = per_user.get(u)
+        {
+            let active = (*listed).max(*slots);
+            if active > c.max_active_keys as usize {
+                let others: Vec<&str> = keys
+                    .iter()
+                    .filter(|k| **k != i)
+                    .take(LIST_CAP)
+                    .map(|k| items[*k].id.as_str())
+                    .collect();
+                cx.push(
+                    &subj,
+                    "KEY-001",
+                    format!(
+                        "user {u} has {active} active access keys (class {} allows {}); others: {}",
+                        c.name,
+                        c.max_active_keys,
+                        others.join(", ")
+                    ),
+                    vec![
+                        ("user", json!(u)),
+                        ("active_keys", json!(active)),
+                        ("max_active_keys", json!(c.max_active_keys)),
+                        ("other_keys", json!(others)),
+                    ],
+                    None,
+                    None,
+                );
+            }
+        }
+
+        let mut fps: BTreeSet<&str> = it.fingerprints.iter().map(String::as_str).collect();
+        fps.extend(
+            it.values_seen
+                .iter()
+                .filter_map(|v| v.fingerprint.as_deref()),
+        );
+        let my_env = policy.environment(it);
+        for fp in fps {
+            if let (Some(envs), Some(me)) = (fp_envs.get(fp), &my_env)
+                && envs.len() >= 2
+            {
+                let others: Vec<String> = envs
+                    .iter()
+                    .filter(|(e, _)| *e != me)
+                    .flat_map(|(e, ids)| {
+                        let items = &items;
+                        ids.iter().map(move |x| format!("{} ({e})", items[*x].id))
+                    })
+                    .take(LIST_CAP)
+                    .collect();
+                let env_names: Vec<&String> = envs.keys().collect();
+                cx.push(&subj, "SHR-001", format!("the value with fingerprint {fp} is used in {} environments ({}); also in {}", envs.len(), env_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), others.join(", ")),
+                        vec![("fingerprint", json!(fp)), ("environment", json!(me)), ("environments", json!(env_names)), ("shared_with", json!(others))], None, None);
+                break;
+            }
+        }
+
+        if !it.values_seen.is_empty() {
+            let fields: Vec<String> = it
+                .values_seen
+                .iter()
+                .map(|v| match &v.fingerprint {
+                    Some(fp) => format!("{} (fingerprint {fp})", v.field),
+                    None => v.field.clone(),
+                })
+                .collect();
+            let loc = it.values_seen.first().map(|v| v.loc.clone());
+            cx.push(
+                &subj,
+                "INV-001",
+                format!(
+                    "the input holds the secret's value in {}; the value was not kept",
+                    fields.join(", ")
+                ),
+                vec![
+                    (
+                        "fields",
+                        json!(
+                            it.values_seen
+                                .iter()
+                                .map(|v| v.field.clone())
+                                .collect::<Vec<_>>()
+                        ),
+                    ),
+                    (
+                        "fingerprints",
+                        json!(
+                            it.values_seen
+                                .iter()
+                                .filter_map(|v| v.fingerprint.clone())
+                                .collect::<Vec<_>>()
+                        ),
+                    ),
+                ],
+                loc,
+                None,
+            );
+        }
+    }
+
+    // Secrets only the logs know.
+    for (display, act) in orphan.values() {
+        let loc = act
+            .last_access
+            .as_ref()
+            .map(|a| a.1)
+            .or_else(|| act.denied.first().map(|d| d.2))
+            .map(|p| activity.loc(p))
+            .unwrap_or_default();
+        let subj = Subject {
+            id: display,
+            name: display,
+            kind: "log_only",
+            class: Some(&policy.defaults),
+            class_source: "defaults (not in inventory)",
+            loc: &loc,
+        };
+        check_access(&mut cx, &subj, act, None);
+        // A failed rotation in the logs shows a schedule even without an inventory entry.
+        if let Some((ft, pos, msg)) = act
+            .last_rot_fail
+            .as_ref()
+            .filter(|f| act.last_rot_ok.is_none_or(|ok| f.0 > ok))
+        {
+            let loc = activity.loc(*pos);
+            cx.push(
+                &subj,
+                "ROT-004",
+                format!(
+                    "rotation failed at {} ({msg}) with no success since{}",
+                    fmt(*ft),
+                    act.last_rot_ok
+                        .map(|t| format!("; last success {}", fmt(t)))
+                        .unwrap_or_default()
+                ),
+                vec![
+                    ("rotation_failed", json!(fmt(*ft))),
+                    ("error", json!(msg)),
+                    ("last_success", json!(act.last_rot_ok.map(fmt))),
+                ],
+                Some(loc),
+                None,
+            );
+        }
+    }
+
+    // Leaks that match nothing in the inventory.
+    for (id, info) in &unmatched {
+        let loc = info.loc.clone().unwrap_or_default();
+        let subj = Subject {
+            id,
+            name: info.key_id.as_deref().unwrap_or(id),
+            kind: "leak",
+            class: None,
+            class_source: "not in inventory",
+            loc: &loc,
+        };
+        let when = info.time.map(fmt).unwrap_or_else(|| "unknown".into());
+        cx.push(
+            &subj,
+            "LEAK-003",
+            format!(
+                "leaked credential ({} finding(s), first {when}, at {}) matches no inventory entry",
+                info.count,
+                info.where_.join(", ")
+            ),
+            vec![
+                ("leak_time", json!(info.time.map(fmt))),
+                ("findings", json!(info.count)),
+                ("locations", json!(info.where_)),
+                ("key_id", json!(info.key_id)),
+                ("fingerprint", json!(info.fingerprint)),
+            ],
+            None,
+            None,
+        );
+        if let Some(k) = &info.key_id
+            && let Some(ka) = activity.keys.get(k)
+        {
+            leak_used(&mut cx, &subj, ka, info);
+        }
+    }
+
+    cx.out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check.cmp(b.check))
+            .then_with(|| a.secret_id.cmp(&b.secret_id))
+    });
+    Audit {
+        now,
+        items,
+        outcomes: cx.out,
+        leaks_total: leaks.len(),
+    }
+}
+
+fn leak_used(cx: &mut Ctx, s: &Subject, ka: &KeyActivity, info: &LeakInfo) {
+    let Some((t, pos, name)) = &ka.first_after_leak else {
+        return;
+    };
+    let loc = cx.activity.loc(*pos);
+    let last = ka.last.0;
+    cx.push(
+        s,
+        "LEAK-002",
+        format!(
+            "leaked at {} and used {} time(s) after: first {} ({name}), last {}",
+            info.time.map(fmt).unwrap_or_else(|| "unknown".into()),
+            ka.after_leak,
+            fmt(*t),
+            fmt(last)
+        ),
+        vec![
+            ("leak_time", json!(info.time.map(fmt))),
+            ("uses_after_leak", json!(ka.after_leak)),
+            ("first_use_after_leak", json!(fmt(*t))),
+            ("last_use", json!(fmt(last))),
+            ("event", json!(name)),
+        ],
+        Some(loc),
+        None,
+    );
+}
+
+fn check_item(
+    cx: &mut Ctx,
+    s: &Subject,
+    it: &Item,
+    act: &SecretActivity,
+    key_act: Option<&KeyActivity>,
+    leak: Option<&LeakInfo>,
+) {
+    let now = cx.now;
+    let deleted = effective_deletion(it.deleted.filter(|d| *d <= now), act);
+    let live = it.enabled && deleted.is_none();
+    // Best rotation evidence: metadata / versions, then rotation and write events.
+    let mut rotated = it
+        .last_rotated
+        .map(|t| (t, it.rotated_source.clone().unwrap_or_default()));
+    if let Some((t, name)) = &act.last_write
+        && rotated.as_ref().is_none_or(|r| *t > r.0)
+    {
+        rotated = Some((*t, format!("{name} event")));
+    }
+    let reference = rotated.as_ref().map(|r| r.0).or(it.created);
+    let ref_label = if rotated.is_some() {
+        "last rotated"
+    } else {
+        "created"
+    };
+
+    let provider = provider_of(&it.kind);
+    let log_read = act
+        .last_read_ok
+        .map(|r| r.0)
+        .into_iter()
+        .chain(key_act.map(|k| k.last.0))
+        .max();
+    let last_used = match (it.usage, log_read) {
+        (Usage::At(a), Some(b)) => Some(a.max(b)),
+        (Usage::At(a), None) => Some(a),
+        (_, b) => b,
+    };
+
+    if let Some(c) = s.class {
+        // ROT-001
+        if c.require_auto_rotation
+            && it.rotation_supported
+            && live
+            && it.rotation_enabled != Some(true)
+        {
+            cx.push(
+                s,
+                "ROT-001",
+                format!(
+                    "automatic rotation is not enabled; class {} requires it",
+                    c.name
+                ),
+                vec![
+                    ("rotation_enabled", json!(it.rotation_enabled)),
+                    ("class", json!(c.name)),
+                ],
+                None,
+                None,
+            );
+        }
+        // ROT-002
+        if let (Some(true), Some(iv), Some(max)) = (
+            it.rotation_enabled,
+            it.rotation_interval_days,
+            c.max_age_days,
+        ) && live
+            && iv > max as f64
+        {
+            cx.push(
+                s,
+                "ROT-002",
+                format!(
+                    "rotation runs every {} days; class {} allows at most {max}",
+                    fmt_num(iv),
+                    c.name
+                ),
+                vec![
+                    ("rotation_interval_days", json!(iv)),
+                    ("max_age_days", json!(max)),
+                ],
+                None,
+                None,
+            );
+        }
+        // ROT-003 / ROT-005
+        if let (Some(max), Some(r)) = (c.max_age_days, reference) {
+            let age = days(r, now);
+            let due = r + max as i64 * DAY;
+            if live && age > max as i64 {
+                cx.push(
+                    s,
+                    "ROT-003",
+                    format!(
+                        "{ref_label} {} ({age} days ago); class {} allows {max} days (due {})",
+                        fmt_date(r),
+                        c.name,
+                        fmt_date(due)
+                    ),
+                    vec![
+                        (
+                            if rotated.is_some() {
+                                "last_rotated"
+                            } else {
+                                "created"
+                            },
+                            json!(fmt(r)),
+                        ),
+                        (
+                            "rotation_evidence",
+                            json!(
+                                rotated
+                                    .as_ref()
+                                    .map(|x| x.1.clone())
+                                    .unwrap_or_else(|| "creation date (never rotated)".into())
+                            ),
+                        ),
+                        ("age_days", json!(age)),
+                        ("max_age_days", json!(max)),
+                        ("due", json!(fmt(due))),
+                    ],
+                    None,
+                    Some(due),
+                );
+            } else if live {
+                let auto_first =
+                    it.rotation_enabled == Some(true) && it.next_rotation.is_some_and(|n| n <= due);
+                if !auto_first && due >= now && due <= now + c.due_soon_days as i64 * DAY {
+                    cx.push(s, "ROT-005", format!("rotation due {} ({} days from now; {ref_label} {}, class {} allows {max} days)", fmt_date(due), days(now, due), fmt_date(r), c.name),
+                        vec![("due", json!(fmt(due))), ("days_left", json!(days(now, due))), ("max_age_days", json!(max))], None, Some(due));
+                }
+            }
+        }
+        // EXP-001
+        if live && it.expiry_supported && (c.require_expiry || c.max_validity_days.is_some()) {
+            match it.expires {
+                None => cx.push(
+                    s,
+                    "EXP-001",
+                    format!(
+                        "no expiry set; class {} requires one{}",
+                        c.name,
+                        c.max_validity_days
+                            .map(|m| format!(" within {m} days"))
+                            .unwrap_or_default()
+                    ),
+                    vec![
+                        ("expires", Value::Null),
+                        ("max_validity_days", json!(c.max_validity_days)),
+                    ],
+                    None,
+                    None,
+                ),
+                Some(exp) => {
+                    if let Some(maxv) = c.max_validity_days {
+                        let start = it.not_before.or(it.created).unwrap_or(now).min(exp);
+                        let validity = days(start, exp);
+                        if validity > maxv as i64 {
+                            cx.push(s, "EXP-001", format!("valid for {validity} days (from {} to {}); class {} allows {maxv}", fmt_date(start), fmt_date(exp), c.name),
+                                vec![("expires", json!(fmt(exp))), ("validity_days", json!(validity)), ("max_validity_days", json!(maxv))], None, None);
+                        }
+                    }
+                }
+            }
+        }
+        // USE-001 / USE-002
+        if let Some(u) = c.unused_days {
+            // Access keys are used by any signed call; secrets only by reads.
+            let cov_from = provider
+                .and_then(|p| cx.activity.coverage.get(&p))
+                .filter(|cv| cv.reads > 0 || it.kind == "iam_access_key")
+                .map(|cv| cv.from);
+            let old = it.created.is_some_and(|cr| days(cr, now) > u as i64);
+            if live {
+                match last_used {
+                    Some(t) if days(t, now) > u as i64 => cx.push(
+                        s,
+                        "USE-001",
+                        format!(
+                            "last used {} ({} days ago); class {} allows {u} days unused",
+                            fmt_date(t),
+                            days(t, now),
+                            c.name
+                        ),
+                        vec![
+                            ("last_used", json!(fmt(t))),
+                            ("unused_days", json!(days(t, now))),
+                            ("limit_days", json!(u)),
+                        ],
+                        None,
+                        None,
+                    ),
+                    Some(_) => {}
+                    None => {
+                        let never_meta = it.usage == Usage::Never;
+                        let logs_since_creation =
+                            matches!((cov_from, it.created), (Some(f), Some(cr)) if f <= cr);
+                        let logs_cover_window = cov_from.is_some_and(|f| f <= now - u as i64 * DAY);
+                        if old && (never_meta || logs_since_creation) {
+                            let why = if never_meta {
+                                "the provider records no use"
+                            } else {
+                                "no use in audit logs covering its whole life"
+                            };
+                            cx.push(s, "USE-002", format!("active since {} ({} days) and never used: {why}; class {} allows {u} days", it.created.map(fmt_date).unwrap_or_default(), it.created.map(|cr| days(cr, now)).unwrap_or(0), c.name),
+                                vec![("created", json!(it.created.map(fmt))), ("last_used", Value::Null), ("limit_days", json!(u)), ("evidence", json!(why))], None, None);
+                        } else if old && logs_cover_window && it.usage == Usage::Untracked {
+                            cx.push(s, "USE-001", format!("no access in the audit logs since {} (covering more than {u} days); class {} allows {u} days unused", cov_from.map(fmt_date).unwrap_or_default(), c.name),
+                                vec![("last_used", Value::Null), ("logs_from", json!(cov_from.map(fmt))), ("limit_days", json!(u))], None, None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ROT-004: rotation on, but failing or late.
+    if live && it.rotation_enabled == Some(true) {
+        let last_ok = [act.last_rot_ok, it.last_rotated]
+            .into_iter()
+            .flatten()
+            .max();
+        if let Some((ft, pos, msg)) = act
+            .last_rot_fail
+            .as_ref()
+            .filter(|f| last_ok.is_none_or(|ok| f.0 > ok))
+        {
+            let loc = cx.activity.loc(*pos);
+            cx.push(
+                s,
+                "ROT-004",
+                format!(
+                    "rotation failed at {} ({msg}) with no success since{}",
+                    fmt(*ft),
+                    last_ok
+                        .map(|t| format!("; last success {}", fmt(t)))
+                        .unwrap_or_default()
+                ),
+                vec![
+                    ("rotation_failed", json!(fmt(*ft))),
+                    ("error", json!(msg)),
+                    ("last_success", json!(last_ok.map(fmt))),
+                ],
+                Some(loc),
+                None,
+            );
+        } else if let Some(next) = it.next_rotation.filter(|n| *n < now) {
+            cx.push(
+                s,
+                "ROT-004",
+                format!(
+                    "scheduled rotation missed: next rotation was due {} ({} days ago)",
+                    fmt(next),
+                    days(next, now)
+                ),
+                vec![
+                    ("next_rotation", json!(fmt(next))),
+                    ("days_late", json!(days(next, now))),
+                ],
+                None,
+                None,
+            );
+        } else if let (None, Some(iv), Some(r)) =
+            (it.next_rotation, it.rotation_interval_days, reference)
+        {
+            let expected = r + (iv * DAY as f64) as i64;
+            if expected + DAY < now {
+                cx.push(
+                    s,
+                    "ROT-004",
+                    format!(
+                        "scheduled rotation missed: every {} days, {ref_label} {}, so due {}",
+                        fmt_num(iv),
+                        fmt_date(r),
+                        fmt_date(expected)
+                    ),
+                    vec![
+                        ("rotation_interval_days", json!(iv)),
+                        (
+                            if rotated.is_some() {
+                                "last_rotated"
+                            } else {
+                                "created"
+                            },
+                            json!(fmt(r)),
+                        ),
+                        ("expected_rotation", json!(fmt(expected))),
+                    ],
+                    None,
+                    None,
+                );
+            }
+        }
+    }
+
+    // EXP-002
+    if let Some(exp) = it.expires
+        && exp < now
+        && live
+    {
+        cx.push(
+            s,
+            "EXP-002",
+            format!(
+                "expired {} ({} days ago) but still enabled",
+                fmt(exp),
+                days(exp, now)
+            ),
+            vec![("expires", json!(fmt(exp))), ("enabled", json!(true))],
+            None,
+            None,
+        );
+    }
+
+    // LEAK-001 / LEAK-002
+    if let Some(info) = leak {
+        let lt = info.time.unwrap_or(now);
+        let by_key = info.key_id.is_some() && info.key_id == it.key_id;
+        let rotated_after = rotated.as_ref().filter(|r| r.0 > lt && !by_key);
+        if live && rotated_after.is_none() {
+            let what = if by_key {
+                "the leaked key is still active".to_string()
+            } else {
+                match &rotated {
+                    Some(r) => format!("last rotated {} (before the leak)", fmt(r.0)),
+                    None => "never rotated".to_string(),
+                }
+            };
+            cx.push(
+                s,
+                "LEAK-001",
+                format!("leaked at {} ({}); {what}", fmt(lt), info.where_.join(", ")),
+                vec![
+                    ("leak_time", json!(fmt(lt))),
+                    ("last_rotated", json!(rotated.as_ref().map(|r| fmt(r.0)))),
+                    ("locations", json!(info.where_)),
+                    (
+                        "joined_by",
+                        json!(if by_key { "key_id" } else { "fingerprint" }),
+                    ),
+                ],
+                None,
+                None,
+            );
+        }
+        if let Some(ka) = key_act {
+            leak_used(cx, s, ka, info);
+        }
+    }
+}
+
+fn fmt_window(secs: i64) -> String {
+    match secs {
+        s if s % DAY == 0 => format!("{}d", s / DAY),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn fmt_num(f: f64) -> String {
+    if f.fract() == 0.0 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f:.1}")
+    }
+}
+
+/// When the secret is deleted now: the latest deletion not undone by a restore.
+fn effective_deletion(meta: Option<Secs>, act: &SecretActivity) -> Option<Secs> {
+    let del = [meta, act.last_delete.map(|d| d.0)]
+        .into_iter()
+        .flatten()
+        .max()?;
+    // A restore, a re-creation or a new value (a Vault write after a soft delete) undoes it.
+    let undone = [act.last_restore, act.last_write.as_ref().map(|w| w.0)]
+        .into_iter()
+        .flatten()
+        .max();
+    match undone {
+        Some(r) if r > del => None,
+        _ => Some(del),
+    }
+}
+
+fn check_access(cx: &mut Ctx, s: &Subject, act: &SecretActivity, meta_deleted: Option<Secs>) {
+    // ACC-001
+    if let Some(del) = effective_deletion(meta_deleted, act)
+        && let Some((t, pos, who, outcome)) = &act.last_access
+        && *t > del
+    {
+        let loc = cx.activity.loc(*pos);
+        let result = match outcome {
+            EvOutcome::Ok => "succeeded",
+            EvOutcome::Denied => "was denied",
+            EvOutcome::Failed => "failed",
+        };
+        cx.push(
+            s,
+            "ACC-001",
+            format!(
+                "deleted {} but read at {} by {who} (the read {result})",
+                fmt(del),
+                fmt(*t)
+            ),
+            vec![
+                ("deleted", json!(fmt(del))),
+                ("accessed", json!(fmt(*t))),
+                ("principal", json!(who)),
+                ("outcome", json!(result)),
+            ],
+            Some(loc),
+            None,
+        );
+    }
+    // ACC-002
+    let class = s.class.unwrap_or(&cx.policy.defaults);
+    if act.denied.len() >= class.burst_count as usize {
+        let mut by_p: BTreeMap<u32, Vec<(Secs, Pos)>> = BTreeMap::new();
+        for (t, p, pos) in &act.denied {
+            by_p.entry(*p).or_default().push((*t, *pos));
+        }
+        let mut hits: Vec<(String, usize, Secs, Pos)> = Vec::new();
+        for (p, mut v) in by_p {
+            v.sort_by_key(|x| x.0);
+            let (mut best, mut best_start, mut best_pos) = (0usize, 0, Pos::default());
+            let mut lo = 0;
+            for hi in 0..v.len() {
+                while v[hi].0 - v[lo].0 >= class.burst_window {
+                    lo += 1;
+                }
+                if hi + 1 - lo > best {
+                    best = hi + 1 - lo;
+                    best_start = v[lo].0;
+                    best_pos = v[lo].1;
+                }
+            }
+            if best >= class.burst_count as usize {
+                hits.push((
+                    cx.activity
+                        .principals
+                        .get(p as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    best,
+                    best_start,
+                    best_pos,
+                ));
+            }
+        }
+        if let Some(first) = hits.first() {
+            let loc = cx.activity.loc(first.3);
+            let desc: Vec<String> = hits
+                .iter()
+                .map(|h| format!("{} denied {} times from {}", h.0, h.1, fmt(h.2)))
+                .collect();
+            cx.push(
+                s,
+                "ACC-002",
+                format!(
+                    "{} (threshold {} within {})",
+                    desc.join("; "),
+                    class.burst_count,
+                    fmt_window(class.burst_window)
+                ),
+                vec![
+                    (
+                        "principals",
+                        json!(
+                            hits.iter()
+                                .map(|h| json!({"principal": h.0, "denied": h.1, "from": fmt(h.2)}))
+                                .collect::<Vec<_>>()
+                        ),
+                    ),
+                    ("threshold", json!(class.burst_count)),
+                    ("window_seconds", json!(class.burst_window)),
+                ],
+                Some(loc),
+                None,
+            );
+        }
+    }
+}

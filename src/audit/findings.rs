@@ -1,0 +1,208 @@
+//! keywarden's own scan output (JSON document, JSON Lines or SARIF) as leak evidence.
+
+use std::io::Read;
+
+use serde_json::Value;
+
+use super::input::{self, Format, Record};
+use super::inventory::{BadRecord, norm_fingerprint};
+use super::logs::str_at;
+use super::model::{Leak, Loc};
+use super::time::{self, Secs};
+
+/// Findings files are read whole (they are small next to logs); this bounds memory.
+const MAX_FINDINGS_BYTES: u64 = 512 << 20;
+
+pub fn load<R: Read>(
+    format: Format,
+    reader: R,
+    file: &str,
+    leaks: &mut Vec<Leak>,
+    bad: &mut Vec<BadRecord>,
+) -> std::io::Result<usize> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_FINDINGS_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FINDINGS_BYTES {
+        // Refuse rather than audit a silent prefix.
+        return Err(std::io::Error::other(format!(
+            "findings file larger than {} MiB; split it",
+            MAX_FINDINGS_BYTES >> 20
+        )));
+    }
+    Ok(parse_bytes(format, &bytes, file, leaks, bad))
+}
+
+pub fn parse_bytes(
+    format: Format,
+    bytes: &[u8],
+    file: &str,
+    leaks: &mut Vec<Leak>,
+    bad: &mut Vec<BadRecord>,
+) -> usize {
+    let loc = |line| Loc {
+        file: file.to_string(),
+        line,
+    };
+    if format == Format::KeywardenSarif {
+        return match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => sarif(&v, bytes, file, leaks, bad),
+            Err(e) => {
+                bad.push(BadRecord {
+                    loc: loc(e.line()),
+                    error: format!("invalid SARIF JSON: {e}"),
+                });
+                0
+            }
+        };
+    }
+    #[derive(serde::Deserialize)]
+    struct Header {
+        scan_time: Option<Value>,
+    }
+    let scan_time = serde_json::from_slice::<Header>(bytes)
+        .ok()
+        .and_then(|h| h.scan_time)
+        .and_then(|t| time::parse_value(&t));
+    let mut n = 0;
+    let _ = input::json_records(bytes, &["findings"], &mut |rec| {
+        n += 1;
+        match rec {
+            Record::Ok { value, line } => match finding(&value, scan_time, loc(line)) {
+                Ok(Some(l)) => leaks.push(l),
+                Ok(None) => {}
+                Err(error) => bad.push(BadRecord {
+                    loc: loc(line),
+                    error,
+                }),
+            },
+            Record::Bad { line, error } => bad.push(BadRecord {
+                loc: loc(line),
+                error,
+            }),
+        }
+    });
+    n
+}
+
+/// One finding object. Leak time: the introducing commit's author date, else the scan time.
+pub fn finding(v: &Value, scan_time: Option<Secs>, loc: Loc) -> Result<Option<Leak>, String> {
+    if !v.is_object() {
+        return Err("finding is not an object".into());
+    }
+    // The summary record of a JSONL stream, or the document header: not a finding.
+    if v.get("rule_id").is_none() && v.get("fingerprint").is_none() {
+        if v.get("summary").is_some() || v.get("schema").is_some() {
+            return Ok(None);
+        }
+        return Err("finding without rule_id or fingerprint".into());
+    }
+    let fingerprint = str_at(v, &["fingerprint"]).and_then(norm_fingerprint);
+    let key_id = str_at(v, &["key_id"]).map(str::to_string);
+    if fingerprint.is_none() && key_id.is_none() {
+        return Err("finding without fingerprint or key_id".into());
+    }
+    let commit = v.get("commit").filter(|c| c.is_object());
+    let t = commit
+        .and_then(|c| {
+            c.get("author_date")
+                .and_then(time::parse_value)
+                .or_else(|| c.get("committer_date").and_then(time::parse_value))
+        })
+        .or_else(|| v.get("scan_time").and_then(time::parse_value))
+        .or(scan_time);
+    Ok(Some(Leak {
+        fingerprint,
+        key_id,
+        time: t,
+        rule_id: str_at(v, &["rule_id"]).unwrap_or("").to_string(),
+        path: str_at(v, &["path"]).unwrap_or("").to_string(),
+        line: v.get("line").and_then(Value::as_u64).unwrap_or(0),
+        commit: commit.and_then(|c| str_at(c, &["id"])).map(str::to_string),
+        loc,
+    }))
+}
+
+fn line_of(bytes: &[u8], needle: &str) -> usize {
+    memchr::memmem::find(bytes, needle.as_bytes()).map_or(1, |i| {
+        bytes[..i].iter().filter(|b| **b == b'\n').count() + 1
+    })
+}
+
+fn sarif(
+    v: &Value,
+    bytes: &[u8],
+    file: &str,
+    leaks: &mut Vec<Leak>,
+    bad: &mut Vec<BadRecord>,
+) -> usize {
+    let mut n = 0;
+    let Some(runs) = v.get("runs").and_then(Value::as_array) else {
+        bad.push(BadRecord {
+            loc: Loc {
+                file: file.to_string(),
+                line: 1,
+            },
+            error: "SARIF without runs".into(),
+        });
+        return 0;
+    };
+    for run in runs {
+        let scan_time = run
+            .pointer("/invocations/0/startTimeUtc")
+            .and_then(time::parse_value);
+        for r in run
+            .get("results")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            n += 1;
+            let props = r.get("properties").cloned().unwrap_or(Value::Null);
+            let fp = str_at(&props, &["fingerprint"]);
+            let line = fp.map_or(1, |f| line_of(bytes, f));
+            let loc = Loc {
+                file: file.to_string(),
+                line,
+            };
+            let fingerprint = fp.and_then(norm_fingerprint);
+            let key_id = str_at(&props, &["key_id"]).map(str::to_string);
+            if fingerprint.is_none() && key_id.is_none() {
+                bad.push(BadRecord {
+                    loc,
+                    error: "SARIF result without properties.fingerprint or key_id".into(),
+                });
+                continue;
+            }
+            let commit = match props.get("commit") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(c @ Value::Object(_)) => str_at(c, &["id"]).map(str::to_string),
+                _ => None,
+            };
+            let date = props.get("date").and_then(time::parse_value).or_else(|| {
+                props
+                    .pointer("/commit/author_date")
+                    .and_then(time::parse_value)
+            });
+            let phys = r.pointer("/locations/0/physicalLocation");
+            leaks.push(Leak {
+                fingerprint,
+                key_id,
+                time: date.or(scan_time),
+                rule_id: str_at(r, &["ruleId"]).unwrap_or("").to_string(),
+                path: phys
+                    .and_then(|p| str_at(p, &["artifactLocation", "uri"]))
+                    .unwrap_or("")
+                    .to_string(),
+                line: phys
+                    .and_then(|p| p.pointer("/region/startLine"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+                commit,
+                loc,
+            });
+        }
+    }
+    n
+}

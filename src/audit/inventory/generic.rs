@@ -1,0 +1,103 @@
+//! The generic inventory for everything else: CSV with a header, or a JSON array of
+//! objects. Columns: id, name, class, environment, owner, created, last_rotated, last_used,
+//! expires, rotation_enabled, fingerprint (all but id optional).
+
+use serde_json::Value;
+
+use super::{apply_tags, norm_fingerprint, parse_bool, string_map};
+use crate::audit::model::{Item, Loc, Usage};
+use crate::audit::time;
+
+fn build(get: &dyn Fn(&str) -> Option<Option<String>>, loc: Loc) -> Result<Item, String> {
+    let id = get("id")
+        .flatten()
+        .ok_or("generic inventory row without id")?;
+    let mut it = Item::new(id.clone(), "generic", loc);
+    let val = |k: &str| get(k).flatten();
+    it.name = val("name").unwrap_or_else(|| id.clone());
+    it.aliases.push(id);
+    if let Some(kind) = val("kind") {
+        it.kind = kind;
+    }
+    it.declared_class = val("class");
+    it.environment = val("environment").or_else(|| val("env"));
+    it.owner = val("owner");
+    let date = |k: &str| -> Result<Option<i64>, String> {
+        match val(k) {
+            None => Ok(None),
+            Some(s) => match time::parse_str(&s) {
+                Some(t) => Ok(Some(t)),
+                None if matches!(
+                    s.to_ascii_lowercase().as_str(),
+                    "n/a" | "never" | "none" | "null" | "-"
+                ) =>
+                {
+                    Ok(None)
+                }
+                None => Err(format!("column {k}: cannot read {s:?} as a date")),
+            },
+        }
+    };
+    it.created = date("created")?;
+    it.last_rotated = date("last_rotated")?;
+    if it.last_rotated.is_some() {
+        it.rotated_source = Some("last_rotated".into());
+    }
+    // A last_used column that is present but empty means "never used".
+    it.usage = match get("last_used") {
+        None => Usage::Untracked,
+        Some(_) => date("last_used")?.map_or(Usage::Never, Usage::At),
+    };
+    it.expires = date("expires")?;
+    it.deleted = date("deleted")?;
+    it.next_rotation = date("next_rotation")?;
+    it.expiry_supported = true;
+    if let Some(r) = val("rotation_enabled") {
+        it.rotation_supported = true;
+        it.rotation_enabled = Some(
+            parse_bool(&r)
+                .ok_or_else(|| format!("column rotation_enabled: {r:?} is not true/false"))?,
+        );
+    }
+    if let Some(e) = val("enabled").or_else(|| val("status")) {
+        it.enabled = parse_bool(&e).unwrap_or(true);
+    }
+    it.key_id = val("key_id");
+    it.principal = val("principal");
+    if let Some(fps) = val("fingerprint") {
+        for part in fps.split([',', ';', ' ']) {
+            if let Some(fp) = norm_fingerprint(part) {
+                it.fingerprints.push(fp);
+            }
+        }
+    }
+    Ok(it)
+}
+
+pub fn from_row(cols: &[(String, String)], loc: Loc) -> Result<Vec<Item>, String> {
+    let get = |k: &str| {
+        cols.iter()
+            .find(|(h, _)| h == k)
+            .map(|(_, v)| Some(v.clone()).filter(|v| !v.is_empty()))
+    };
+    build(&get, loc).map(|i| vec![i])
+}
+
+pub fn from_json(v: &Value, loc: Loc) -> Result<Item, String> {
+    let get = |k: &str| {
+        v.get(k).map(|x| match x {
+            Value::Null => None,
+            Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            Value::Array(a) => Some(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            other => Some(other.to_string()),
+        })
+    };
+    let mut it = build(&get, loc)?;
+    apply_tags(&mut it, string_map(v.get("tags")));
+    Ok(it)
+}

@@ -1,0 +1,309 @@
+//! Audit logs: one streaming parser per format, reduced on the fly into per-secret and
+//! per-access-key activity (memory grows with secrets and keys, not with events).
+
+pub mod azure;
+pub mod cloudtrail;
+pub mod gcp;
+pub mod vault;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+
+use serde_json::Value;
+
+use super::input::{self, Format, Record};
+use super::inventory::BadRecord;
+use super::model::{Action, Event, Loc, Outcome, Provider};
+use super::time::Secs;
+
+/// Position of an event: index into [`Activity::files`] and line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub file: u32,
+    pub line: u32,
+}
+
+/// Denied attempts kept per secret; beyond this only the count grows (bounds memory).
+const MAX_DENIED: usize = 200_000;
+/// Distinct secrets, access keys and principals tracked; events beyond are counted as
+/// untracked and reported (bounds memory on hostile logs).
+pub const MAX_TRACKED: usize = 1_000_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct SecretActivity {
+    pub provider: Option<Provider>,
+    pub last_read_ok: Option<(Secs, Pos)>,
+    /// Latest read, successful or not: (time, position, principal, outcome).
+    pub last_access: Option<(Secs, Pos, String, Outcome)>,
+    /// Latest new value (writes, successful rotations).
+    pub last_write: Option<(Secs, String)>,
+    pub last_rot_ok: Option<Secs>,
+    pub last_rot_fail: Option<(Secs, Pos, String)>,
+    pub last_delete: Option<(Secs, Pos)>,
+    /// Latest restore or re-creation.
+    pub last_restore: Option<Secs>,
+    pub denied: Vec<(Secs, u32, Pos)>,
+    pub denied_total: u64,
+    pub events: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct KeyActivity {
+    pub count: u64,
+    pub first: Secs,
+    pub last: (Secs, Pos),
+    /// Uses after the leak time of this key (when it is a leaked key).
+    pub after_leak: u64,
+    pub first_after_leak: Option<(Secs, Pos, String)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Coverage {
+    pub from: Secs,
+    pub to: Secs,
+    pub events: u64,
+    /// Value reads seen: without any, the logs may simply not record reads (GCP Data
+    /// Access logs off), so their silence says nothing about use.
+    pub reads: u64,
+}
+
+/// Everything the checks need from the logs.
+#[derive(Debug, Default)]
+pub struct Activity {
+    pub files: Vec<String>,
+    pub secrets: HashMap<String, SecretActivity>,
+    pub keys: HashMap<String, KeyActivity>,
+    pub coverage: BTreeMap<Provider, Coverage>,
+    /// Principals interned (denied-burst bookkeeping).
+    pub principals: Vec<String>,
+    principal_ids: HashMap<String, u32>,
+    /// Leaked key ids and their leak time, known before the logs are read.
+    pub leaked_keys: HashMap<String, Secs>,
+    /// Events not tracked because a limit was reached.
+    pub untracked: u64,
+}
+
+fn later<T>(slot: &mut Option<T>, t: Secs, get: impl Fn(&T) -> Secs, new: T) {
+    if slot.as_ref().is_none_or(|old| get(old) <= t) {
+        *slot = Some(new);
+    }
+}
+
+impl Activity {
+    pub fn add_file(&mut self, name: &str) -> u32 {
+        self.files.push(name.to_string());
+        (self.files.len() - 1) as u32
+    }
+
+    pub fn loc(&self, p: Pos) -> Loc {
+        Loc {
+            file: self.files.get(p.file as usize).cloned().unwrap_or_default(),
+            line: p.line as usize,
+        }
+    }
+
+    fn principal_id(&mut self, p: &str) -> u32 {
+        if let Some(id) = self.principal_ids.get(p) {
+            return *id;
+        }
+        let id = self.principals.len() as u32;
+        self.principals.push(p.to_string());
+        self.principal_ids.insert(p.to_string(), id);
+        id
+    }
+
+    pub fn add(&mut self, ev: Event, pos: Pos) {
+        let cov = self.coverage.entry(ev.provider).or_insert(Coverage {
+            from: ev.time,
+            to: ev.time,
+            events: 0,
+            reads: 0,
+        });
+        cov.from = cov.from.min(ev.time);
+        cov.to = cov.to.max(ev.time);
+        cov.events += 1;
+        if ev.action == Action::Read {
+            cov.reads += 1;
+        }
+        if let Some(k) = &ev.key_id
+            && (self.keys.len() < MAX_TRACKED || self.keys.contains_key(k))
+        {
+            let leak = self.leaked_keys.get(k).copied();
+            let ka = self.keys.entry(k.clone()).or_insert_with(|| KeyActivity {
+                first: ev.time,
+                last: (ev.time, pos),
+                ..Default::default()
+            });
+            ka.count += 1;
+            ka.first = ka.first.min(ev.time);
+            if ev.time >= ka.last.0 {
+                ka.last = (ev.time, pos);
+            }
+            if let Some(lt) = leak
+                && ev.time > lt
+            {
+                ka.after_leak += 1;
+                if ka.first_after_leak.as_ref().is_none_or(|f| ev.time < f.0) {
+                    ka.first_after_leak = Some((ev.time, pos, ev.name.clone()));
+                }
+            }
+        }
+        let Some(secret) = ev.secret else { return };
+        if self.secrets.len() >= MAX_TRACKED && !self.secrets.contains_key(&secret)
+            || self.principals.len() >= MAX_TRACKED
+        {
+            self.untracked += 1;
+            return;
+        }
+        let principal = ev.principal.unwrap_or_else(|| "unknown".into());
+        let pid = if ev.outcome == Outcome::Denied {
+            Some(self.principal_id(&principal))
+        } else {
+            None
+        };
+        let a = self.secrets.entry(secret).or_default();
+        a.provider = Some(ev.provider);
+        a.events += 1;
+        let t = ev.time;
+        if let Some(pid) = pid {
+            a.denied_total += 1;
+            if a.denied.len() < MAX_DENIED {
+                a.denied.push((t, pid, pos));
+            }
+        }
+        match ev.action {
+            Action::Read => {
+                if ev.outcome == Outcome::Ok {
+                    later(&mut a.last_read_ok, t, |x| x.0, (t, pos));
+                }
+                later(
+                    &mut a.last_access,
+                    t,
+                    |x| x.0,
+                    (t, pos, principal, ev.outcome),
+                );
+            }
+            Action::Write if ev.outcome == Outcome::Ok => {
+                later(&mut a.last_write, t, |x| x.0, (t, ev.name))
+            }
+            Action::Create if ev.outcome == Outcome::Ok => later(&mut a.last_restore, t, |x| *x, t),
+            Action::RotationSucceeded => {
+                later(&mut a.last_rot_ok, t, |x| *x, t);
+                later(&mut a.last_write, t, |x| x.0, (t, ev.name));
+            }
+            Action::RotationFailed => later(
+                &mut a.last_rot_fail,
+                t,
+                |x| x.0,
+                (t, pos, ev.message.unwrap_or(ev.name)),
+            ),
+            Action::Delete if ev.outcome == Outcome::Ok => {
+                later(&mut a.last_delete, t, |x| x.0, (t, pos))
+            }
+            Action::Restore if ev.outcome == Outcome::Ok => {
+                later(&mut a.last_restore, t, |x| *x, t)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Parses one audit log input into `activity`; bad records are reported and skipped.
+pub fn load<R: BufRead>(
+    format: Format,
+    reader: R,
+    file: &str,
+    activity: &mut Activity,
+    bad: &mut Vec<BadRecord>,
+) -> std::io::Result<usize> {
+    let fidx = activity.add_file(file);
+    let mut records = 0usize;
+    let mut vault_state = vault::Pairing::default();
+    input::json_records(reader, format.array_keys(), &mut |rec| {
+        records += 1;
+        match rec {
+            Record::Ok { value, line } => {
+                let pos = Pos {
+                    file: fidx,
+                    line: line.min(u32::MAX as usize) as u32,
+                };
+                let with_pos = |r: Result<Vec<Event>, String>| {
+                    r.map(|evs| evs.into_iter().map(|e| (e, pos)).collect::<Vec<_>>())
+                };
+                let res = match format {
+                    Format::CloudTrail => with_pos(cloudtrail::events(&value)),
+                    Format::VaultAudit => vault::event(&value, &mut vault_state, pos),
+                    Format::GcpAudit => {
+                        with_pos(gcp::event(&value).map(|e| e.into_iter().collect()))
+                    }
+                    Format::AzureAudit => {
+                        with_pos(azure::event(&value).map(|e| e.into_iter().collect()))
+                    }
+                    other => Err(format!("{} is not an audit-log format", other.name())),
+                };
+                match res {
+                    Ok(evs) => {
+                        for (ev, p) in evs {
+                            activity.add(ev, p);
+                        }
+                    }
+                    Err(error) => bad.push(BadRecord {
+                        loc: Loc {
+                            file: file.to_string(),
+                            line,
+                        },
+                        error,
+                    }),
+                }
+            }
+            Record::Bad { line, error } => bad.push(BadRecord {
+                loc: Loc {
+                    file: file.to_string(),
+                    line,
+                },
+                error,
+            }),
+        }
+    })?;
+    for (ev, p) in vault_state.flush() {
+        activity.add(ev, p);
+    }
+    if activity.untracked > 0 {
+        bad.push(BadRecord {
+            loc: Loc {
+                file: file.to_string(),
+                line: 0,
+            },
+            error: format!(
+                "{} events not tracked: more than {MAX_TRACKED} distinct secrets or principals",
+                activity.untracked
+            ),
+        });
+        activity.untracked = 0;
+    }
+    Ok(records)
+}
+
+/// Parses one record of a log format (for fuzzing and tests).
+pub fn parse_value(format: Format, v: &Value) -> Result<Vec<Event>, String> {
+    match format {
+        Format::CloudTrail => cloudtrail::events(v),
+        Format::VaultAudit => {
+            let mut pairing = vault::Pairing::default();
+            let mut evs = vault::event(v, &mut pairing, Pos::default())?;
+            evs.extend(pairing.flush());
+            Ok(evs.into_iter().map(|(e, _)| e).collect())
+        }
+        Format::GcpAudit => gcp::event(v).map(|e| e.into_iter().collect()),
+        Format::AzureAudit => azure::event(v).map(|e| e.into_iter().collect()),
+        other => Err(format!("{} is not an audit-log format", other.name())),
+    }
+}
+
+pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    cur.as_str().map(str::trim).filter(|s| !s.is_empty())
+}

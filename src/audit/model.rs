@@ -1,0 +1,241 @@
+//! The normalised view every parser produces: inventory items, log events, leaks.
+
+use std::collections::BTreeMap;
+
+use super::time::Secs;
+
+/// Where a record came from: input file (as given) and 1-based line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Loc {
+    pub file: String,
+    pub line: usize,
+}
+
+/// What the provider records about use of a secret.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Usage {
+    /// The export says nothing about use (Vault KV, GCP, Azure, Kubernetes).
+    #[default]
+    Untracked,
+    /// The provider tracks use and reports none since creation.
+    Never,
+    /// Last use (day-granular at best).
+    At(Secs),
+}
+
+/// A secret value that was present in an input (never kept; only where and its fingerprint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueSighting {
+    pub field: String,
+    pub fingerprint: Option<String>,
+    pub loc: Loc,
+}
+
+/// One secret or credential from an inventory export.
+#[derive(Debug, Clone, Default)]
+pub struct Item {
+    /// Canonical id (ARN, `aws-iam-key:…`, `vault:…`, `projects/…`, Azure URL, `k8s:…`, generic id).
+    pub id: String,
+    pub name: String,
+    /// Source kind: iam_access_key, aws_secret, vault_kv, gcp_secret, azure_secret, k8s_secret, generic.
+    pub kind: String,
+    pub loc: Loc,
+    /// Only version data (GCP/Azure version lists): merged into the full item when present.
+    pub partial: bool,
+    pub tags: BTreeMap<String, String>,
+    pub environment: Option<String>,
+    pub owner: Option<String>,
+    /// Class declared by the inventory itself (generic `class` column).
+    pub declared_class: Option<String>,
+    pub created: Option<Secs>,
+    /// Rotation evidence from metadata (never the creation date).
+    pub last_rotated: Option<Secs>,
+    pub rotated_source: Option<String>,
+    pub usage: Usage,
+    pub expires: Option<Secs>,
+    pub not_before: Option<Secs>,
+    /// Active / enabled (false for inactive IAM keys, disabled Azure secrets).
+    pub enabled: bool,
+    /// Deletion (scheduled or done) known from metadata.
+    pub deleted: Option<Secs>,
+    /// The provider can rotate it automatically (AWS SM, GCP rotation schedule, generic column).
+    pub rotation_supported: bool,
+    pub rotation_enabled: Option<bool>,
+    pub rotation_interval_days: Option<f64>,
+    pub next_rotation: Option<Secs>,
+    /// The provider has an expiry attribute for it.
+    pub expiry_supported: bool,
+    pub fingerprints: Vec<String>,
+    /// Provider key id in clear (AWS AccessKeyId).
+    pub key_id: Option<String>,
+    /// Owning principal (IAM user) for per-principal checks.
+    pub principal: Option<String>,
+    /// Other names logs may use for it (AWS name, partial ARN, …), normalised.
+    pub aliases: Vec<String>,
+    pub values_seen: Vec<ValueSighting>,
+    /// Version creation dates (time, enabled): rotation evidence computed at merge.
+    pub versions: Vec<(Secs, bool)>,
+    /// Credential-report slot (user, N) for joining with list-access-keys.
+    pub cred_slot: Option<(String, u8)>,
+}
+
+impl Item {
+    pub fn new(id: impl Into<String>, kind: &str, loc: Loc) -> Item {
+        Item {
+            id: id.into(),
+            kind: kind.to_string(),
+            loc,
+            enabled: true,
+            ..Item::default()
+        }
+    }
+
+    /// Fills what `self` lacks from another record of the same secret.
+    pub fn merge(&mut self, o: Item) {
+        if self.partial && !o.partial {
+            let mut o = o;
+            std::mem::swap(self, &mut o);
+            self.merge(o);
+            return;
+        }
+        if self.name.is_empty() {
+            self.name = o.name;
+        }
+        for (k, v) in o.tags {
+            self.tags.entry(k).or_insert(v);
+        }
+        self.environment = self.environment.take().or(o.environment);
+        self.owner = self.owner.take().or(o.owner);
+        self.declared_class = self.declared_class.take().or(o.declared_class);
+        self.created = min_opt(self.created, o.created);
+        if o.last_rotated > self.last_rotated {
+            self.last_rotated = o.last_rotated;
+            self.rotated_source = o.rotated_source;
+        }
+        self.usage = match (self.usage, o.usage) {
+            (Usage::At(a), Usage::At(b)) => Usage::At(a.max(b)),
+            (Usage::At(a), _) | (_, Usage::At(a)) => Usage::At(a),
+            (Usage::Never, _) | (_, Usage::Never) => Usage::Never,
+            _ => Usage::Untracked,
+        };
+        self.expires = self.expires.or(o.expires);
+        self.not_before = self.not_before.or(o.not_before);
+        if !o.partial {
+            self.enabled = self.enabled && o.enabled;
+        }
+        self.deleted = self.deleted.or(o.deleted);
+        self.rotation_supported |= o.rotation_supported;
+        self.rotation_enabled = self.rotation_enabled.or(o.rotation_enabled);
+        self.rotation_interval_days = self.rotation_interval_days.or(o.rotation_interval_days);
+        self.next_rotation = self.next_rotation.or(o.next_rotation);
+        self.expiry_supported |= o.expiry_supported;
+        for fp in o.fingerprints {
+            if !self.fingerprints.contains(&fp) {
+                self.fingerprints.push(fp);
+            }
+        }
+        self.key_id = self.key_id.take().or(o.key_id);
+        self.principal = self.principal.take().or(o.principal);
+        for a in o.aliases {
+            if !self.aliases.contains(&a) {
+                self.aliases.push(a);
+            }
+        }
+        self.values_seen.extend(o.values_seen);
+        self.versions.extend(o.versions);
+        self.cred_slot = self.cred_slot.take().or(o.cred_slot);
+    }
+
+    /// Rotation evidence from versions: the newest enabled version, when an older one exists.
+    pub fn apply_versions(&mut self) {
+        if self.versions.len() < 2 {
+            return;
+        }
+        let oldest = self.versions.iter().map(|v| v.0).min();
+        let newest_enabled = self.versions.iter().filter(|v| v.1).map(|v| v.0).max();
+        if let (Some(o), Some(n)) = (oldest, newest_enabled)
+            && n > o
+            && Some(n) > self.last_rotated
+        {
+            self.last_rotated = Some(n);
+            self.rotated_source = Some("newest enabled version".into());
+        }
+    }
+}
+
+fn min_opt(a: Option<Secs>, b: Option<Secs>) -> Option<Secs> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Provider {
+    Aws,
+    Vault,
+    Gcp,
+    Azure,
+}
+
+impl Provider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Aws => "aws",
+            Provider::Vault => "vault",
+            Provider::Gcp => "gcp",
+            Provider::Azure => "azure",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Reading the value (GetSecretValue, AccessSecretVersion, SecretGet, KV read).
+    Read,
+    /// A new value (PutSecretValue, AddSecretVersion, SecretSet, KV write).
+    Write,
+    Create,
+    RotationSucceeded,
+    RotationFailed,
+    Delete,
+    Restore,
+    /// Anything else on the secret (describe, tag, list).
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Denied,
+    Failed,
+}
+
+/// One audit-log event reduced to what the checks need.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub time: Secs,
+    pub provider: Provider,
+    /// Secret reference as the log names it (normalised per provider).
+    pub secret: Option<String>,
+    pub action: Action,
+    pub outcome: Outcome,
+    pub principal: Option<String>,
+    /// Access key that signed the call (CloudTrail `userIdentity.accessKeyId`).
+    pub key_id: Option<String>,
+    pub name: String,
+    pub message: Option<String>,
+}
+
+/// A leak reported by the scanner.
+#[derive(Debug, Clone)]
+pub struct Leak {
+    pub fingerprint: Option<String>,
+    pub key_id: Option<String>,
+    pub time: Option<Secs>,
+    pub rule_id: String,
+    pub path: String,
+    pub line: u64,
+    pub commit: Option<String>,
+    pub loc: Loc,
+}

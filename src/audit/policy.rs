@@ -1,0 +1,523 @@
+//! The rotation policy (TOML): classes, classification, exemptions. The built-in default
+//! lives in `default-policy.toml`; a user policy is layered on top of it.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, anyhow, bail};
+use regex::Regex;
+use serde::Deserialize;
+
+use super::model::Item;
+use super::time::{self, Secs};
+
+pub const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    pub version: Option<u32>,
+    #[serde(default)]
+    pub defaults: ClassSettings,
+    #[serde(default)]
+    pub classes: BTreeMap<String, ClassSettings>,
+    #[serde(default)]
+    pub classification: Classification,
+    #[serde(default)]
+    pub exemptions: Exemptions,
+    #[serde(default)]
+    pub environments: Environments,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassSettings {
+    pub description: Option<String>,
+    pub max_age_days: Option<u32>,
+    pub require_auto_rotation: Option<bool>,
+    pub require_expiry: Option<bool>,
+    pub max_validity_days: Option<u32>,
+    pub unused_days: Option<u32>,
+    pub due_soon_days: Option<u32>,
+    pub rotate_on: Option<Vec<String>>,
+    pub max_active_keys: Option<u32>,
+    pub denied_burst: Option<Burst>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Burst {
+    pub count: u32,
+    pub window: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Classification {
+    pub tag_keys: Option<Vec<String>>,
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
+    #[serde(default)]
+    pub by_kind: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    #[serde(rename = "match")]
+    pub pattern: String,
+    pub class: String,
+    /// `regex` or `glob`; guessed from the pattern when absent.
+    pub syntax: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exemptions {
+    #[serde(default)]
+    pub item: Vec<ExemptionSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExemptionSpec {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    #[serde(default)]
+    pub checks: Vec<String>,
+    pub until: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environments {
+    pub tag_keys: Option<Vec<String>>,
+}
+
+/// Effective settings of one class (defaults applied).
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub max_age_days: Option<u32>,
+    pub require_auto_rotation: bool,
+    pub require_expiry: bool,
+    pub max_validity_days: Option<u32>,
+    pub unused_days: Option<u32>,
+    pub due_soon_days: u32,
+    pub rotate_on: Vec<String>,
+    pub max_active_keys: u32,
+    pub burst_count: u32,
+    pub burst_window: i64,
+}
+
+enum Matcher {
+    Regex(Regex),
+    Glob(globset::GlobMatcher),
+}
+
+impl Matcher {
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Matcher::Regex(r) => r.is_match(s),
+            Matcher::Glob(g) => g.is_match(s),
+        }
+    }
+}
+
+pub struct Rule {
+    matcher: Matcher,
+    pub class: String,
+    pub pattern: String,
+}
+
+pub struct Exemption {
+    matcher: globset::GlobMatcher,
+    pub reference: String,
+    pub checks: Vec<String>,
+    /// End of validity (exclusive); None = no end.
+    pub until: Option<Secs>,
+    pub until_text: Option<String>,
+    pub reason: String,
+}
+
+/// A compiled policy ready for the checks.
+pub struct Policy {
+    pub source: String,
+    pub sha256: String,
+    pub classes: BTreeMap<String, Class>,
+    pub rules: Vec<Rule>,
+    pub tag_keys: Vec<String>,
+    pub by_kind: BTreeMap<String, String>,
+    pub exemptions: Vec<Exemption>,
+    pub env_tag_keys: Vec<String>,
+    pub defaults: Class,
+}
+
+fn overlay(base: &mut ClassSettings, top: &ClassSettings) {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if top.$f.is_some() { base.$f = top.$f.clone(); } )* };
+    }
+    take!(
+        description,
+        max_age_days,
+        require_auto_rotation,
+        require_expiry,
+        max_validity_days,
+        unused_days,
+        due_soon_days,
+        rotate_on,
+        max_active_keys,
+        denied_burst
+    );
+}
+
+/// Parses a policy file's text (no layering, no compilation): for validation and fuzzing.
+pub fn parse_file(text: &str) -> Result<PolicyFile> {
+    let pf: PolicyFile = toml::from_str(text).map_err(|e| anyhow!("{e}"))?;
+    if let Some(v) = pf.version
+        && v != 1
+    {
+        bail!("unsupported policy version {v} (this keywarden reads version 1)");
+    }
+    Ok(pf)
+}
+
+impl Policy {
+    /// The built-in policy, optionally with a user policy layered on top.
+    pub fn load(user: Option<(&str, &str)>) -> Result<Policy> {
+        let mut pf = parse_file(DEFAULT_POLICY).context("built-in policy")?;
+        let mut source = "built-in".to_string();
+        let mut digest_input = DEFAULT_POLICY.to_string();
+        if let Some((name, text)) = user {
+            let up = parse_file(text).with_context(|| format!("policy {name}"))?;
+            source = name.to_string();
+            digest_input.push_str(text);
+            overlay(&mut pf.defaults, &up.defaults);
+            for (name, c) in up.classes {
+                overlay(pf.classes.entry(name).or_default(), &c);
+            }
+            if let Some(k) = up.classification.tag_keys {
+                pf.classification.tag_keys = Some(k);
+            }
+            if !up.classification.rule.is_empty() {
+                pf.classification.rule = up.classification.rule;
+            }
+            pf.classification.by_kind.extend(up.classification.by_kind);
+            pf.exemptions = up.exemptions;
+            if up.environments.tag_keys.is_some() {
+                pf.environments = up.environments;
+            }
+        }
+        let sha256 = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(digest_input.as_bytes()))
+        };
+        Policy::compile(pf, source, sha256)
+    }
+
+    fn compile(pf: PolicyFile, source: String, sha256: String) -> Result<Policy> {
+        let resolve = |name: &str, c: &ClassSettings| -> Result<Class> {
+            let mut s = pf.defaults.clone();
+            overlay(&mut s, c);
+            let burst = s.denied_burst.clone().unwrap_or(Burst {
+                count: 10,
+                window: "15m".into(),
+            });
+            let window = time::parse_duration(&burst.window).ok_or_else(|| {
+                anyhow!(
+                    "class {name}: denied_burst.window {:?} is not a duration like \"15m\"",
+                    burst.window
+                )
+            })?;
+            if burst.count == 0 || window == 0 {
+                bail!("class {name}: denied_burst needs count >= 1 and a non-zero window");
+            }
+            for ev in s.rotate_on.iter().flatten() {
+                if !matches!(
+                    ev.as_str(),
+                    "compromise" | "personnel_change" | "leak" | "schedule"
+                ) {
+                    bail!(
+                        "class {name}: unknown rotate_on event {ev:?} (known: compromise, personnel_change)"
+                    );
+                }
+            }
+            Ok(Class {
+                name: name.to_string(),
+                max_age_days: s.max_age_days.filter(|d| *d > 0),
+                require_auto_rotation: s.require_auto_rotation.unwrap_or(false),
+                require_expiry: s.require_expiry.unwrap_or(false),
+                max_validity_days: s.max_validity_days.filter(|d| *d > 0),
+                unused_days: s.unused_days.filter(|d| *d > 0),
+                due_soon_days: s.due_soon_days.unwrap_or(14),
+                rotate_on: s.rotate_on.unwrap_or_default(),
+                max_active_keys: s.max_active_keys.unwrap_or(1).max(1),
+                burst_count: burst.count,
+                burst_window: window,
+            })
+        };
+        let mut classes = BTreeMap::new();
+        for (name, c) in &pf.classes {
+            classes.insert(name.clone(), resolve(name, c)?);
+        }
+        let defaults = resolve("defaults", &ClassSettings::default())?;
+        let mut rules = Vec::new();
+        for (i, r) in pf.classification.rule.iter().enumerate() {
+            if !classes.contains_key(&r.class) {
+                bail!(
+                    "classification rule {} names unknown class {:?}",
+                    i + 1,
+                    r.class
+                );
+            }
+            let syntax = r.syntax.clone().unwrap_or_else(|| {
+                if r.pattern.contains(['^', '$', '(', '|', '\\', '+']) || r.pattern.contains(".*") {
+                    "regex".into()
+                } else {
+                    "glob".into()
+                }
+            });
+            let matcher = match syntax.as_str() {
+                "regex" => Matcher::Regex(
+                    regex::RegexBuilder::new(&r.pattern)
+                        .size_limit(1 << 20)
+                        .build()
+                        .map_err(|e| {
+                            anyhow!(
+                                "classification rule {}: bad regex {:?}: {e}",
+                                i + 1,
+                                r.pattern
+                            )
+                        })?,
+                ),
+                "glob" => Matcher::Glob(
+                    globset::GlobBuilder::new(&r.pattern)
+                        .literal_separator(false)
+                        .build()
+                        .map_err(|e| {
+                            anyhow!(
+                                "classification rule {}: bad glob {:?}: {e}",
+                                i + 1,
+                                r.pattern
+                            )
+                        })?
+                        .compile_matcher(),
+                ),
+                other => bail!(
+                    "classification rule {}: syntax must be regex or glob, not {other:?}",
+                    i + 1
+                ),
+            };
+            rules.push(Rule {
+                matcher,
+                class: r.class.clone(),
+                pattern: r.pattern.clone(),
+            });
+        }
+        for (kind, class) in &pf.classification.by_kind {
+            if !classes.contains_key(class) {
+                bail!("classification.by_kind.{kind} names unknown class {class:?}");
+            }
+        }
+        let mut exemptions = Vec::new();
+        for (i, e) in pf.exemptions.item.iter().enumerate() {
+            let matcher = globset::GlobBuilder::new(&e.reference)
+                .literal_separator(false)
+                .build()
+                .map_err(|err| {
+                    anyhow!(
+                        "exemption {}: bad ref pattern {:?}: {err}",
+                        i + 1,
+                        e.reference
+                    )
+                })?
+                .compile_matcher();
+            let until = match &e.until {
+                None => None,
+                Some(u) => {
+                    let t = time::parse_str(u)
+                        .ok_or_else(|| anyhow!("exemption {}: until {u:?} is not a date", i + 1))?;
+                    // A plain date covers that whole day.
+                    Some(if u.trim().len() <= 10 {
+                        t + time::DAY
+                    } else {
+                        t
+                    })
+                }
+            };
+            for c in &e.checks {
+                if c != "*" && !super::checks::CHECKS.iter().any(|k| k.id == c) {
+                    bail!("exemption {}: unknown check {c:?}", i + 1);
+                }
+            }
+            exemptions.push(Exemption {
+                matcher,
+                reference: e.reference.clone(),
+                checks: e.checks.clone(),
+                until,
+                until_text: e.until.clone(),
+                reason: e.reason.clone(),
+            });
+        }
+        Ok(Policy {
+            source,
+            sha256,
+            classes,
+            rules,
+            tag_keys: pf
+                .classification
+                .tag_keys
+                .unwrap_or_else(|| vec!["rotation-class".into()]),
+            by_kind: pf.classification.by_kind,
+            exemptions,
+            env_tag_keys: pf
+                .environments
+                .tag_keys
+                .unwrap_or_else(|| vec!["environment".into(), "env".into()]),
+            defaults,
+        })
+    }
+
+    /// Class of an item and where it came from: rule, tag, source kind, default.
+    pub fn classify(&self, item: &Item) -> (Option<&Class>, String) {
+        for r in &self.rules {
+            if r.matcher.is_match(&item.id)
+                || (!item.name.is_empty() && r.matcher.is_match(&item.name))
+            {
+                return (self.classes.get(&r.class), format!("rule {}", r.pattern));
+            }
+        }
+        for key in &self.tag_keys {
+            if let Some((k, v)) = item.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))
+                && let Some(c) = self.classes.get(v.trim())
+            {
+                return (Some(c), format!("tag {k}"));
+            }
+        }
+        if let Some(c) = item
+            .declared_class
+            .as_deref()
+            .and_then(|c| self.classes.get(c.trim()))
+        {
+            return (Some(c), "inventory class".into());
+        }
+        if let Some(c) = self
+            .by_kind
+            .get(&item.kind)
+            .and_then(|c| self.classes.get(c))
+        {
+            return (Some(c), format!("kind {}", item.kind));
+        }
+        match self
+            .by_kind
+            .get("default")
+            .and_then(|c| self.classes.get(c))
+        {
+            Some(c) => (Some(c), "default".into()),
+            None => (None, "unclassified".into()),
+        }
+    }
+
+    /// The exemption that covers (check, secret) at `now`, and expired ones for reporting.
+    pub fn exemption(
+        &self,
+        check: &str,
+        id: &str,
+        now: Secs,
+    ) -> (Option<&Exemption>, Option<&Exemption>) {
+        let mut expired = None;
+        for e in &self.exemptions {
+            let check_ok = e.checks.is_empty() || e.checks.iter().any(|c| c == "*" || c == check);
+            if !check_ok || !(e.matcher.is_match(id) || e.reference == id) {
+                continue;
+            }
+            match e.until {
+                Some(u) if u <= now => expired = Some(e),
+                _ => return (Some(e), None),
+            }
+        }
+        (None, expired)
+    }
+
+    /// Environment of an item: inventory column, then tags, then a name segment.
+    pub fn environment(&self, item: &Item) -> Option<String> {
+        if let Some(e) = &item.environment {
+            return Some(e.to_ascii_lowercase());
+        }
+        for key in &self.env_tag_keys {
+            if let Some((_, v)) = item.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Some(v.to_ascii_lowercase());
+            }
+        }
+        let hay = format!("{} {}", item.id, item.name).to_ascii_lowercase();
+        for seg in hay.split(|c: char| !c.is_ascii_alphanumeric()) {
+            let env = match seg {
+                "prod" | "production" | "prd" => "prod",
+                "staging" | "stage" | "stg" => "staging",
+                "dev" | "development" => "dev",
+                "test" | "testing" | "qa" => "test",
+                _ => continue,
+            };
+            return Some(env.to_string());
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::model::{Item, Loc};
+
+    #[test]
+    fn default_policy_classifies() {
+        let p = Policy::load(None).expect("built-in policy");
+        let mut it = Item::new(
+            "arn:aws:secretsmanager:us-east-1:1:secret:prod/db/password-AbCdEf",
+            "aws_secret",
+            Loc::default(),
+        );
+        it.name = "prod/db/password".into();
+        assert_eq!(
+            p.classify(&it).0.map(|c| c.name.as_str()),
+            Some("db_password")
+        );
+        let k = Item::new("aws-iam-key:AKIA", "iam_access_key", Loc::default());
+        assert_eq!(
+            p.classify(&k).0.map(|c| c.name.as_str()),
+            Some("cloud_access_key")
+        );
+        let mut t = Item::new("vault:secret/app/config", "vault_kv", Loc::default());
+        t.tags
+            .insert("rotation-class".into(), "encryption_key".into());
+        assert_eq!(p.classify(&t).1, "tag rotation-class");
+        assert_eq!(p.environment(&it).as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn bad_policies_are_errors() {
+        assert!(Policy::load(Some(("p", "[classes.x]\nmax_age = 3\n"))).is_err());
+        assert!(
+            Policy::load(Some((
+                "p",
+                "[[classification.rule]]\nmatch = \"(\"\nclass = \"api_key\"\n"
+            )))
+            .is_err()
+        );
+        assert!(
+            Policy::load(Some((
+                "p",
+                "[[classification.rule]]\nmatch = \"x*\"\nclass = \"nope\"\n"
+            )))
+            .is_err()
+        );
+        assert!(
+            Policy::load(Some((
+                "p",
+                "[defaults]\ndenied_burst = { count = 3, window = \"soon\" }\n"
+            )))
+            .is_err()
+        );
+    }
+}

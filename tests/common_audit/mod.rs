@@ -1,0 +1,131 @@
+//! Shared helpers for the audit integration tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use keywarden::audit::{AuditArgs, run};
+use serde_json::Value;
+
+pub const NOW: &str = "2026-11-01T00:00:00Z";
+pub const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+
+pub fn fx(rel: &str) -> String {
+    let p: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "fixtures",
+        "audit",
+        rel,
+    ]
+    .iter()
+    .collect();
+    p.to_string_lossy().into_owned()
+}
+
+pub struct Report {
+    pub code: i32,
+    pub json: Value,
+}
+
+impl Report {
+    fn set(&self, status: &str) -> BTreeSet<(String, String)> {
+        self.json["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["status"] == status)
+            .map(|r| {
+                (
+                    r["check"].as_str().unwrap_or("").to_string(),
+                    r["secret_id"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+    pub fn fails(&self) -> BTreeSet<(String, String)> {
+        self.set("fail")
+    }
+    pub fn reviews(&self) -> BTreeSet<(String, String)> {
+        self.set("review")
+    }
+    pub fn suppressed(&self) -> BTreeSet<(String, String)> {
+        self.set("suppressed")
+    }
+    pub fn errors(&self) -> Vec<(String, u64)> {
+        self.json["input_errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["file"]
+                        .as_str()
+                        .unwrap_or("")
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                    e["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+    pub fn result(&self, check: &str, id: &str) -> Value {
+        self.json["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["check"] == check && r["secret_id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+}
+
+pub fn expect(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    list.iter()
+        .map(|(c, i)| (c.to_string(), i.to_string()))
+        .collect()
+}
+
+pub fn args(
+    inv: &[String],
+    logs: &[String],
+    findings: &[String],
+    policy: Option<String>,
+) -> AuditArgs {
+    AuditArgs {
+        inventory: inv.to_vec(),
+        log: logs.to_vec(),
+        findings: findings.to_vec(),
+        policy,
+        now: Some(NOW.to_string()),
+        format: "json".into(),
+        output: None,
+        fail_on: "high".into(),
+    }
+}
+
+/// Runs the library entry point with JSON output to a temporary file.
+pub fn audit_with(mut a: AuditArgs) -> Report {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report.json");
+    a.output = Some(out.to_string_lossy().into_owned());
+    a.format = "json".into();
+    let code = run(&a).expect("run");
+    let json = std::fs::read_to_string(&out)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    Report { code, json }
+}
+
+pub fn audit(inv: &[String], logs: &[String], findings: &[String]) -> Report {
+    audit_with(args(inv, logs, findings, None))
+}
+
+pub fn policy_file(dir: &tempfile::TempDir, text: &str) -> String {
+    let p = dir.path().join("policy.toml");
+    std::fs::write(&p, text).expect("write policy");
+    p.to_string_lossy().into_owned()
+}
