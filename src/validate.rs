@@ -198,6 +198,17 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     if crate::placeholder::is_dummy_password(v) {
         return false;
     }
+    // Digests written with their algorithm (Vault audit HMACs, lockfile and image digests).
+    let lower_v = v.to_ascii_lowercase();
+    if [
+        "hmac-sha", "sha1:", "sha256:", "sha384:", "sha512:", "sha256-", "sha384-", "sha512-",
+        "md5:",
+    ]
+    .iter()
+    .any(|p| lower_v.starts_with(p.as_bytes()))
+    {
+        return false;
+    }
     // Index expressions and format strings are code, not values.
     if (v.contains(&b'[') && v.ends_with(b"]"))
         || [&b"%s"[..], b"%d", b"{}", b"{0}"]
@@ -366,6 +377,7 @@ mod tests {
             "process.env.TOKEN",
             "*default_password",
             "%DB_PASSWORD%",
+            "hmac-sha256:9f8c2b7e4d1a6f3c0b5e8d2a",
         ] {
             assert_eq!(generic_secret(bad.as_bytes()), Verdict::Invalid, "{bad}");
         }

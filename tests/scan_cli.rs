@@ -272,7 +272,7 @@ fn notebooks_and_escaped_json_strings() {
     write(
         d,
         "analysis.ipynb",
-        br#"{"cells":[{"cell_type":"code","source":["import os\n","password = \"h8Kp2sWq9ZtLr4Vc\"\n"]}]}"#,
+        br#"{"cells":[{"cell_type":"code","source":["import os\n","password = \"h8Kp2sWq9ZtLr4Vc\"\n"]}]}"#, // keywarden:allow
     );
     let v = json(&run(&["scan", ".", "-f", "json"], d));
     let f = findings(&v);

@@ -223,7 +223,7 @@ pub fn apply_tags(item: &mut Item, tags: BTreeMap<String, String>) {
     item.tags.extend(tags);
 }
 
-/// Values fingerprinted per run: each costs a deliberately slow PBKDF2 (about 2 ms), so an
+/// Values fingerprinted per run: each costs a deliberately slow PBKDF2 (about 0.2 ms), so an
 /// export full of values (a cluster's `kubectl get secrets` with data) cannot stall the audit.
 pub const FINGERPRINT_BUDGET: usize = 2_000;
 
