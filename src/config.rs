@@ -81,20 +81,7 @@ impl Config {
 
     /// The nearest `.keywarden.toml` at or above `start`.
     pub fn discover(start: &Path) -> Option<PathBuf> {
-        let abs = std::fs::canonicalize(start).ok()?;
-        let mut dir = if abs.is_dir() {
-            Some(abs.as_path())
-        } else {
-            abs.parent()
-        };
-        while let Some(d) = dir {
-            let candidate = d.join(FILE_NAME);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-            dir = d.parent();
-        }
-        None
+        find_upwards(start, FILE_NAME)
     }
 
     /// Built-in rules with this config's additions, replacements, removals and overrides.
@@ -113,6 +100,24 @@ impl Config {
         }
         rules
     }
+}
+
+/// The nearest file called `name` in `start` (or its directory) or a parent of it.
+pub fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(start).ok()?;
+    let mut dir = if abs.is_dir() {
+        Some(abs.as_path())
+    } else {
+        abs.parent()
+    };
+    while let Some(d) = dir {
+        let candidate = d.join(name);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 struct Matchers {

@@ -92,55 +92,111 @@ impl Kind {
     }
 }
 
-fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
-}
+// Byte classes for the span scan, one table lookup per byte.
+const B64: u8 = 1;
+const HEX: u8 = 2;
+const UPPER: u8 = 4;
+const LOWER: u8 = 8;
+const DIGIT: u8 = 16;
+const PCT: u8 = 32;
+const DOT: u8 = 64;
 
-/// Calls `f` for every candidate encoded span.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_uppercase() {
+            c |= B64 | UPPER;
+        }
+        if b.is_ascii_lowercase() {
+            c |= B64 | LOWER;
+        }
+        if b.is_ascii_digit() {
+            c |= B64 | DIGIT;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= HEX;
+        }
+        if b == b'+' || b == b'/' || b == b'-' || b == b'_' {
+            c |= B64;
+        }
+        if b == b'%' {
+            c |= PCT;
+        }
+        if b == b'.' {
+            c |= DOT;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// Calls `f` for every candidate encoded span. Words, identifiers and paths are passed over
+/// without decoding: base64 of text mixes upper case, lower case and digits.
 fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
     let mut i = 0;
-    while i < data.len() {
-        if !is_b64(data[i]) && data[i] != b'%' {
+    let n = data.len();
+    while i < n {
+        if CLASS[data[i] as usize] & (B64 | PCT) == 0 {
             i += 1;
             continue;
         }
         let s = i;
-        let mut pct = 0;
-        let mut all_hex = true;
-        let mut all_b64 = true;
-        while i < data.len() && (is_b64(data[i]) || data[i] == b'%' || data[i] == b'.') {
-            let b = data[i];
-            if b == b'%' {
+        let mut pct = 0usize;
+        let mut seen = 0u8;
+        let mut all = 0xFFu8;
+        while i < n {
+            let c = CLASS[data[i] as usize];
+            if c & (B64 | PCT | DOT) == 0 {
+                break;
+            }
+            if c & PCT != 0 {
                 pct += 1;
-                all_b64 = false;
             }
-            if b == b'.' {
-                all_b64 = false;
-            }
-            all_hex &= b.is_ascii_hexdigit();
+            seen |= c;
+            all &= c;
             i += 1;
         }
         let mut e = i;
-        while e < data.len() && data[e] == b'=' && e - i < 2 {
+        while e < n && data[e] == b'=' && e - i < 2 {
             e += 1;
         }
         let len = e - s;
+        let all_b64 = seen & (PCT | DOT) == 0;
         if pct >= 2 {
             f(s, i, Kind::Url);
-        } else if all_hex && len >= MIN_HEX && len % 2 == 0 {
+        } else if all & HEX != 0 && len >= MIN_HEX && len % 2 == 0 && hex_prefix_is_text(&data[s..]) {
             f(s, e, Kind::Hex);
-        } else if all_b64 && len >= MIN_B64 && looks_b64(&data[s..i]) {
+        } else if all_b64
+            && len >= MIN_B64
+            && seen & (UPPER | LOWER | DIGIT) == (UPPER | LOWER | DIGIT)
+            && b64_prefix_is_text(&data[s..i])
+        {
             f(s, e, Kind::Base64);
         }
         i = e.max(s + 1);
     }
 }
 
-/// Base64 of text mixes cases and digits; identifiers and words rarely do all of it.
-fn looks_b64(s: &[u8]) -> bool {
-    let upper = s.iter().filter(|b| b.is_ascii_uppercase()).count();
-    let lower = s.iter().filter(|b| b.is_ascii_lowercase()).count();
-    upper > 0 && lower > 0 && (upper + lower) < s.len() + 1
+fn printable(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r' || b == b'\t'
+}
+
+/// The first bytes decode to text: most candidates (hashes, ids) fail here, before a full
+/// decode is paid for.
+fn hex_prefix_is_text(s: &[u8]) -> bool {
+    let head = &s[..16.min(s.len() & !1)];
+    hex::decode(head).is_ok_and(|d| d.iter().all(|&b| printable(b)))
+}
+
+fn b64_prefix_is_text(s: &[u8]) -> bool {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let head = &s[..16.min(s.len())];
+    let ok = |d: Vec<u8>| d.iter().all(|&b| printable(b));
+    STANDARD_NO_PAD.decode(head).is_ok_and(ok) || URL_SAFE_NO_PAD.decode(head).is_ok_and(ok)
 }
 
 fn decode_b64(s: &[u8]) -> Option<Vec<u8>> {
@@ -177,11 +233,8 @@ fn is_texty(d: &[u8]) -> bool {
     if d.len() < 12 {
         return false;
     }
-    let printable = d
-        .iter()
-        .filter(|&&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r' || b == b'\t')
-        .count();
-    printable * 100 >= d.len() * 95
+    let n = d.iter().filter(|&&b| printable(b)).count();
+    n * 100 >= d.len() * 95
 }
 
 #[cfg(test)]

@@ -75,20 +75,7 @@ impl IgnoreFile {
 
     /// The nearest `.keywardenignore` at or above `start`.
     pub fn discover(start: &Path) -> Option<PathBuf> {
-        let abs = std::fs::canonicalize(start).ok()?;
-        let mut dir = if abs.is_dir() {
-            Some(abs.as_path())
-        } else {
-            abs.parent()
-        };
-        while let Some(d) = dir {
-            let c = d.join(FILE_NAME);
-            if c.is_file() {
-                return Some(c);
-            }
-            dir = d.parent();
-        }
-        None
+        crate::config::find_upwards(start, FILE_NAME)
     }
 
     /// The reason a finding is ignored, if it is.
