@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex};
 const NO_COMMIT: u32 = u32::MAX;
 /// Commits diffed per batch: bounds the changes held before they are folded into the index.
 const BATCH: usize = 512;
+/// Consecutive commits one diff worker takes at a time.
+const DIFF_RUN: usize = 64;
 
 struct Node {
     id: ObjectId,
@@ -638,12 +640,18 @@ fn diff_all(
                     buf: Vec::new(),
                 };
                 w.repo.object_cache_size(32 << 20);
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(node) = nodes.get(i) else { break };
-                    let r = w.introduced(node, trees, shallow);
-                    if tx.send((i, r)).is_err() {
+                // A commit's tree is its child's parent tree: runs of neighbouring commits
+                // keep the trees in this worker's cache.
+                'work: loop {
+                    let start = next.fetch_add(DIFF_RUN, Ordering::Relaxed);
+                    if start >= nodes.len() {
                         break;
+                    }
+                    for i in start..(start + DIFF_RUN).min(nodes.len()) {
+                        let r = w.introduced(&nodes[i], trees, shallow);
+                        if tx.send((i, r)).is_err() {
+                            break 'work;
+                        }
                     }
                 }
             });
