@@ -650,8 +650,8 @@ fn diff_all(
                     if start >= nodes.len() {
                         break;
                     }
-                    for i in start..(start + DIFF_RUN).min(nodes.len()) {
-                        let r = w.introduced(&nodes[i], trees, shallow);
+                    for (i, node) in nodes.iter().enumerate().skip(start).take(DIFF_RUN) {
+                        let r = w.introduced(node, trees, shallow);
                         if tx.send((i, r)).is_err() {
                             break 'work;
                         }
@@ -787,7 +787,10 @@ fn pack_order(repo: &gix::Repository, blobs: &[BlobEntry]) -> Vec<usize> {
             indices
                 .iter()
                 .enumerate()
-                .find_map(|(n, idx)| idx.lookup(b.id).map(|e| (n, idx.pack_offset_at_index(e), i)))
+                .find_map(|(n, idx)| {
+                    idx.lookup(b.id)
+                        .map(|e| (n, idx.pack_offset_at_index(e), i))
+                })
                 .unwrap_or((usize::MAX, 0, i))
         })
         .collect();
