@@ -44,6 +44,18 @@ fn main() {
         total as f64 / 1048576.0,
         total as f64 / 1048576.0 / all.as_secs_f64()
     );
+    let t = Instant::now();
+    let (mut layers, mut bytes) = (0usize, 0usize);
+    for b in &blobs {
+        for l in keywarden::decode::layers(b, 2) {
+            layers += 1;
+            bytes += l.decoded.len();
+        }
+    }
+    println!(
+        "decoding: {:?}, {layers} layers, {bytes} decoded bytes",
+        t.elapsed()
+    );
     if top == 0 {
         return;
     }

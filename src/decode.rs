@@ -13,7 +13,7 @@ pub struct Layer {
     pub chain: String,
 }
 
-const MIN_B64: usize = 20;
+const MIN_B64: usize = 24;
 const MIN_HEX: usize = 32;
 const MAX_LAYERS: usize = 4096;
 const MAX_DECODED_BYTES: usize = 8 << 20;
@@ -134,50 +134,63 @@ const CLASS: [u8; 256] = {
     t
 };
 
+/// Shortest span worth decoding (URL-encoded); base64 and hex need more.
+const MIN_RUN: usize = 12;
+const RUN: u8 = B64 | PCT | DOT;
+
 /// Calls `f` for every candidate encoded span. Words, identifiers and paths are passed over
 /// without decoding: base64 of text mixes upper case, lower case and digits.
 fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
-    let mut i = 0;
     let n = data.len();
-    while i < n {
-        if CLASS[data[i] as usize] & (B64 | PCT) == 0 {
-            i += 1;
+    let class = |i: usize| CLASS[data[i] as usize];
+    let mut i = 0;
+    // Probe the last byte of each MIN_RUN window: if it cannot be in a run, no run of
+    // MIN_RUN bytes covers the window, so it is skipped whole.
+    while i + MIN_RUN <= n {
+        let probe = i + MIN_RUN - 1;
+        if class(probe) & RUN == 0 {
+            i = probe + 1;
             continue;
         }
-        let s = i;
-        let mut pct = 0usize;
-        let mut seen = 0u8;
-        let mut all = 0xFFu8;
-        while i < n {
-            let c = CLASS[data[i] as usize];
-            if c & (B64 | PCT | DOT) == 0 {
-                break;
+        let mut s = probe;
+        while s > i && class(s - 1) & RUN != 0 {
+            s -= 1;
+        }
+        let mut end = probe + 1;
+        while end < n && class(end) & RUN != 0 {
+            end += 1;
+        }
+        if end - s >= MIN_RUN {
+            let (mut pct, mut seen, mut all) = (0usize, 0u8, 0xFFu8);
+            for &b in &data[s..end] {
+                let c = CLASS[b as usize];
+                pct += usize::from(c & PCT != 0);
+                seen |= c;
+                all &= c;
             }
-            if c & PCT != 0 {
-                pct += 1;
+            let mut e = end;
+            while e < n && data[e] == b'=' && e - end < 2 {
+                e += 1;
             }
-            seen |= c;
-            all &= c;
-            i += 1;
+            let len = e - s;
+            let all_b64 = seen & (PCT | DOT) == 0;
+            if pct >= 2 {
+                f(s, end, Kind::Url);
+            } else if all & HEX != 0
+                && len >= MIN_HEX
+                && len % 2 == 0
+                && hex_prefix_is_text(&data[s..])
+            {
+                f(s, e, Kind::Hex);
+            } else if all_b64
+                && len >= MIN_B64
+                && seen & (UPPER | LOWER | DIGIT) == (UPPER | LOWER | DIGIT)
+                && b64_prefix_is_text(&data[s..end])
+            {
+                f(s, e, Kind::Base64);
+            }
         }
-        let mut e = i;
-        while e < n && data[e] == b'=' && e - i < 2 {
-            e += 1;
-        }
-        let len = e - s;
-        let all_b64 = seen & (PCT | DOT) == 0;
-        if pct >= 2 {
-            f(s, i, Kind::Url);
-        } else if all & HEX != 0 && len >= MIN_HEX && len % 2 == 0 && hex_prefix_is_text(&data[s..]) {
-            f(s, e, Kind::Hex);
-        } else if all_b64
-            && len >= MIN_B64
-            && seen & (UPPER | LOWER | DIGIT) == (UPPER | LOWER | DIGIT)
-            && b64_prefix_is_text(&data[s..i])
-        {
-            f(s, e, Kind::Base64);
-        }
-        i = e.max(s + 1);
+        i = end + 1;
     }
 }
 
@@ -189,14 +202,23 @@ fn printable(b: u8) -> bool {
 /// decode is paid for.
 fn hex_prefix_is_text(s: &[u8]) -> bool {
     let head = &s[..16.min(s.len() & !1)];
-    hex::decode(head).is_ok_and(|d| d.iter().all(|&b| printable(b)))
+    head.chunks_exact(2).all(|p| {
+        let v = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        printable(v(p[0]) << 4 | v(p[1]))
+    })
 }
 
 fn b64_prefix_is_text(s: &[u8]) -> bool {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let head = &s[..16.min(s.len())];
-    let ok = |d: Vec<u8>| d.iter().all(|&b| printable(b));
-    STANDARD_NO_PAD.decode(head).is_ok_and(ok) || URL_SAFE_NO_PAD.decode(head).is_ok_and(ok)
+    let mut buf = [0u8; 12];
+    let ok = |n: usize, buf: &[u8]| buf[..n].iter().all(|&b| printable(b));
+    match STANDARD_NO_PAD.decode_slice(head, &mut buf) {
+        Ok(n) => ok(n, &buf),
+        Err(_) => URL_SAFE_NO_PAD
+            .decode_slice(head, &mut buf)
+            .is_ok_and(|n| ok(n, &buf)),
+    }
 }
 
 fn decode_b64(s: &[u8]) -> Option<Vec<u8>> {
