@@ -58,7 +58,7 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum BaselineCommand {
     /// Re-scan and drop baseline entries whose secret is gone (pass the same scan options).
-    Prune(crate::scan::ScanArgs),
+    Prune(Box<crate::scan::ScanArgs>),
     /// Build a keywarden baseline from a detect-secrets `.secrets.baseline` or a gitleaks
     /// `.gitleaksignore` / JSON report, by scanning the same tree.
     Import {

@@ -178,7 +178,7 @@ fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
                 f(s, end, Kind::Url);
             } else if all & HEX != 0
                 && len >= MIN_HEX
-                && len % 2 == 0
+                && len.is_multiple_of(2)
                 && hex_prefix_is_text(&data[s..])
             {
                 f(s, e, Kind::Hex);
@@ -237,12 +237,13 @@ fn decode_url(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
-        if s[i] == b'%' && i + 2 < s.len() {
-            if let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&s[i + 1..i + 3]), 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if s[i] == b'%'
+            && i + 2 < s.len()
+            && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&s[i + 1..i + 3]), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(s[i]);
         i += 1;

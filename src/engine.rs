@@ -267,15 +267,14 @@ impl Engine {
             let Some((ss, se)) = m.secret_groups.iter().find_map(|&g| locs.get(g)) else {
                 continue;
             };
-            if let Some(found) = self.check(cr, m, r, hay, ss, se, ms, me, &locs) {
-                if !out
+            if let Some(found) = self.check(cr, m, r, hay, ss, se, ms, me, &locs)
+                && !out
                     .iter()
                     .rev()
                     .take(8)
                     .any(|o: &Match| o.rule == r && o.start == ss && o.end == se)
-                {
-                    out.push(found);
-                }
+            {
+                out.push(found);
             }
         }
     }
@@ -298,10 +297,10 @@ impl Engine {
             return None;
         }
         let entropy = shannon(secret);
-        if let Some(min) = cr.rule.min_entropy {
-            if entropy < min {
-                return None;
-            }
+        if let Some(min) = cr.rule.min_entropy
+            && entropy < min
+        {
+            return None;
         }
         if crate::placeholder::is_documentation_example(secret) {
             return None;
@@ -358,13 +357,13 @@ fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
     };
     let mut kept: Vec<Match> = Vec::with_capacity(out.len());
     for m in out.drain(..) {
-        if let Some(last) = kept.last_mut() {
-            if m.start < last.end {
-                if rank(&m) > rank(last) {
-                    *last = m;
-                }
-                continue;
+        if let Some(last) = kept.last_mut()
+            && m.start < last.end
+        {
+            if rank(&m) > rank(last) {
+                *last = m;
             }
+            continue;
         }
         kept.push(m);
     }

@@ -45,10 +45,10 @@ pub fn fingerprint(value: &[u8]) -> String {
         return fp;
     }
     let fp = compute(value, salt());
-    if let Ok(mut c) = cache.lock() {
-        if c.len() < 100_000 {
-            c.insert(value.to_vec(), fp.clone());
-        }
+    if let Ok(mut c) = cache.lock()
+        && c.len() < 100_000
+    {
+        c.insert(value.to_vec(), fp.clone());
     }
     fp
 }

@@ -106,10 +106,11 @@ fn gitleaks(text: &str, findings: &[Finding]) -> Result<Imported> {
             }
             let line = parts[0].parse::<u64>().unwrap_or(0);
             let mut file = parts[2].to_string();
-            if let Some((head, rest)) = file.split_once(':') {
-                if head.len() == 40 && head.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    file = rest.to_string();
-                }
+            if let Some((head, rest)) = file.split_once(':')
+                && head.len() == 40
+                && head.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                file = rest.to_string();
             }
             wanted.push((file, line, l.to_string()));
         }

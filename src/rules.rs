@@ -258,10 +258,10 @@ pub fn lint(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
         if r.references.is_empty() {
             warnings.push(format!("{}: no references", r.id));
         }
-        if let Some(v) = &r.validate {
-            if !crate::validate::is_known(v) {
-                errors.push(format!("{}: unknown validator {v:?}", r.id));
-            }
+        if let Some(v) = &r.validate
+            && !crate::validate::is_known(v)
+        {
+            errors.push(format!("{}: unknown validator {v:?}", r.id));
         }
     }
     (errors, warnings)

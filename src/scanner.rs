@@ -62,10 +62,10 @@ impl Stats {
 
     pub fn error(&self, msg: String) {
         Self::add(&self.errors, 1);
-        if let Ok(mut m) = self.error_messages.lock() {
-            if m.len() < 200 {
-                m.push(msg);
-            }
+        if let Ok(mut m) = self.error_messages.lock()
+            && m.len() < 200
+        {
+            m.push(msg);
         }
     }
 }
@@ -211,10 +211,10 @@ impl Scanner {
             return None;
         }
         let (line, column) = cursor.locate(loc_start);
-        if let Some(only) = &prov.only_lines {
-            if only.binary_search(&line).is_err() {
-                return None;
-            }
+        if let Some(only) = &prov.only_lines
+            && only.binary_search(&line).is_err()
+        {
+            return None;
         }
         let (end_line, end_column) = cursor.locate(loc_end);
         let shown = if self.opts.show_secrets {

@@ -84,10 +84,10 @@ pub fn scan(
                 if let Some(p) = progress {
                     p.inc(1);
                 }
-                if !found.is_empty() {
-                    if let Ok(mut f) = findings.lock() {
-                        f.extend(found);
-                    }
+                if !found.is_empty()
+                    && let Ok(mut f) = findings.lock()
+                {
+                    f.extend(found);
                 }
                 WalkState::Continue
             })
