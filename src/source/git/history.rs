@@ -382,9 +382,12 @@ fn walk(
     let mut pending: HashMap<ObjectId, Parsed> = HashMap::default();
     let mut seen: HashSet<ObjectId> = HashSet::default();
     let mut nodes = Vec::new();
-    for &id in &tips.commits {
+    // Reads a commit once and queues it by time; a missing one is counted.
+    let mut enqueue = |id: ObjectId,
+                       heap: &mut BinaryHeap<(i64, ObjectId)>,
+                       pending: &mut HashMap<ObjectId, Parsed>| {
         if hidden.contains(&id) || !seen.insert(id) {
-            continue;
+            return;
         }
         match read_commit(objects, &id, &mut buf, kind) {
             Some(p) => {
@@ -395,6 +398,9 @@ fn walk(
                 counts.missing.fetch_add(1, Ordering::Relaxed);
             }
         }
+    };
+    for &id in &tips.commits {
+        enqueue(id, &mut heap, &mut pending);
     }
     while let Some((_, id)) = heap.pop() {
         if nodes.len() >= limit {
@@ -407,18 +413,7 @@ fn walk(
             p.parents.clear();
         }
         for &parent in &p.parents {
-            if hidden.contains(&parent) || !seen.insert(parent) {
-                continue;
-            }
-            match read_commit(objects, &parent, &mut buf, kind) {
-                Some(pp) => {
-                    heap.push((pp.time, parent));
-                    pending.insert(parent, pp);
-                }
-                None => {
-                    counts.missing.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            enqueue(parent, &mut heap, &mut pending);
         }
         nodes.push(Node {
             id,
