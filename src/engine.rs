@@ -1,12 +1,12 @@
 //! The matcher: one case-insensitive Aho-Corasick automaton over every rule's keywords runs
-//! once per blob; only rules whose keywords occur are confirmed with their regex, and only in
+//! once per blob (`prefilter`); only rules whose keywords occur are confirmed with their regex, and only in
 //! windows around the keyword hits. Then entropy, validator and placeholder filters.
 
 use crate::entropy::shannon;
 use crate::placeholder::is_placeholder;
+use crate::prefilter::KeywordSet;
 use crate::rules::{Confidence, OnInvalid, Rule};
 use crate::validate::{self, Verdict};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::HashMap;
@@ -27,6 +27,10 @@ impl Matcher {
         let regex = RegexBuilder::new(&rule.regex)
             .unicode(false)
             .size_limit(32 << 20)
+            // The lazy DFA's cache per regex and thread. At the default 2 MiB the widest rules
+            // (counted repetitions under case folding) clear it again and again and spend their
+            // time rebuilding states; 8 MiB is reached only by those few rules.
+            .dfa_size_limit(8 << 20)
             .build()
             .or_else(|_| RegexBuilder::new(&rule.regex).size_limit(32 << 20).build())
             .with_context(|| format!("rule {}: invalid regex", rule.id))?;
@@ -125,7 +129,7 @@ pub struct Match {
 
 pub struct Engine {
     rules: Vec<CompiledRule>,
-    ac: Option<AhoCorasick>,
+    keywords: Option<KeywordSet>,
     /// Keyword pattern id -> rules that keyword triggers.
     kw_rules: Vec<Vec<usize>>,
     /// Rules with no keywords: confirmed over every blob.
@@ -172,22 +176,14 @@ impl Engine {
         }
         let mut patterns: Vec<(String, usize)> = kw_index.into_iter().collect();
         patterns.sort_by_key(|(_, id)| *id);
-        let ac = if patterns.is_empty() {
+        let keywords = if patterns.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    // A full DFA: one table lookup per byte over every blob.
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .match_kind(MatchKind::Standard)
-                    .build(patterns.iter().map(|(k, _)| k.as_bytes()))
-                    .context("building keyword automaton")?,
-            )
+            Some(KeywordSet::new(patterns.iter().map(|(k, _)| k.as_bytes()))?)
         };
         Ok(Engine {
             rules,
-            ac,
+            keywords,
             kw_rules,
             always,
         })
@@ -203,25 +199,23 @@ impl Engine {
 
     /// Keyword hits in `hay` (the prefilter alone, for profiling).
     pub fn keyword_hits(&self, hay: &[u8]) -> usize {
-        self.ac
-            .as_ref()
-            .map_or(0, |ac| ac.find_overlapping_iter(hay).count())
+        let mut n = 0;
+        if let Some(k) = &self.keywords {
+            k.for_each_hit(hay, |_| n += 1);
+        }
+        n
     }
 
     /// Finds every match in `hay`, best match per overlapping span, sorted by offset.
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(hay) {
-                for &r in &self.kw_rules[m.pattern().as_usize()] {
+        if let Some(k) = &self.keywords {
+            k.for_each_hit(hay, |h| {
+                for &r in &self.kw_rules[h.keyword] {
                     let ml = self.rules[r].rule.max_len;
-                    windows.push((
-                        r,
-                        m.start().saturating_sub(ml),
-                        (m.end() + ml).min(hay.len()),
-                    ));
+                    windows.push((r, h.start.saturating_sub(ml), (h.end + ml).min(hay.len())));
                 }
-            }
+            });
         }
         for &r in &self.always {
             windows.push((r, 0, hay.len()));

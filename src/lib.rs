@@ -17,6 +17,7 @@ pub mod hook;
 pub mod ignorefile;
 pub mod migrate;
 pub mod placeholder;
+pub mod prefilter;
 pub mod report;
 pub mod rulecheck;
 pub mod rules;
