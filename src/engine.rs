@@ -20,6 +20,8 @@ struct Matcher {
     secret_groups: Vec<usize>,
     key_id_group: Option<usize>,
     exclude: Option<Regex>,
+    /// How far before a keyword hit a match can start (see `window`).
+    lead: usize,
 }
 
 impl Matcher {
@@ -68,11 +70,14 @@ impl Matcher {
             ),
             None => None,
         };
+        let lead = crate::window::keyword_lead(&rule.regex, &rule.keywords)
+            .map_or(rule.max_len, |l| l.min(rule.max_len));
         Ok(Matcher {
             regex,
             secret_groups,
             key_id_group,
             exclude,
+            lead,
         })
     }
 }
@@ -212,8 +217,15 @@ impl Engine {
         if let Some(k) = &self.keywords {
             k.for_each_hit(hay, |h| {
                 for &r in &self.kw_rules[h.keyword] {
-                    let ml = self.rules[r].rule.max_len;
-                    windows.push((r, h.start.saturating_sub(ml), (h.end + ml).min(hay.len())));
+                    let cr = &self.rules[r];
+                    // A rule that does not compile never matches.
+                    let Some(m) = cr.matcher() else { continue };
+                    let ml = cr.rule.max_len;
+                    windows.push((
+                        r,
+                        h.start.saturating_sub(m.lead),
+                        (h.end + ml).min(hay.len()),
+                    ));
                 }
             });
         }

@@ -25,3 +25,4 @@ pub mod scan;
 pub mod scanner;
 pub mod source;
 pub mod validate;
+pub mod window;

@@ -1,0 +1,248 @@
+//! How far before a keyword a rule's match can start.
+//!
+//! A rule's regex is confirmed only in a window around each of its keyword hits. The window
+//! used to reach `max_len` bytes back; but most rules name their keyword near the start of
+//! the match (`(?i)[\w.-]{0,40}(?:secret|token)...`, `ghp_[A-Za-z0-9]{36}`), so every match
+//! contains a keyword occurrence at most a few bytes in. This works that bound out from the
+//! regex's syntax tree; where it cannot, the window keeps reaching `max_len` back.
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// Most strings a finite sub-expression may stand for before it counts as open-ended.
+const MAX_LANG: usize = 256;
+
+/// The most bytes any match of `regex` can have before the first byte of some occurrence of one
+/// of `keywords` inside it, or `None` when a match need not contain a keyword at a bounded
+/// distance from its start.
+pub fn keyword_lead(regex: &str, keywords: &[String]) -> Option<usize> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(regex)
+        .or_else(|_| regex_syntax::Parser::new().parse(regex))
+        .ok()?;
+    let kws: Vec<Vec<u8>> = keywords
+        .iter()
+        .filter(|k| !k.is_empty())
+        .map(|k| k.as_bytes().to_ascii_lowercase())
+        .collect();
+    if kws.is_empty() {
+        return None;
+    }
+    lead(&hir, &kws)
+}
+
+fn first_keyword(s: &[u8], kws: &[Vec<u8>]) -> Option<usize> {
+    let s = s.to_ascii_lowercase();
+    kws.iter()
+        .filter_map(|k| s.windows(k.len()).position(|w| w == k.as_slice()))
+        .min()
+}
+
+/// If every string `h` matches contains a keyword: the largest offset of the first one.
+fn lead_by_language(h: &Hir, kws: &[Vec<u8>]) -> Option<usize> {
+    contains_keyword_at(&language(h)?, kws)
+}
+
+fn contains_keyword_at(lang: &[Vec<u8>], kws: &[Vec<u8>]) -> Option<usize> {
+    lang.iter()
+        .map(|s| first_keyword(s, kws))
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .max()
+}
+
+fn lead(h: &Hir, kws: &[Vec<u8>]) -> Option<usize> {
+    if let Some(l) = lead_by_language(h, kws) {
+        return Some(l);
+    }
+    match h.kind() {
+        HirKind::Capture(c) => lead(&c.sub, kws),
+        HirKind::Repetition(r) if r.min >= 1 => lead(&r.sub, kws),
+        HirKind::Alternation(alts) => alts
+            .iter()
+            .map(|a| lead(a, kws))
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max(),
+        HirKind::Concat(items) => {
+            let mut best: Option<usize> = None;
+            let mut before = Some(0usize);
+            for i in 0..items.len() {
+                let Some(pre) = before else { break };
+                // The item alone, or the item with those after it (a case-folded keyword is a
+                // run of one-letter classes), necessarily holding a keyword.
+                let mut here = lead(&items[i], kws);
+                let mut lang = if here.is_none() {
+                    language(&items[i])
+                } else {
+                    None
+                };
+                for it in &items[i + 1..] {
+                    let Some(acc) = lang.take() else { break };
+                    let Some(next) = language(it).and_then(|l| product(&acc, &l)) else {
+                        break;
+                    };
+                    here = contains_keyword_at(&next, kws);
+                    if here.is_some() {
+                        break;
+                    }
+                    lang = Some(next);
+                }
+                if let Some(l) = here {
+                    best = Some(best.map_or(pre + l, |b| b.min(pre + l)));
+                }
+                before = items[i].properties().maximum_len().map(|m| pre + m);
+            }
+            best
+        }
+        _ => None,
+    }
+}
+
+/// Every string `h` can match, if there are few (zero-width assertions match the empty string).
+fn language(h: &Hir) -> Option<Vec<Vec<u8>>> {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
+        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
+        // Keywords match without regard to ASCII case, so `[Ss]` counts as one string.
+        HirKind::Class(Class::Bytes(c)) => {
+            let mut out: Vec<Vec<u8>> = Vec::new();
+            for r in c.ranges() {
+                for b in r.start()..=r.end() {
+                    let b = vec![b.to_ascii_lowercase()];
+                    if !out.contains(&b) {
+                        if out.len() >= 4 {
+                            return None;
+                        }
+                        out.push(b);
+                    }
+                }
+            }
+            Some(out)
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            let mut out: Vec<Vec<u8>> = Vec::new();
+            for r in c.ranges() {
+                for ch in r.start()..=r.end() {
+                    let mut buf = [0u8; 4];
+                    let b = ch
+                        .to_ascii_lowercase()
+                        .encode_utf8(&mut buf)
+                        .as_bytes()
+                        .to_vec();
+                    if !out.contains(&b) {
+                        if out.len() >= 4 {
+                            return None;
+                        }
+                        out.push(b);
+                    }
+                }
+            }
+            Some(out)
+        }
+        HirKind::Capture(c) => language(&c.sub),
+        HirKind::Repetition(r) => {
+            let max = r.max?;
+            if max > 2 {
+                return None;
+            }
+            let sub = language(&r.sub)?;
+            let mut out: Vec<Vec<u8>> = Vec::new();
+            let mut power = vec![Vec::new()];
+            for n in 0..=max {
+                if n >= r.min {
+                    out.extend(power.iter().cloned());
+                }
+                power = product(&power, &sub)?;
+            }
+            (out.len() <= MAX_LANG).then_some(out)
+        }
+        HirKind::Concat(items) => {
+            let mut acc = vec![Vec::new()];
+            for it in items {
+                acc = product(&acc, &language(it)?)?;
+            }
+            Some(acc)
+        }
+        HirKind::Alternation(alts) => {
+            let mut out = Vec::new();
+            for a in alts {
+                out.extend(language(a)?);
+                if out.len() > MAX_LANG {
+                    return None;
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
+fn product(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if a.len() * b.len() > MAX_LANG {
+        return None;
+    }
+    Some(
+        a.iter()
+            .flat_map(|x| {
+                b.iter().map(move |y| {
+                    let mut s = x.clone();
+                    s.extend_from_slice(y);
+                    s
+                })
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lead_of(re: &str, kws: &[&str]) -> Option<usize> {
+        let kws: Vec<String> = kws.iter().map(|s| s.to_string()).collect();
+        keyword_lead(re, &kws)
+    }
+
+    #[test]
+    fn a_token_prefix_starts_the_match() {
+        assert_eq!(
+            lead_of(r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b", &["ghp_"]),
+            Some(0)
+        );
+        assert_eq!(
+            lead_of(
+                r"-----BEGIN RSA PRIVATE KEY-----[\s\S]+?-----END",
+                &["-----BEGIN"]
+            ),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn a_bounded_name_before_a_case_folded_keyword() {
+        let re = r#"(?i)(?P<name>[\w.\-]{0,40}(?:secret|token|api[_.\-]?key)[\w.\-]{0,30})\s*=\s*"(?P<secret>[^"]{12,})""#;
+        let kws = ["secret", "token", "api_key", "api-key", "api.key", "apikey"];
+        assert_eq!(lead_of(re, &kws), Some(40));
+        // A keyword list that misses one spelling: no bound.
+        assert_eq!(lead_of(re, &["secret", "token", "api_key"]), None);
+    }
+
+    #[test]
+    fn the_keyword_inside_a_longer_literal() {
+        assert_eq!(lead_of(r"xoxb-[0-9]{10}", &["xoxb-"]), Some(0));
+        assert_eq!(
+            lead_of(r"(?:https://)?hooks\.slack\.com/x", &["hooks.slack.com"]),
+            Some(8)
+        );
+        assert_eq!(lead_of(r"\d{2}Q~[a-z]{30}", &["q~"]), Some(2));
+    }
+
+    #[test]
+    fn unbounded_or_missing_keywords_give_no_bound() {
+        assert_eq!(lead_of(r"[a-z]+secret", &["secret"]), None);
+        assert_eq!(lead_of(r"(?:secret|[A-Z]{40})", &["secret"]), None);
+        assert_eq!(lead_of(r"[A-Za-z0-9]{40}", &["aws"]), None);
+    }
+}
