@@ -20,8 +20,8 @@ pub fn keyword_lead(regex: &str, keywords: &[String]) -> Option<usize> {
         .utf8(false)
         .build()
         .parse(regex)
-        .or_else(|_| regex_syntax::Parser::new().parse(regex))
-        .ok()?;
+        .ok()
+        .or_else(|| regex_syntax::Parser::new().parse(regex).ok())?;
     let kws: Vec<Vec<u8>> = keywords
         .iter()
         .filter(|k| !k.is_empty())
