@@ -9,12 +9,20 @@ use crate::rules::{Confidence, OnInvalid, Rule};
 use crate::validate::{self, Verdict};
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, PatternID, meta};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The compiled parts of a rule.
 struct Matcher {
-    regex: Regex,
+    /// The rule's regex as group 1 of `(REGEX)`.
+    regex: meta::Regex,
+    /// Whether every match starts at a keyword (`lead` 0, as for token prefixes): then the
+    /// regex is searched anchored at each hit, and a hit without a match costs a few bytes,
+    /// not a window; else it runs unanchored through the merged windows.
+    anchored: bool,
     /// Groups that may hold the secret, in order; the first that took part is used. A rule
     /// with alternatives names them `secret`, `secret_a`, `secret_b`, ...
     secret_groups: Vec<usize>,
@@ -26,20 +34,36 @@ struct Matcher {
 
 impl Matcher {
     fn build(rule: &Rule) -> Result<Matcher> {
-        let regex = RegexBuilder::new(&rule.regex)
-            .unicode(false)
-            .size_limit(32 << 20)
-            // The lazy DFA's cache per regex and thread. At the default 2 MiB the widest rules
-            // (counted repetitions under case folding) clear it again and again and spend their
-            // time rebuilding states; 8 MiB is reached only by those few rules.
-            .dfa_size_limit(8 << 20)
-            .build()
-            .or_else(|_| RegexBuilder::new(&rule.regex).size_limit(32 << 20).build())
-            .with_context(|| format!("rule {}: invalid regex", rule.id))?;
-        let names: Vec<Option<&str>> = regex.capture_names().collect();
+        let lead =
+            crate::window::keyword_lead(&rule.regex, &rule.keywords).filter(|&l| l <= rule.max_len);
+        let pattern = format!("({})", rule.regex);
+        let build = |unicode: bool| {
+            meta::Regex::builder()
+                .syntax(syntax::Config::new().unicode(unicode).utf8(false))
+                .configure(
+                    meta::Regex::config()
+                        .utf8_empty(false)
+                        .nfa_size_limit(Some(32 << 20))
+                        // The lazy DFA's cache per regex and thread. At the default 2 MiB the
+                        // widest rules (counted repetitions under case folding) clear it again
+                        // and again and spend their time rebuilding states.
+                        .hybrid_cache_capacity(8 << 20),
+                )
+                .build(&pattern)
+        };
+        let regex = match build(false).or_else(|_| build(true)) {
+            Ok(r) => r,
+            // Report a syntax error against the rule's own text, not the wrapped pattern.
+            Err(e) => match regex_syntax::Parser::new().parse(&rule.regex) {
+                Err(syn) => bail!("rule {}: invalid regex: {syn}", rule.id),
+                Ok(_) => bail!("rule {}: invalid regex: {e}", rule.id),
+            },
+        };
+        let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
         let secret_groups = match &rule.secret_group {
+            // Numbered groups count from the rule's own regex, now group 1.
             Some(g) => vec![match g.parse::<usize>() {
-                Ok(n) if n < names.len() => n,
+                Ok(n) if n + 1 < names.len() => n + 1,
                 Ok(n) => bail!("rule {}: secret_group {n} does not exist", rule.id),
                 Err(_) => names
                     .iter()
@@ -54,7 +78,7 @@ impl Matcher {
                     .map(|(i, _)| i)
                     .collect();
                 if named.is_empty() {
-                    vec![if names.len() > 1 { 1 } else { 0 }]
+                    vec![if names.len() > 2 { 2 } else { 1 }]
                 } else {
                     named
                 }
@@ -70,14 +94,13 @@ impl Matcher {
             ),
             None => None,
         };
-        let lead = crate::window::keyword_lead(&rule.regex, &rule.keywords)
-            .map_or(rule.max_len, |l| l.min(rule.max_len));
         Ok(Matcher {
             regex,
+            anchored: lead == Some(0),
+            lead: lead.unwrap_or(rule.max_len),
             secret_groups,
             key_id_group,
             exclude,
-            lead,
         })
     }
 }
@@ -239,49 +262,83 @@ impl Engine {
         let mut out = Vec::new();
         let mut i = 0;
         while i < windows.len() {
-            let (r, s, mut e) = windows[i];
+            let r = windows[i].0;
             let mut j = i + 1;
-            while j < windows.len() && windows[j].0 == r && windows[j].1 <= e {
-                e = e.max(windows[j].2);
+            while j < windows.len() && windows[j].0 == r {
                 j += 1;
             }
-            self.confirm(r, hay, s, e, &mut out);
+            self.confirm(r, hay, &windows[i..j], &mut out);
             i = j;
         }
         resolve_overlaps(&self.rules, &mut out);
         out
     }
 
-    fn confirm(&self, r: usize, hay: &[u8], start: usize, end: usize, out: &mut Vec<Match>) {
+    /// Runs rule `r` over its windows `(r, start, end)`, sorted by start.
+    fn confirm(
+        &self,
+        r: usize,
+        hay: &[u8],
+        windows: &[(usize, usize, usize)],
+        out: &mut Vec<Match>,
+    ) {
         let cr = &self.rules[r];
         let Some(m) = cr.matcher() else {
             return;
         };
-        let end = match memchr::memchr(b'\n', &hay[end..(end + LINE_SLACK).min(hay.len())]) {
+        let mut caps = m.regex.create_captures();
+        let line_end = |end: usize| match memchr::memchr(
+            b'\n',
+            &hay[end..(end + LINE_SLACK).min(hay.len())],
+        ) {
             Some(n) => end + n,
             None => (end + LINE_SLACK).min(hay.len()),
         };
-        let sub = &hay[..end];
-        let mut pos = start;
-        let mut locs = m.regex.capture_locations();
-        while pos <= sub.len() {
-            let Some(found_at) = m.regex.captures_read_at(&mut locs, sub, pos) else {
-                break;
-            };
-            let (ms, me) = (found_at.start(), found_at.end());
-            pos = if me > ms { me } else { me + 1 };
-            let Some((ss, se)) = m.secret_groups.iter().find_map(|&g| locs.get(g)) else {
-                continue;
-            };
-            if let Some(found) = self.check(cr, m, r, hay, ss, se, ms, me, &locs)
-                && !out
-                    .iter()
-                    .rev()
-                    .take(8)
-                    .any(|o: &Match| o.rule == r && o.start == ss && o.end == se)
-            {
-                out.push(found);
+        // Starts before `covered` have been searched.
+        let mut covered = 0;
+        let mut k = 0;
+        while k < windows.len() {
+            let (_, ws, mut we) = windows[k];
+            k += 1;
+            if !m.anchored {
+                // Overlapping windows merge; the regex runs through each unanchored.
+                while k < windows.len() && windows[k].1 <= we {
+                    we = we.max(windows[k].2);
+                    k += 1;
+                }
             }
+            // Under an anchored search from `from`, a match starts within `lead` bytes of it.
+            let last_start = if m.anchored { ws + m.lead } else { we };
+            let end = line_end(we);
+            let mut from = ws.max(covered);
+            while from <= last_start && from <= end {
+                let input = Input::new(hay).span(from..end).anchored(if m.anchored {
+                    Anchored::Yes
+                } else {
+                    Anchored::No
+                });
+                m.regex.search_captures(&input, &mut caps);
+                let Some(whole) = caps.get_group(1) else {
+                    from = last_start + 1;
+                    break;
+                };
+                let (ms, me) = (whole.start, whole.end);
+                from = if me > ms { me } else { me + 1 };
+                let Some(sec) = m.secret_groups.iter().find_map(|&g| caps.get_group(g)) else {
+                    continue;
+                };
+                let (ss, se) = (sec.start, sec.end);
+                if let Some(found) = self.check(cr, m, r, hay, ss, se, ms, me, &caps)
+                    && !out
+                        .iter()
+                        .rev()
+                        .take(8)
+                        .any(|o: &Match| o.rule == r && o.start == ss && o.end == se)
+                {
+                    out.push(found);
+                }
+            }
+            covered = covered.max(from);
         }
     }
 
@@ -296,7 +353,7 @@ impl Engine {
         se: usize,
         ms: usize,
         me: usize,
-        locs: &regex::bytes::CaptureLocations,
+        caps: &Captures,
     ) -> Option<Match> {
         let secret = &hay[ss..se];
         if secret.is_empty() {
@@ -331,8 +388,8 @@ impl Engine {
         }
         let key_id = m
             .key_id_group
-            .and_then(|g| locs.get(g))
-            .map(|(a, b)| String::from_utf8_lossy(&hay[a..b]).into_owned());
+            .and_then(|g| caps.get_group(g))
+            .map(|sp| String::from_utf8_lossy(&hay[sp.start..sp.end]).into_owned());
         Some(Match {
             rule: r,
             start: ss,
