@@ -50,6 +50,7 @@ impl Matcher {
                         .hybrid_cache_capacity(8 << 20),
                 )
                 .build(&pattern)
+                .map_err(Box::new)
         };
         let regex = match build(false).or_else(|_| build(true)) {
             Ok(r) => r,
