@@ -23,6 +23,8 @@ struct Matcher {
     /// regex is searched anchored at each hit, and a hit without a match costs a few bytes,
     /// not a window; else it runs unanchored through the merged windows.
     anchored: bool,
+    /// No match can hold a line feed: windows stay on the keyword's line.
+    single_line: bool,
     /// Groups that may hold the secret, in order; the first that took part is used. A rule
     /// with alternatives names them `secret`, `secret_a`, `secret_b`, ...
     secret_groups: Vec<usize>,
@@ -98,6 +100,7 @@ impl Matcher {
         Ok(Matcher {
             regex,
             anchored: lead == Some(0),
+            single_line: !crate::window::can_span_lines(&rule.regex),
             lead: lead.unwrap_or(rule.max_len),
             secret_groups,
             key_id_group,
@@ -240,16 +243,31 @@ impl Engine {
         let mut windows: Vec<(usize, usize, usize)> = Vec::new();
         if let Some(k) = &self.keywords {
             k.for_each_hit(hay, |h| {
+                // The hit's line, as far as any window reaches: found once per hit.
+                let mut line: Option<(usize, usize)> = None;
                 for &r in &self.kw_rules[h.keyword] {
                     let cr = &self.rules[r];
                     // A rule that does not compile never matches.
                     let Some(m) = cr.matcher() else { continue };
                     let ml = cr.rule.max_len;
-                    windows.push((
-                        r,
-                        h.start.saturating_sub(m.lead),
-                        (h.end + ml).min(hay.len()),
-                    ));
+                    let (mut ws, mut we) =
+                        (h.start.saturating_sub(m.lead), (h.end + ml).min(hay.len()));
+                    if m.single_line {
+                        // Looked for within LINE_SLACK; a longer line is not clipped.
+                        let (ls, le) = *line.get_or_insert_with(|| {
+                            let back = h.start.saturating_sub(LINE_SLACK);
+                            let ahead = (h.end + LINE_SLACK).min(hay.len());
+                            (
+                                memchr::memrchr(b'\n', &hay[back..h.start])
+                                    .map_or(0, |p| back + p + 1),
+                                memchr::memchr(b'\n', &hay[h.end..ahead])
+                                    .map_or(hay.len(), |p| h.end + p),
+                            )
+                        });
+                        ws = ws.max(ls);
+                        we = we.min(le);
+                    }
+                    windows.push((r, ws, we));
                 }
             });
         }
@@ -432,4 +450,87 @@ fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
         kept.push(m);
     }
     *out = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(rules: &str) -> Engine {
+        Engine::new(crate::rules::parse_rule_file("test.toml", rules).unwrap()).unwrap()
+    }
+
+    fn secrets(e: &Engine, hay: &str) -> Vec<String> {
+        e.scan(hay.as_bytes())
+            .iter()
+            .map(|m| hay[m.start..m.end].to_string())
+            .collect()
+    }
+
+    const TOKEN: &str = r#"
+[[rule]]
+id = "tok"
+name = "t"
+description = "d"
+regex = '''\b(?P<secret>tok_[a-z0-9]{8})\b'''
+keywords = ["tok_"]
+"#;
+
+    #[test]
+    fn tokens_that_start_at_their_keyword_are_found_anywhere() {
+        let e = engine(TOKEN);
+        assert_eq!(secrets(&e, "tok_a1b2c3d4"), ["tok_a1b2c3d4"]);
+        assert_eq!(
+            secrets(&e, "x tok_a1b2c3d4 tok_q7x2m9k4,tok_short tok_8h3j5n1p"),
+            ["tok_a1b2c3d4", "tok_q7x2m9k4", "tok_8h3j5n1p"]
+        );
+        // The boundary before the keyword is read from the blob, not the window.
+        assert!(secrets(&e, "xtok_a1b2c3d4").is_empty());
+    }
+
+    #[test]
+    fn single_line_rules_stay_on_the_keyword_line_and_others_do_not() {
+        let e = engine(
+            r#"
+[[rule]]
+id = "one-line"
+name = "n"
+description = "d"
+regex = '''(?i)[\w]{0,20}password[ \t]*=[ \t]*"(?P<secret>[^"\s]{8,})"'''
+keywords = ["password"]
+
+[[rule]]
+id = "multi-line"
+name = "n"
+description = "d"
+regex = '''(?i)secret\s*:\s*(?P<secret>[A-Za-z0-9]{12,})'''
+keywords = ["secret"]
+"#,
+        );
+        let long = "y".repeat(5000);
+        let hay =
+            format!("{long}\ndb_password = \"hunter2hunter2\"\nsecret:\n  Zq8vT2mK9pL4xR7w\n");
+        assert_eq!(secrets(&e, &hay), ["hunter2hunter2", "Zq8vT2mK9pL4xR7w"]);
+        assert!(secrets(&e, "password =\n \"hunter2hunter2\"").is_empty());
+    }
+
+    #[test]
+    fn a_keyword_far_into_an_open_ended_match_still_finds_its_start() {
+        // `[a-z_]*` before the keyword: no bound on where the keyword sits in the match.
+        let e = engine(
+            r#"
+[[rule]]
+id = "open"
+name = "n"
+description = "d"
+regex = '''(?P<secret>[a-z_]*apikey[a-z_]*=[0-9]{6})'''
+keywords = ["apikey"]
+"#,
+        );
+        let name: String = (0..200)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
+        let hay = format!("{name}apikey=123456");
+        assert_eq!(secrets(&e, &hay), [hay.clone()]);
+    }
 }

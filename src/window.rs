@@ -33,6 +33,37 @@ pub fn keyword_lead(regex: &str, keywords: &[String]) -> Option<usize> {
     lead(&hir, &kws)
 }
 
+/// Whether some match of `regex` can hold a line feed. A regex that cannot is confirmed only
+/// on the line of each keyword hit.
+pub fn can_span_lines(regex: &str) -> bool {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(regex)
+        .ok()
+        .or_else(|| regex_syntax::Parser::new().parse(regex).ok());
+    hir.is_none_or(|h| holds_newline(&h))
+}
+
+fn holds_newline(h: &Hir) -> bool {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.contains(&b'\n'),
+        HirKind::Class(Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        HirKind::Repetition(r) => r.max != Some(0) && holds_newline(&r.sub),
+        HirKind::Capture(c) => holds_newline(&c.sub),
+        HirKind::Concat(items) | HirKind::Alternation(items) => items.iter().any(holds_newline),
+    }
+}
+
 fn first_keyword(s: &[u8], kws: &[Vec<u8>]) -> Option<usize> {
     let s = s.to_ascii_lowercase();
     kws.iter()
@@ -237,6 +268,18 @@ mod tests {
             Some(8)
         );
         assert_eq!(lead_of(r"\d{2}Q~[a-z]{30}", &["q~"]), Some(2));
+    }
+
+    #[test]
+    fn line_feeds_in_classes_literals_and_repetitions() {
+        assert!(!can_span_lines(
+            r#"(?i)password[ \t]*=[ \t]*"([^"\s]{8,})""#
+        ));
+        assert!(!can_span_lines(r"(?m)^token: (\w+)$"));
+        assert!(can_span_lines(r"password\s*=\s*(\S+)"));
+        assert!(can_span_lines(r"-----BEGIN[^-]+-----"));
+        assert!(can_span_lines(r"(?s)a.b"));
+        assert!(can_span_lines("a\nb"));
     }
 
     #[test]
