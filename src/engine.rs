@@ -10,7 +10,6 @@ use crate::validate::{self, Verdict};
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::captures::Captures;
-use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID, meta};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -36,32 +35,33 @@ struct Matcher {
 
 impl Matcher {
     fn build(rule: &Rule) -> Result<Matcher> {
-        let lead =
-            crate::window::keyword_lead(&rule.regex, &rule.keywords).filter(|&l| l <= rule.max_len);
-        let pattern = format!("({})", rule.regex);
-        let build = |unicode: bool| {
-            meta::Regex::builder()
-                .syntax(syntax::Config::new().unicode(unicode).utf8(false))
-                .configure(
-                    meta::Regex::config()
-                        .utf8_empty(false)
-                        .nfa_size_limit(Some(32 << 20))
-                        // The lazy DFA's cache per regex and thread. At the default 2 MiB the
-                        // widest rules (counted repetitions under case folding) clear it again
-                        // and again and spend their time rebuilding states.
-                        .hybrid_cache_capacity(8 << 20),
-                )
-                .build(&pattern)
-                .map_err(Box::new)
-        };
-        let regex = match build(false).or_else(|_| build(true)) {
-            Ok(r) => r,
-            // Report a syntax error against the rule's own text, not the wrapped pattern.
-            Err(e) => match regex_syntax::Parser::new().parse(&rule.regex) {
+        // Parsed once: the windows are worked out from the tree the regex is built from.
+        // Group 1 wraps the rule's own regex.
+        let Some(hir) = crate::window::parse(&format!("({})", rule.regex)) else {
+            match regex_syntax::Parser::new().parse(&rule.regex) {
                 Err(syn) => bail!("rule {}: invalid regex: {syn}", rule.id),
-                Ok(_) => bail!("rule {}: invalid regex: {e}", rule.id),
-            },
+                Ok(_) => bail!("rule {}: invalid regex", rule.id),
+            }
         };
+        let inner = match hir.kind() {
+            regex_syntax::hir::HirKind::Capture(c) => &*c.sub,
+            _ => &hir,
+        };
+        let lead =
+            crate::window::keyword_lead_hir(inner, &rule.keywords).filter(|&l| l <= rule.max_len);
+        let single_line = !crate::window::holds_newline(inner);
+        let regex = meta::Regex::builder()
+            .configure(
+                meta::Regex::config()
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(32 << 20))
+                    // The lazy DFA's cache per regex and thread. At the default 2 MiB the
+                    // widest rules (counted repetitions under case folding) clear it again and
+                    // again and spend their time rebuilding states.
+                    .hybrid_cache_capacity(8 << 20),
+            )
+            .build_from_hir(&hir)
+            .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))?;
         let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
         let secret_groups = match &rule.secret_group {
             // Numbered groups count from the rule's own regex, now group 1.
@@ -100,7 +100,7 @@ impl Matcher {
         Ok(Matcher {
             regex,
             anchored: lead == Some(0),
-            single_line: !crate::window::can_span_lines(&rule.regex),
+            single_line,
             lead: lead.unwrap_or(rule.max_len),
             secret_groups,
             key_id_group,

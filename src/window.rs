@@ -15,13 +15,22 @@ const MAX_LANG: usize = 256;
 /// of `keywords` inside it, or `None` when a match need not contain a keyword at a bounded
 /// distance from its start.
 pub fn keyword_lead(regex: &str, keywords: &[String]) -> Option<usize> {
-    let hir = regex_syntax::ParserBuilder::new()
+    keyword_lead_hir(&parse(regex)?, keywords)
+}
+
+/// A rule's regex as the engine reads it: ASCII classes, any bytes; Unicode where it needs it.
+pub fn parse(regex: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(regex)
         .ok()
-        .or_else(|| regex_syntax::Parser::new().parse(regex).ok())?;
+        .or_else(|| regex_syntax::Parser::new().parse(regex).ok())
+}
+
+/// `keyword_lead` for a parsed regex.
+pub fn keyword_lead_hir(hir: &Hir, keywords: &[String]) -> Option<usize> {
     let kws: Vec<Vec<u8>> = keywords
         .iter()
         .filter(|k| !k.is_empty())
@@ -30,23 +39,17 @@ pub fn keyword_lead(regex: &str, keywords: &[String]) -> Option<usize> {
     if kws.is_empty() {
         return None;
     }
-    lead(&hir, &kws)
+    lead(hir, &kws)
 }
 
 /// Whether some match of `regex` can hold a line feed. A regex that cannot is confirmed only
 /// on the line of each keyword hit.
 pub fn can_span_lines(regex: &str) -> bool {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(regex)
-        .ok()
-        .or_else(|| regex_syntax::Parser::new().parse(regex).ok());
-    hir.is_none_or(|h| holds_newline(&h))
+    parse(regex).is_none_or(|h| holds_newline(&h))
 }
 
-fn holds_newline(h: &Hir) -> bool {
+/// `can_span_lines` for a parsed regex.
+pub fn holds_newline(h: &Hir) -> bool {
     match h.kind() {
         HirKind::Empty | HirKind::Look(_) => false,
         HirKind::Literal(l) => l.0.contains(&b'\n'),
