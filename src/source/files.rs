@@ -97,22 +97,52 @@ pub fn scan(
 }
 
 fn scan_file(scanner: &Scanner, path: &Path, shown: String) -> Vec<Finding> {
-    let size = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) => {
-            scanner.stats.error(format!("{}: {e}", path.display()));
-            return Vec::new();
-        }
+    use std::io::Read;
+    thread_local! {
+        // One read buffer per walker thread: no allocation or fresh pages per file.
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let fail = |e: std::io::Error| {
+        scanner.stats.error(format!("{}: {e}", path.display()));
+        Vec::new()
     };
-    if size > scanner.opts.max_file_size {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    let size = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => return fail(e),
+    };
+    let max = scanner.opts.max_file_size;
+    if size > max {
         Stats::add(&scanner.stats.skipped_large, 1);
         return Vec::new();
     }
-    match std::fs::read(path) {
-        Ok(data) => scanner.scan_blob(&data, &Provenance::file(shown)),
-        Err(e) => {
-            scanner.stats.error(format!("{}: {e}", path.display()));
-            Vec::new()
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        // A file that grows while it is read is cut at the size limit, and counted as large.
+        let mut r = file.take(max + 1);
+        // The first block decides binary files without reading the rest of them.
+        let head = (crate::scanner::SNIFF as u64).min(size.max(1));
+        if let Err(e) = r.by_ref().take(head).read_to_end(buf) {
+            return fail(e);
         }
-    }
+        if crate::scanner::is_binary(buf) {
+            Stats::add(&scanner.stats.skipped_binary, 1);
+            return Vec::new();
+        }
+        if let Err(e) = r.read_to_end(buf) {
+            return fail(e);
+        }
+        if buf.len() as u64 > max {
+            Stats::add(&scanner.stats.skipped_large, 1);
+            return Vec::new();
+        }
+        let found = scanner.scan_blob(buf, &Provenance::file(shown));
+        if buf.capacity() > 8 << 20 {
+            *buf = Vec::new();
+        }
+        found
+    })
 }
