@@ -13,13 +13,12 @@ fn main() {
     let mut blobs = Vec::new();
     let mut total = 0usize;
     for e in ignore::WalkBuilder::new(&dir).build().flatten() {
-        if e.file_type().is_some_and(|t| t.is_file()) {
-            if let Ok(d) = std::fs::read(e.path()) {
-                if !keywarden::scanner::is_binary(&d) {
-                    total += d.len();
-                    blobs.push(d);
-                }
-            }
+        if e.file_type().is_some_and(|t| t.is_file())
+            && let Ok(d) = std::fs::read(e.path())
+            && !keywarden::scanner::is_binary(&d)
+        {
+            total += d.len();
+            blobs.push(d);
         }
         if total > 64 << 20 {
             break;
