@@ -9,7 +9,7 @@ use crate::rules::{Confidence, OnInvalid, Rule};
 use crate::validate::{self, Verdict};
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
-use regex_automata::util::captures::Captures;
+use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input, PatternID, meta};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -31,6 +31,23 @@ struct Matcher {
     exclude: Option<Regex>,
     /// How far before a keyword hit a match can start (see `window`).
     lead: usize,
+    /// Slots a search fills (two per group).
+    slot_len: usize,
+}
+
+/// Slots up to this many are kept on the stack: no allocation per search.
+const STACK_SLOTS: usize = 64;
+
+/// The groups of one match, read from search slots.
+struct Groups<'a>(&'a [Option<NonMaxUsize>]);
+
+impl Groups<'_> {
+    fn get(&self, g: usize) -> Option<(usize, usize)> {
+        match (self.0.get(2 * g)?, self.0.get(2 * g + 1)?) {
+            (Some(s), Some(e)) => Some((s.get(), e.get())),
+            _ => None,
+        }
+    }
 }
 
 impl Matcher {
@@ -97,11 +114,18 @@ impl Matcher {
             ),
             None => None,
         };
+        let slot_len = regex.group_info().slot_len();
+        // One pattern: group g's slots are 2g and 2g + 1 (what `Groups` reads).
+        debug_assert!(
+            (0..regex.group_info().group_len(PatternID::ZERO))
+                .all(|g| regex.group_info().slots(PatternID::ZERO, g) == Some((2 * g, 2 * g + 1)))
+        );
         Ok(Matcher {
             regex,
             anchored: lead == Some(0),
             single_line,
             lead: lead.unwrap_or(rule.max_len),
+            slot_len,
             secret_groups,
             key_id_group,
             exclude,
@@ -274,11 +298,16 @@ impl Engine {
         for &r in &self.always {
             windows.push((r, 0, hay.len()));
         }
-        if windows.is_empty() {
-            return Vec::new();
-        }
-        windows.sort_unstable();
         let mut out = Vec::new();
+        if !windows.is_empty() {
+            self.confirm_all(hay, &mut windows, &mut out);
+        }
+        out
+    }
+
+    /// Confirms each rule over its windows `(rule, start, end)`.
+    fn confirm_all(&self, hay: &[u8], windows: &mut [(usize, usize, usize)], out: &mut Vec<Match>) {
+        windows.sort_unstable();
         let mut i = 0;
         while i < windows.len() {
             let r = windows[i].0;
@@ -286,11 +315,10 @@ impl Engine {
             while j < windows.len() && windows[j].0 == r {
                 j += 1;
             }
-            self.confirm(r, hay, &windows[i..j], &mut out);
+            self.confirm(r, hay, &windows[i..j], out);
             i = j;
         }
-        resolve_overlaps(&self.rules, &mut out);
-        out
+        resolve_overlaps(&self.rules, out);
     }
 
     /// Runs rule `r` over its windows `(r, start, end)`, sorted by start.
@@ -305,7 +333,14 @@ impl Engine {
         let Some(m) = cr.matcher() else {
             return;
         };
-        let mut caps = m.regex.create_captures();
+        let mut stack = [None; STACK_SLOTS];
+        let mut heap = Vec::new();
+        let slots: &mut [Option<NonMaxUsize>] = if m.slot_len <= STACK_SLOTS {
+            &mut stack[..m.slot_len]
+        } else {
+            heap.resize(m.slot_len, None);
+            &mut heap
+        };
         let line_end = |end: usize| match memchr::memchr(
             b'\n',
             &hay[end..(end + LINE_SLACK).min(hay.len())],
@@ -336,17 +371,21 @@ impl Engine {
                 } else {
                     Anchored::No
                 });
-                m.regex.search_captures(&input, &mut caps);
-                let Some(whole) = caps.get_group(1) else {
+                if m.regex.search_slots(&input, slots).is_none() {
+                    from = last_start + 1;
+                    break;
+                }
+                let caps = Groups(slots);
+                let Some(whole) = caps.get(1) else {
                     from = last_start + 1;
                     break;
                 };
-                let (ms, me) = (whole.start, whole.end);
+                let (ms, me) = whole;
                 from = if me > ms { me } else { me + 1 };
-                let Some(sec) = m.secret_groups.iter().find_map(|&g| caps.get_group(g)) else {
+                let Some(sec) = m.secret_groups.iter().find_map(|&g| caps.get(g)) else {
                     continue;
                 };
-                let (ss, se) = (sec.start, sec.end);
+                let (ss, se) = sec;
                 if let Some(found) = self.check(cr, m, r, hay, ss, se, ms, me, &caps)
                     && !out
                         .iter()
@@ -372,7 +411,7 @@ impl Engine {
         se: usize,
         ms: usize,
         me: usize,
-        caps: &Captures,
+        caps: &Groups,
     ) -> Option<Match> {
         let secret = &hay[ss..se];
         if secret.is_empty() {
@@ -407,8 +446,8 @@ impl Engine {
         }
         let key_id = m
             .key_id_group
-            .and_then(|g| caps.get_group(g))
-            .map(|sp| String::from_utf8_lossy(&hay[sp.start..sp.end]).into_owned());
+            .and_then(|g| caps.get(g))
+            .map(|(a, b)| String::from_utf8_lossy(&hay[a..b]).into_owned());
         Some(Match {
             rule: r,
             start: ss,
