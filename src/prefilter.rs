@@ -71,17 +71,34 @@ impl KeywordSet {
         };
         let mut sid = [start; LANES];
         if lanes == LANES {
-            // All four lanes have at least `steps` bytes to read.
+            // All four lanes have at least `steps` bytes to read. Zipped slices keep bounds
+            // checks and position counters out of the loop, so the four states stay in
+            // registers.
             let steps = (0..LANES).map(|l| end[l] - pos[l]).min().unwrap_or(0);
-            for i in 0..steps {
-                for l in 0..LANES {
-                    let at = pos[l] + i;
-                    sid[l] = self.dfa.next_state(Anchored::No, sid[l], hay[at]);
-                    if self.dfa.is_special(sid[l]) {
-                        self.report(sid[l], at, own[l], &mut f);
+            let lane = |l: usize| &hay[pos[l]..pos[l] + steps];
+            let dfa = &self.dfa;
+            let [mut s0, mut s1, mut s2, mut s3] = sid;
+            for (i, (((&b0, &b1), &b2), &b3)) in lane(0)
+                .iter()
+                .zip(lane(1))
+                .zip(lane(2))
+                .zip(lane(3))
+                .enumerate()
+            {
+                s0 = dfa.next_state(Anchored::No, s0, b0);
+                s1 = dfa.next_state(Anchored::No, s1, b1);
+                s2 = dfa.next_state(Anchored::No, s2, b2);
+                s3 = dfa.next_state(Anchored::No, s3, b3);
+                if dfa.is_special(s0) | dfa.is_special(s1) | dfa.is_special(s2) | dfa.is_special(s3)
+                {
+                    for (l, s) in [s0, s1, s2, s3].into_iter().enumerate() {
+                        if dfa.is_special(s) {
+                            self.report(s, pos[l] + i, own[l], &mut f);
+                        }
                     }
                 }
             }
+            sid = [s0, s1, s2, s3];
             for p in &mut pos {
                 *p += steps;
             }
