@@ -181,20 +181,24 @@ fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
             known = i;
             continue;
         }
-        let mut q = probe;
-        while q > known && b64(q - 1) {
-            q -= 1;
-        }
+        // Back from the probe to the last byte known not to be base64.
+        let q = match data[known..probe]
+            .iter()
+            .rposition(|&b| CLASS[b as usize] & B64 == 0)
+        {
+            Some(p) => known + p + 1,
+            None => known,
+        };
         if q > known {
             // The run through the probe starts at q: too short unless it reaches q + MIN_B64_RUN.
             i = q;
             known = probe + 1;
             continue;
         }
-        let mut end = probe + 1;
-        while end < n && b64(end) {
-            end += 1;
-        }
+        let end = data[probe + 1..]
+            .iter()
+            .position(|&b| CLASS[b as usize] & B64 == 0)
+            .map_or(n, |p| probe + 1 + p);
         let s = i;
         i = end + 1;
         known = i;
