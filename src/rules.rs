@@ -198,11 +198,14 @@ pub fn parse_rule_file(name: &str, text: &str) -> Result<Vec<Rule>> {
     Ok(file.rules)
 }
 
-/// The built-in rules, parsed from the embedded files.
+/// The built-in rules, parsed from the embedded files (JSON converted from `rules/*.toml` at
+/// build time).
 pub fn builtin() -> Result<Vec<Rule>> {
     let mut all = Vec::new();
-    for (name, text) in EMBEDDED_RULES {
-        all.extend(parse_rule_file(name, text)?);
+    for (name, json) in EMBEDDED_RULES {
+        let file: RuleFile =
+            serde_json::from_str(json).with_context(|| format!("rule file {name}"))?;
+        all.extend(file.rules);
     }
     Ok(all)
 }

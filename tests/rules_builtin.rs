@@ -46,3 +46,26 @@ fn rules_check_fails_on_a_broken_example() {
     let report = keywarden::rulecheck::check(std::slice::from_ref(r));
     assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
 }
+
+#[test]
+fn embedded_rules_are_the_rule_files() {
+    // The binary embeds rules/*.toml converted to JSON at build time; nothing may change in
+    // the conversion.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let from_files: Vec<rules::Rule> = files
+        .iter()
+        .flat_map(|f| rules::load_file(f).unwrap())
+        .collect();
+    let embedded = rules::builtin().unwrap();
+    assert!(embedded.len() >= 120);
+    assert_eq!(
+        serde_json::to_value(&embedded).unwrap(),
+        serde_json::to_value(&from_files).unwrap()
+    );
+}
