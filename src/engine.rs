@@ -65,8 +65,8 @@ impl Matcher {
             _ => &hir,
         };
         let lead =
-            crate::window::keyword_lead_hir(inner, &rule.keywords).filter(|&l| l <= rule.max_len);
-        let single_line = !crate::window::holds_newline(inner);
+            crate::window::keyword_lead(inner, &rule.keywords).filter(|&l| l <= rule.max_len);
+        let single_line = !crate::window::can_span_lines(inner);
         let regex = meta::Regex::builder()
             .configure(
                 meta::Regex::config()
@@ -280,12 +280,10 @@ impl Engine {
                         // Looked for within LINE_SLACK; a longer line is not clipped.
                         let (ls, le) = *line.get_or_insert_with(|| {
                             let back = h.start.saturating_sub(LINE_SLACK);
-                            let ahead = (h.end + LINE_SLACK).min(hay.len());
                             (
                                 memchr::memrchr(b'\n', &hay[back..h.start])
                                     .map_or(0, |p| back + p + 1),
-                                memchr::memchr(b'\n', &hay[h.end..ahead])
-                                    .map_or(hay.len(), |p| h.end + p),
+                                next_newline(hay, h.end).unwrap_or(hay.len()),
                             )
                         });
                         ws = ws.max(ls);
@@ -298,27 +296,16 @@ impl Engine {
         for &r in &self.always {
             windows.push((r, 0, hay.len()));
         }
-        let mut out = Vec::new();
-        if !windows.is_empty() {
-            self.confirm_all(hay, &mut windows, &mut out);
+        if windows.is_empty() {
+            return Vec::new();
         }
-        out
-    }
-
-    /// Confirms each rule over its windows `(rule, start, end)`.
-    fn confirm_all(&self, hay: &[u8], windows: &mut [(usize, usize, usize)], out: &mut Vec<Match>) {
         windows.sort_unstable();
-        let mut i = 0;
-        while i < windows.len() {
-            let r = windows[i].0;
-            let mut j = i + 1;
-            while j < windows.len() && windows[j].0 == r {
-                j += 1;
-            }
-            self.confirm(r, hay, &windows[i..j], out);
-            i = j;
+        let mut out = Vec::new();
+        for group in windows.chunk_by(|a, b| a.0 == b.0) {
+            self.confirm(group[0].0, hay, group, &mut out);
         }
-        resolve_overlaps(&self.rules, out);
+        resolve_overlaps(&self.rules, &mut out);
+        out
     }
 
     /// Runs rule `r` over its windows `(r, start, end)`, sorted by start.
@@ -341,13 +328,9 @@ impl Engine {
             heap.resize(m.slot_len, None);
             &mut heap
         };
-        let line_end = |end: usize| match memchr::memchr(
-            b'\n',
-            &hay[end..(end + LINE_SLACK).min(hay.len())],
-        ) {
-            Some(n) => end + n,
-            None => (end + LINE_SLACK).min(hay.len()),
-        };
+        // A window ends at its line's end, so a trailing boundary sees the real next byte.
+        let line_end =
+            |end: usize| next_newline(hay, end).unwrap_or((end + LINE_SLACK).min(hay.len()));
         // Starts before `covered` have been searched.
         let mut covered = 0;
         let mut k = 0;
@@ -461,6 +444,11 @@ impl Engine {
     }
 }
 
+/// The first line feed at or after `from`, looked for within LINE_SLACK bytes.
+fn next_newline(hay: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr(b'\n', &hay[from..(from + LINE_SLACK).min(hay.len())]).map(|p| from + p)
+}
+
 /// Where two matches' secrets overlap, keep one: a specific rule over a generic one, then
 /// higher confidence, then the longer secret.
 fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
@@ -495,8 +483,18 @@ fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
 mod tests {
     use super::*;
 
-    fn engine(rules: &str) -> Engine {
-        Engine::new(crate::rules::parse_rule_file("test.toml", rules).unwrap()).unwrap()
+    /// An engine over rules given as (id, regex, keyword).
+    fn engine(rules: &[(&str, &str, &str)]) -> Engine {
+        let text: String = rules
+            .iter()
+            .map(|(id, re, kw)| {
+                format!(
+                    "[[rule]]\nid = \"{id}\"\nname = \"n\"\ndescription = \"d\"\n\
+                     regex = '''{re}'''\nkeywords = [\"{kw}\"]\n"
+                )
+            })
+            .collect();
+        Engine::new(crate::rules::parse_rule_file("test.toml", &text).unwrap()).unwrap()
     }
 
     fn secrets(e: &Engine, hay: &str) -> Vec<String> {
@@ -506,18 +504,11 @@ mod tests {
             .collect()
     }
 
-    const TOKEN: &str = r#"
-[[rule]]
-id = "tok"
-name = "t"
-description = "d"
-regex = '''\b(?P<secret>tok_[a-z0-9]{8})\b'''
-keywords = ["tok_"]
-"#;
+    const TOKEN: (&str, &str, &str) = ("tok", r"\b(?P<secret>tok_[a-z0-9]{8})\b", "tok_");
 
     #[test]
     fn tokens_that_start_at_their_keyword_are_found_anywhere() {
-        let e = engine(TOKEN);
+        let e = engine(&[TOKEN]);
         assert_eq!(secrets(&e, "tok_a1b2c3d4"), ["tok_a1b2c3d4"]);
         assert_eq!(
             secrets(&e, "x tok_a1b2c3d4 tok_q7x2m9k4,tok_short tok_8h3j5n1p"),
@@ -529,23 +520,18 @@ keywords = ["tok_"]
 
     #[test]
     fn single_line_rules_stay_on_the_keyword_line_and_others_do_not() {
-        let e = engine(
-            r#"
-[[rule]]
-id = "one-line"
-name = "n"
-description = "d"
-regex = '''(?i)[\w]{0,20}password[ \t]*=[ \t]*"(?P<secret>[^"\s]{8,})"'''
-keywords = ["password"]
-
-[[rule]]
-id = "multi-line"
-name = "n"
-description = "d"
-regex = '''(?i)secret\s*:\s*(?P<secret>[A-Za-z0-9]{12,})'''
-keywords = ["secret"]
-"#,
-        );
+        let e = engine(&[
+            (
+                "one-line",
+                r#"(?i)[\w]{0,20}password[ \t]*=[ \t]*"(?P<secret>[^"\s]{8,})""#,
+                "password",
+            ),
+            (
+                "multi-line",
+                r"(?i)secret\s*:\s*(?P<secret>[A-Za-z0-9]{12,})",
+                "secret",
+            ),
+        ]);
         let long = "y".repeat(5000);
         let hay =
             format!("{long}\ndb_password = \"hunter2hunter2\"\nsecret:\n  Zq8vT2mK9pL4xR7w\n");
@@ -556,16 +542,11 @@ keywords = ["secret"]
     #[test]
     fn a_keyword_far_into_an_open_ended_match_still_finds_its_start() {
         // `[a-z_]*` before the keyword: no bound on where the keyword sits in the match.
-        let e = engine(
-            r#"
-[[rule]]
-id = "open"
-name = "n"
-description = "d"
-regex = '''(?P<secret>[a-z_]*apikey[a-z_]*=[0-9]{6})'''
-keywords = ["apikey"]
-"#,
-        );
+        let e = engine(&[(
+            "open",
+            r"(?P<secret>[a-z_]*apikey[a-z_]*=[0-9]{6})",
+            "apikey",
+        )]);
         let name: String = (0..200)
             .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
             .collect();

@@ -44,13 +44,6 @@ impl KeywordSet {
         Ok(KeywordSet { dfa, max_len })
     }
 
-    /// Every hit, in no particular order.
-    pub fn hits(&self, hay: &[u8]) -> Vec<Hit> {
-        let mut v = Vec::new();
-        self.for_each_hit(hay, |h| v.push(h));
-        v
-    }
-
     /// Calls `f` once for every keyword occurrence, in no particular order.
     pub fn for_each_hit(&self, hay: &[u8], mut f: impl FnMut(Hit)) {
         let n = hay.len();
@@ -161,8 +154,8 @@ mod tests {
     }
 
     fn fast(set: &KeywordSet, hay: &[u8]) -> Vec<(usize, usize)> {
-        let mut v: Vec<(usize, usize)> =
-            set.hits(hay).iter().map(|h| (h.start, h.keyword)).collect();
+        let mut v = Vec::new();
+        set.for_each_hit(hay, |h| v.push((h.start, h.keyword)));
         v.sort_unstable();
         v
     }

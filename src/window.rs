@@ -11,13 +11,6 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 /// Most strings a finite sub-expression may stand for before it counts as open-ended.
 const MAX_LANG: usize = 256;
 
-/// The most bytes any match of `regex` can have before the first byte of some occurrence of one
-/// of `keywords` inside it, or `None` when a match need not contain a keyword at a bounded
-/// distance from its start.
-pub fn keyword_lead(regex: &str, keywords: &[String]) -> Option<usize> {
-    keyword_lead_hir(&parse(regex)?, keywords)
-}
-
 /// A rule's regex as the engine reads it: ASCII classes, any bytes; Unicode where it needs it.
 pub fn parse(regex: &str) -> Option<Hir> {
     regex_syntax::ParserBuilder::new()
@@ -29,8 +22,10 @@ pub fn parse(regex: &str) -> Option<Hir> {
         .or_else(|| regex_syntax::Parser::new().parse(regex).ok())
 }
 
-/// `keyword_lead` for a parsed regex.
-pub fn keyword_lead_hir(hir: &Hir, keywords: &[String]) -> Option<usize> {
+/// The most bytes any match of `hir` can have before the first byte of some occurrence of one
+/// of `keywords` inside it, or `None` when a match need not contain a keyword at a bounded
+/// distance from its start.
+pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
     let kws: Vec<Vec<u8>> = keywords
         .iter()
         .filter(|k| !k.is_empty())
@@ -42,14 +37,9 @@ pub fn keyword_lead_hir(hir: &Hir, keywords: &[String]) -> Option<usize> {
     lead(hir, &kws)
 }
 
-/// Whether some match of `regex` can hold a line feed. A regex that cannot is confirmed only
+/// Whether some match of `h` can hold a line feed. A regex that cannot is confirmed only
 /// on the line of each keyword hit.
-pub fn can_span_lines(regex: &str) -> bool {
-    parse(regex).is_none_or(|h| holds_newline(&h))
-}
-
-/// `can_span_lines` for a parsed regex.
-pub fn holds_newline(h: &Hir) -> bool {
+pub fn can_span_lines(h: &Hir) -> bool {
     match h.kind() {
         HirKind::Empty | HirKind::Look(_) => false,
         HirKind::Literal(l) => l.0.contains(&b'\n'),
@@ -61,9 +51,9 @@ pub fn holds_newline(h: &Hir) -> bool {
             .ranges()
             .iter()
             .any(|r| r.start() <= '\n' && '\n' <= r.end()),
-        HirKind::Repetition(r) => r.max != Some(0) && holds_newline(&r.sub),
-        HirKind::Capture(c) => holds_newline(&c.sub),
-        HirKind::Concat(items) | HirKind::Alternation(items) => items.iter().any(holds_newline),
+        HirKind::Repetition(r) => r.max != Some(0) && can_span_lines(&r.sub),
+        HirKind::Capture(c) => can_span_lines(&c.sub),
+        HirKind::Concat(items) | HirKind::Alternation(items) => items.iter().any(can_span_lines),
     }
 }
 
@@ -236,7 +226,11 @@ mod tests {
 
     fn lead_of(re: &str, kws: &[&str]) -> Option<usize> {
         let kws: Vec<String> = kws.iter().map(|s| s.to_string()).collect();
-        keyword_lead(re, &kws)
+        keyword_lead(&parse(re).unwrap(), &kws)
+    }
+
+    fn spans_lines(re: &str) -> bool {
+        can_span_lines(&parse(re).unwrap())
     }
 
     #[test]
@@ -275,14 +269,12 @@ mod tests {
 
     #[test]
     fn line_feeds_in_classes_literals_and_repetitions() {
-        assert!(!can_span_lines(
-            r#"(?i)password[ \t]*=[ \t]*"([^"\s]{8,})""#
-        ));
-        assert!(!can_span_lines(r"(?m)^token: (\w+)$"));
-        assert!(can_span_lines(r"password\s*=\s*(\S+)"));
-        assert!(can_span_lines(r"-----BEGIN[^-]+-----"));
-        assert!(can_span_lines(r"(?s)a.b"));
-        assert!(can_span_lines("a\nb"));
+        assert!(!spans_lines(r#"(?i)password[ \t]*=[ \t]*"([^"\s]{8,})""#));
+        assert!(!spans_lines(r"(?m)^token: (\w+)$"));
+        assert!(spans_lines(r"password\s*=\s*(\S+)"));
+        assert!(spans_lines(r"-----BEGIN[^-]+-----"));
+        assert!(spans_lines(r"(?s)a.b"));
+        assert!(spans_lines("a\nb"));
     }
 
     #[test]
