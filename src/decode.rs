@@ -169,39 +169,27 @@ fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
             found.push((s, e, Kind::Url));
         }
     }
-    let b64 = |i: usize| class(i) & B64 != 0;
     // Padding counts towards MIN_B64, so a run may be two bytes shorter.
     const MIN_B64_RUN: usize = MIN_B64 - 2;
-    // Bytes in [i, known) are base64 bytes; data[i - 1] is not (or i is 0).
-    let (mut i, mut known) = (0usize, 0usize);
-    while i + MIN_B64_RUN <= n {
-        let probe = i + MIN_B64_RUN - 1;
-        if !b64(probe) {
-            i = probe + 1;
-            known = i;
+    let mut masks = B64Masks::new(data);
+    // Bytes before `pos` are done; data[pos - 1] is not base64 (or pos is 0).
+    let mut pos = 0usize;
+    while pos + MIN_B64_RUN <= n {
+        let w = pos / 64;
+        let wide = u128::from(masks.get(w)) | u128::from(masks.get(w + 1)) << 64;
+        // Bit j: a run of MIN_B64_RUN base64 bytes starts at 64w + j. The first one at or
+        // after `pos` starts a run, as every byte before `pos` is done.
+        let long = runs_of(wide, MIN_B64_RUN) as u64 & (!0u64 << (pos % 64));
+        if long == 0 {
+            pos = 64 * (w + 1);
             continue;
         }
-        // Back from the probe to the last byte known not to be base64.
-        let q = match data[known..probe]
-            .iter()
-            .rposition(|&b| CLASS[b as usize] & B64 == 0)
-        {
-            Some(p) => known + p + 1,
-            None => known,
-        };
-        if q > known {
-            // The run through the probe starts at q: too short unless it reaches q + MIN_B64_RUN.
-            i = q;
-            known = probe + 1;
-            continue;
-        }
-        let end = data[probe + 1..]
+        let s = 64 * w + long.trailing_zeros() as usize;
+        let end = data[s + MIN_B64_RUN..]
             .iter()
             .position(|&b| CLASS[b as usize] & B64 == 0)
-            .map_or(n, |p| probe + 1 + p);
-        let s = i;
-        i = end + 1;
-        known = i;
+            .map_or(n, |p| s + MIN_B64_RUN + p);
+        pos = end + 1;
         // A run joined to `%` or `.` bytes is part of a longer span that is neither base64
         // nor hex (a URL-encoded one was found above).
         if (s > 0 && class(s - 1) & (PCT | DOT) != 0) || (end < n && class(end) & (PCT | DOT) != 0)
@@ -236,6 +224,68 @@ fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
     for (s, e, k) in found {
         f(s, e, k);
     }
+}
+
+/// One bit per byte of `data`, set for base64 bytes, computed 64 bytes at a time; the last
+/// word is remembered because the scan asks for each word twice.
+struct B64Masks<'a> {
+    data: &'a [u8],
+    last: (usize, u64),
+}
+
+impl<'a> B64Masks<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        B64Masks {
+            data,
+            last: (usize::MAX, 0),
+        }
+    }
+
+    fn get(&mut self, w: usize) -> u64 {
+        if self.last.0 != w {
+            let start = (64 * w).min(self.data.len());
+            let bytes = &self.data[start..(start + 64).min(self.data.len())];
+            let m = match <&[u8; 64]>::try_from(bytes) {
+                Ok(full) => b64_mask(full),
+                Err(_) => {
+                    let mut tail = [0u8; 64];
+                    tail[..bytes.len()].copy_from_slice(bytes);
+                    b64_mask(&tail)
+                }
+            };
+            self.last = (w, m);
+        }
+        self.last.1
+    }
+}
+
+/// Bit j set when `chunk[j]` is a base64 byte. Written as compares into a byte array and a
+/// multiply that gathers eight flags into a byte, so the compiler vectorises it.
+fn b64_mask(chunk: &[u8; 64]) -> u64 {
+    let mut flags = [0u8; 64];
+    for (f, &b) in flags.iter_mut().zip(chunk) {
+        let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        *f = u8::from(alpha | digit | (b == b'+') | (b == b'/') | (b == b'-') | (b == b'_'));
+    }
+    let mut m = 0u64;
+    for (j, eight) in flags.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        // Byte k (0 or 1) lands on bit 56 + k; no two products share a bit, so no carries.
+        m |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * j);
+    }
+    m
+}
+
+/// Bit j set when bits j..j + len of `x` are all set.
+fn runs_of(x: u128, len: usize) -> u128 {
+    let (mut r, mut have) = (x, 1);
+    while have < len {
+        let step = have.min(len - have);
+        r &= r >> step;
+        have += step;
+    }
+    r
 }
 
 fn printable(b: u8) -> bool {
@@ -365,6 +415,20 @@ mod tests {
     }
 
     #[test]
+    fn b64_mask_matches_the_byte_classes() {
+        let chunk: [u8; 64] = std::array::from_fn(|i| (i * 37 + 11) as u8);
+        for shift in 0..4u8 {
+            let c = chunk.map(|b| b.wrapping_add(shift * 64));
+            let want = (0..64).fold(0u64, |m, j| {
+                m | u64::from(CLASS[c[j] as usize] & B64 != 0) << j
+            });
+            assert_eq!(b64_mask(&c), want);
+        }
+        assert_eq!(runs_of(0b1111_0111_1011_1111, 4), 0b0001_0000_1000_0111);
+        assert_eq!(runs_of(u128::MAX, 22), u128::MAX >> 21);
+    }
+
+    #[test]
     fn spans_agree_with_the_reference_scan() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let alphabet = b"aZ09+/_-%.=  \nAbCdEf3%2F";
@@ -392,6 +456,13 @@ mod tests {
                 let short = base64::engine::general_purpose::STANDARD
                     .encode(format!("user{round:04}:Pa55word"));
                 data.extend_from_slice(short.as_bytes());
+            }
+            // Runs across several 64-byte words.
+            if round % 5 == 0 {
+                let long = base64::engine::general_purpose::STANDARD
+                    .encode("client_secret = x".repeat(1 + round % 17));
+                data.extend_from_slice(long.as_bytes());
+                data.extend_from_slice(&[b'Q'; 130][..round % 130]);
             }
             let (mut a, mut b) = (Vec::new(), Vec::new());
             spans(&data, |s, e, k| a.push((s, e, k.name())));
