@@ -75,7 +75,13 @@ impl Matcher {
                     // The lazy DFA's cache per regex and thread. At the default 2 MiB the
                     // widest rules (counted repetitions under case folding) clear it again and
                     // again and spend their time rebuilding states.
-                    .hybrid_cache_capacity(8 << 20),
+                    .hybrid_cache_capacity(8 << 20)
+                    // An anchored search gains nothing from a literal prefilter, and extracting
+                    // one was a quarter of compile time. Windows still use it.
+                    .auto_prefilter(lead != Some(0))
+                    // Matches are rare, so the one-pass DFA's faster capture extraction is
+                    // not worth building for every rule; the backtracker fills the groups.
+                    .onepass(false),
             )
             .build_from_hir(&hir)
             .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))?;

@@ -1,14 +1,19 @@
 //! The keyword prefilter: every occurrence of every rule keyword (ASCII case-insensitive,
-//! overlapping) in one pass over a blob, with one Aho-Corasick DFA.
+//! overlapping) in one pass over a blob, with one Aho-Corasick automaton walked as a DFA.
 //!
 //! A DFA walk is one chain of dependent table loads, so one walk leaves the core mostly
 //! waiting on memory latency. The blob is cut into several lanes that are walked in the same
 //! loop: their chains are independent, and the core overlaps them.
+//!
+//! The `aho-corasick` crate builds the automaton (trie and failure links); the DFA walked
+//! here is made from it in one flat table laid out for this loop: one row per state indexed by byte class, a state being the
+//! start of its row, and every match state's row starting at or past a power of two that no
+//! other row reaches, so one OR of the lanes' states and one test find them all.
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::dfa::DFA;
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// Lanes walked together. Blobs shorter than `LANES * MIN_LANE` are walked in one lane.
 const LANES: usize = 4;
@@ -23,7 +28,17 @@ pub struct Hit {
 }
 
 pub struct KeywordSet {
-    dfa: DFA,
+    /// A state is the start of its row (rows are `1 << stride_bits` long); entries are states.
+    trans: Vec<u32>,
+    /// Byte -> column. Bytes no keyword holds (either case) share column 0.
+    class: [u8; 256],
+    start: u32,
+    /// Rows at or past this start belong to match states. A power of two: only match rows'
+    /// starts have this bit (they all lie below twice it).
+    first_match: u32,
+    stride_bits: u32,
+    /// Keywords (id, length) each match state reports, from `first_match` on.
+    matches: Vec<Vec<(u32, u32)>>,
     max_len: usize,
 }
 
@@ -34,14 +49,109 @@ impl KeywordSet {
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
-        let dfa = DFA::builder()
+        let keywords: Vec<K> = keywords.into_iter().collect();
+        let nfa = NFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .prefilter(false)
-            .build(keywords)
+            .build(&keywords)
             .context("building keyword automaton")?;
-        let max_len = dfa.max_pattern_len();
-        Ok(KeywordSet { dfa, max_len })
+        let mut class = [0u8; 256];
+        let mut reps = vec![0u8]; // one byte of each class; 0 appears in no keyword
+        for k in &keywords {
+            for &b in k.as_ref() {
+                let b = b.to_ascii_lowercase();
+                if class[b as usize] == 0 {
+                    if reps.len() > u8::MAX as usize {
+                        bail!("keywords hold too many distinct bytes");
+                    }
+                    class[b as usize] = reps.len() as u8;
+                    class[b.to_ascii_uppercase() as usize] = reps.len() as u8;
+                    reps.push(b);
+                }
+            }
+        }
+        if class[0] != 0 {
+            // NUL is in a keyword: column 0 must then be a byte in none.
+            let free = (1..=255u8).find(|&b| class[b as usize] == 0);
+            reps[0] = free.context("keywords hold every byte")?;
+        }
+        let stride_bits = reps.len().next_power_of_two().trailing_zeros();
+
+        // Every state reachable from the start, in the order first reached, with the
+        // positions (in that order) of its next states, class by class.
+        let start = nfa
+            .start_state(Anchored::No)
+            .context("keyword automaton start")?;
+        let mut position: Vec<u32> = Vec::new(); // state id -> position; 0: not reached (or start)
+        let mut order = vec![start];
+        let mut next: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            for &b in &reps {
+                let to = nfa.next_state(Anchored::No, order[i], b);
+                let k = to.as_usize();
+                if k >= position.len() {
+                    position.resize(k + 1, 0);
+                }
+                if position[k] == 0 && to != start {
+                    order.push(to);
+                    position[k] = order.len() as u32 - 1;
+                }
+                next.push(position[k]);
+            }
+            i += 1;
+        }
+        let is_match: Vec<bool> = order.iter().map(|&s| nfa.is_match(s)).collect();
+        let n_match = is_match.iter().filter(|&&m| m).count();
+        let others = is_match.len() - n_match;
+        // Match rows lie in [first_match, 2 * first_match): all of them, and no other row,
+        // have that bit.
+        let first_match = (others.max(n_match) << stride_bits).next_power_of_two();
+        let (mut o, mut m) = (0usize, first_match);
+        let row: Vec<u32> = is_match
+            .iter()
+            .map(|&is| {
+                let r = if is { &mut m } else { &mut o };
+                let at = *r;
+                *r += 1 << stride_bits;
+                at as u32
+            })
+            .collect();
+        if m > u32::MAX as usize {
+            bail!("keyword automaton too large");
+        }
+        let mut trans = vec![0u32; m];
+        let width = reps.len();
+        for (p, &r) in row.iter().enumerate() {
+            for (c, &to) in next[p * width..(p + 1) * width].iter().enumerate() {
+                trans[r as usize + c] = row[to as usize];
+            }
+        }
+        let matching: Vec<StateID> = (order.iter().zip(&is_match))
+            .filter(|(_, m)| **m)
+            .map(|(&s, _)| s)
+            .collect();
+        let matches = matching
+            .iter()
+            .map(|&s| {
+                (0..nfa.match_len(s))
+                    .map(|k| {
+                        let pid = nfa.match_pattern(s, k);
+                        (pid.as_u32(), nfa.pattern_len(pid) as u32)
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(KeywordSet {
+            trans,
+            class,
+            start: row[0],
+            first_match: first_match as u32,
+            stride_bits,
+            matches,
+            max_len: nfa.max_pattern_len(),
+        })
     }
 
     /// Calls `f` once for every keyword occurrence, in no particular order.
@@ -59,39 +169,25 @@ impl KeywordSet {
             own[l] = ((l + 1) * chunk).min(n);
             end[l] = (own[l] + self.max_len.saturating_sub(1)).min(n);
         }
-        let Ok(start) = self.dfa.start_state(Anchored::No) else {
-            return;
-        };
-        let mut sid = [start; LANES];
+        let m = self.first_match;
+        let mut sid = [self.start; LANES];
         if lanes == LANES {
-            // All four lanes have at least `steps` bytes to read. Zipped slices keep bounds
-            // checks and position counters out of the loop, so the four states stay in
-            // registers.
+            // All lanes have at least `steps` bytes to read.
             let steps = (0..LANES).map(|l| end[l] - pos[l]).min().unwrap_or(0);
             let lane = |l: usize| &hay[pos[l]..pos[l] + steps];
-            let dfa = &self.dfa;
-            let [mut s0, mut s1, mut s2, mut s3] = sid;
-            for (i, (((&b0, &b1), &b2), &b3)) in lane(0)
-                .iter()
-                .zip(lane(1))
-                .zip(lane(2))
-                .zip(lane(3))
-                .enumerate()
-            {
-                s0 = dfa.next_state(Anchored::No, s0, b0);
-                s1 = dfa.next_state(Anchored::No, s1, b1);
-                s2 = dfa.next_state(Anchored::No, s2, b2);
-                s3 = dfa.next_state(Anchored::No, s3, b3);
-                if dfa.is_special(s0) | dfa.is_special(s1) | dfa.is_special(s2) | dfa.is_special(s3)
-                {
-                    for (l, s) in [s0, s1, s2, s3].into_iter().enumerate() {
-                        if dfa.is_special(s) {
+            let all: [&[u8]; LANES] = std::array::from_fn(lane);
+            let mut i = 0;
+            while i < steps {
+                i = self.walk(all, i, &mut sid);
+                if i < steps {
+                    for (l, &s) in sid.iter().enumerate() {
+                        if s >= m {
                             self.report(s, pos[l] + i, own[l], &mut f);
                         }
                     }
+                    i += 1;
                 }
             }
-            sid = [s0, s1, s2, s3];
             for p in &mut pos {
                 *p += steps;
             }
@@ -99,34 +195,55 @@ impl KeywordSet {
         for l in 0..lanes {
             let mut s = sid[l];
             for (at, &b) in hay.iter().enumerate().take(end[l]).skip(pos[l]) {
-                s = self.dfa.next_state(Anchored::No, s, b);
-                if self.dfa.is_special(s) {
+                s = self.step(s, b);
+                if s >= m {
                     self.report(s, at, own[l], &mut f);
                 }
             }
         }
     }
 
+    #[inline(always)]
+    fn step(&self, s: u32, b: u8) -> u32 {
+        self.trans[s as usize + self.class[b as usize] as usize]
+    }
+
+    /// Walks the lanes (equally long) together from `i` until one enters a match state;
+    /// returns where (or the lanes' length), with the states after that byte in `sid`. The
+    /// loop holds no call, so the states stay in registers.
+    #[inline(never)]
+    fn walk(&self, lanes: [&[u8]; LANES], mut i: usize, sid: &mut [u32; LANES]) -> usize {
+        let n = lanes[0].len();
+        let lanes = lanes.map(|l| &l[..n]);
+        let trans = &self.trans[..];
+        let class = &self.class;
+        let m = self.first_match as usize;
+        let mut s = sid.map(|s| s as usize);
+        while i < n {
+            let mut any = 0;
+            for l in 0..LANES {
+                s[l] = trans[s[l] + class[lanes[l][i] as usize] as usize] as usize;
+                any |= s[l];
+            }
+            if any & m != 0 {
+                break;
+            }
+            i += 1;
+        }
+        *sid = s.map(|s| s as u32);
+        i
+    }
+
     /// The hits of a match state entered on reading byte `at`, if they start before `own`.
     #[cold]
     #[inline(never)]
-    fn report(
-        &self,
-        sid: aho_corasick::automaton::StateID,
-        at: usize,
-        own: usize,
-        f: &mut impl FnMut(Hit),
-    ) {
-        if !self.dfa.is_match(sid) {
-            return;
-        }
-        for k in 0..self.dfa.match_len(sid) {
-            let pid = self.dfa.match_pattern(sid, k);
-            let len = self.dfa.pattern_len(pid);
-            let start = at + 1 - len;
+    fn report(&self, s: u32, at: usize, own: usize, f: &mut impl FnMut(Hit)) {
+        let k = ((s - self.first_match) >> self.stride_bits) as usize;
+        for &(keyword, len) in &self.matches[k] {
+            let start = at + 1 - len as usize;
             if start < own {
                 f(Hit {
-                    keyword: pid.as_usize(),
+                    keyword: keyword as usize,
                     start,
                     end: at + 1,
                 });
@@ -194,6 +311,22 @@ mod tests {
                 .collect();
             assert_eq!(fast(&set, &hay), naive(&kws, &hay), "len {len}");
         }
+    }
+
+    #[test]
+    fn more_match_states_than_others() {
+        let kws = ["a", "b", "c", "d", "e", "ab", "abc", "bcd", "cde", "xyz"];
+        let set = KeywordSet::new(kws).unwrap();
+        let hay = b"abcdefgxyzABCDE e d c b a xy".repeat(50);
+        assert_eq!(fast(&set, &hay), naive(&kws, &hay));
+    }
+
+    #[test]
+    fn keywords_with_nul_and_non_ascii_bytes() {
+        let kws = ["a\0b", "\u{e9}t\u{e9}", "\0", "ab"];
+        let set = KeywordSet::new(kws).unwrap();
+        let hay = "xa\0b \u{c9}t\u{e9} \u{e9}t\u{e9}\0AB".repeat(300);
+        assert_eq!(fast(&set, hay.as_bytes()), naive(&kws, hay.as_bytes()));
     }
 
     #[test]
