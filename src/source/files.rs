@@ -15,9 +15,10 @@ pub struct WalkOptions {
     pub threads: usize,
 }
 
-/// Path of `p` relative to `root`, with `/` separators.
-pub fn display_path(root: &Path, p: &Path) -> String {
-    let rel = if root.is_file() {
+/// `p` as shown in findings, with `/` separators: relative to the scanned directory `root`,
+/// or as given when `root_is_file` (the root itself was named).
+pub fn display_path(root: &Path, root_is_file: bool, p: &Path) -> String {
+    let rel = if root_is_file {
         p
     } else {
         p.strip_prefix(root).unwrap_or(p)
@@ -44,6 +45,7 @@ pub fn scan(
                 .error(format!("{}: no such file or directory", root.display()));
             continue;
         }
+        let root_is_file = root.is_file();
         let walker = WalkBuilder::new(root)
             .hidden(false)
             .follow_links(opts.follow_symlinks)
@@ -75,7 +77,7 @@ pub fn scan(
                     return WalkState::Continue;
                 }
                 let path = entry.path();
-                let shown = display_path(root, path);
+                let shown = display_path(root, root_is_file, path);
                 if scanner.allowlist.path_allowed(&shown) {
                     Stats::add(&scanner.stats.skipped_allowlisted_path, 1);
                     return WalkState::Continue;
@@ -96,6 +98,9 @@ pub fn scan(
     findings.into_inner().unwrap_or_default()
 }
 
+/// Bytes asked for by the first read of a file.
+const FIRST_READ: u64 = 64 << 10;
+
 fn scan_file(scanner: &Scanner, path: &Path, shown: String) -> Vec<Finding> {
     use std::io::Read;
     thread_local! {
@@ -106,38 +111,42 @@ fn scan_file(scanner: &Scanner, path: &Path, shown: String) -> Vec<Finding> {
         scanner.stats.error(format!("{}: {e}", path.display()));
         Vec::new()
     };
-    let file = match std::fs::File::open(path) {
+    let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
-    let size = match file.metadata() {
-        Ok(m) => m.len(),
-        Err(e) => return fail(e),
-    };
     let max = scanner.opts.max_file_size;
-    if size > max {
-        Stats::add(&scanner.stats.skipped_large, 1);
-        return Vec::new();
-    }
     BUF.with_borrow_mut(|buf| {
         buf.clear();
-        // A file that grows while it is read is cut at the size limit, and counted as large.
-        let mut r = file.take(max + 1);
-        // The first block decides binary files without reading the rest of them.
-        let head = (crate::scanner::SNIFF as u64).min(size.max(1));
-        if let Err(e) = r.by_ref().take(head).read_to_end(buf) {
+        // Most files end within the first read: then no fstat and no second read of data.
+        // The first block also decides binary files without reading the rest of them.
+        let first = FIRST_READ.min(max + 1);
+        buf.reserve(first as usize);
+        if let Err(e) = file.by_ref().take(first).read_to_end(buf) {
             return fail(e);
         }
         if crate::scanner::is_binary(buf) {
             Stats::add(&scanner.stats.skipped_binary, 1);
             return Vec::new();
         }
-        if let Err(e) = r.read_to_end(buf) {
-            return fail(e);
-        }
-        if buf.len() as u64 > max {
-            Stats::add(&scanner.stats.skipped_large, 1);
-            return Vec::new();
+        if buf.len() as u64 == first {
+            let size = match file.metadata() {
+                Ok(m) => m.len(),
+                Err(e) => return fail(e),
+            };
+            if size > max {
+                Stats::add(&scanner.stats.skipped_large, 1);
+                return Vec::new();
+            }
+            // A file that grows while it is read is cut at the size limit, counted as large.
+            buf.reserve((size + 1).saturating_sub(first) as usize);
+            if let Err(e) = file.take(max + 1 - first).read_to_end(buf) {
+                return fail(e);
+            }
+            if buf.len() as u64 > max {
+                Stats::add(&scanner.stats.skipped_large, 1);
+                return Vec::new();
+            }
         }
         let found = scanner.scan_blob(buf, &Provenance::file(shown));
         if buf.capacity() > 8 << 20 {
