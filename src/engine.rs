@@ -31,9 +31,16 @@ struct Matcher {
     exclude: Option<Regex>,
     /// How far before a keyword hit a match can start (see `window`).
     lead: usize,
+    /// For a rule whose matches start before their keyword: the rest of its regex from the
+    /// keyword on, searched anchored at each hit first. Only hits where it matches get the
+    /// whole regex, so the bounded name before the keyword is not searched for at every hit.
+    detect: Option<meta::Regex>,
     /// Slots a search fills (two per group).
     slot_len: usize,
 }
+
+/// Rules whose matches may start this far before their keyword get a `detect` regex.
+const DETECT_MIN_LEAD: usize = 8;
 
 /// Slots up to this many are kept on the stack: no allocation per search.
 const STACK_SLOTS: usize = 64;
@@ -67,6 +74,28 @@ impl Matcher {
         let lead =
             crate::window::keyword_lead(inner, &rule.keywords).filter(|&l| l <= rule.max_len);
         let single_line = !crate::window::can_span_lines(inner);
+        // A few bytes of lead cost less to search through than a second regex costs to build.
+        let detect = match lead {
+            Some(l) if l < DETECT_MIN_LEAD => None,
+            _ => crate::window::keyword_suffix(inner, &rule.keywords),
+        };
+        let detect = match detect {
+            Some(d) => Some(
+                meta::Regex::builder()
+                    .configure(
+                        meta::Regex::config()
+                            .utf8_empty(false)
+                            .nfa_size_limit(Some(32 << 20))
+                            .hybrid_cache_capacity(8 << 20)
+                            .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
+                            .auto_prefilter(false)
+                            .onepass(false),
+                    )
+                    .build_from_hir(&d)
+                    .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))?,
+            ),
+            None => None,
+        };
         let regex = meta::Regex::builder()
             .configure(
                 meta::Regex::config()
@@ -131,6 +160,7 @@ impl Matcher {
             anchored: lead == Some(0),
             single_line,
             lead: lead.unwrap_or(rule.max_len),
+            detect,
             slot_len,
             secret_groups,
             key_id_group,
@@ -270,7 +300,8 @@ impl Engine {
 
     /// Finds every match in `hay`, best match per overlapping span, sorted by offset.
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
-        let mut windows: Vec<(usize, usize, usize)> = Vec::new();
+        // (rule, window start, window end, keyword hit start)
+        let mut windows: Vec<(usize, usize, usize, usize)> = Vec::new();
         if let Some(k) = &self.keywords {
             k.for_each_hit(hay, |h| {
                 // The hit's line, as far as any window reaches: found once per hit.
@@ -295,12 +326,12 @@ impl Engine {
                         ws = ws.max(ls);
                         we = we.min(le);
                     }
-                    windows.push((r, ws, we));
+                    windows.push((r, ws, we, h.start));
                 }
             });
         }
         for &r in &self.always {
-            windows.push((r, 0, hay.len()));
+            windows.push((r, 0, hay.len(), 0));
         }
         if windows.is_empty() {
             return Vec::new();
@@ -314,17 +345,36 @@ impl Engine {
         out
     }
 
-    /// Runs rule `r` over its windows `(r, start, end)`, sorted by start.
+    /// Runs rule `r` over its windows `(r, start, end, hit)`, sorted by start.
     fn confirm(
         &self,
         r: usize,
         hay: &[u8],
-        windows: &[(usize, usize, usize)],
+        windows: &[(usize, usize, usize, usize)],
         out: &mut Vec<Match>,
     ) {
         let cr = &self.rules[r];
         let Some(m) = cr.matcher() else {
             return;
+        };
+        // A window ends at its line's end, so a trailing boundary sees the real next byte.
+        let line_end =
+            |end: usize| next_newline(hay, end).unwrap_or((end + LINE_SLACK).min(hay.len()));
+        let detected: Vec<(usize, usize, usize, usize)>;
+        let windows = match &m.detect {
+            Some(d) => {
+                detected = (windows.iter())
+                    .filter(|&&(_, _, we, at)| {
+                        let input = Input::new(hay)
+                            .span(at..line_end(we))
+                            .anchored(Anchored::Yes);
+                        d.is_match(input)
+                    })
+                    .copied()
+                    .collect();
+                &detected[..]
+            }
+            None => windows,
         };
         let mut stack = [None; STACK_SLOTS];
         let mut heap = Vec::new();
@@ -334,14 +384,11 @@ impl Engine {
             heap.resize(m.slot_len, None);
             &mut heap
         };
-        // A window ends at its line's end, so a trailing boundary sees the real next byte.
-        let line_end =
-            |end: usize| next_newline(hay, end).unwrap_or((end + LINE_SLACK).min(hay.len()));
         // Starts before `covered` have been searched.
         let mut covered = 0;
         let mut k = 0;
         while k < windows.len() {
-            let (_, ws, mut we) = windows[k];
+            let (_, ws, mut we, _) = windows[k];
             k += 1;
             if !m.anchored {
                 // Overlapping windows merge; the regex runs through each unanchored.

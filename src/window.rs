@@ -37,6 +37,55 @@ pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
     lead(hir, &kws)
 }
 
+/// For a regex whose matches do not start at a keyword (`[\w.-]{0,40}(?:secret|token)=...`):
+/// the rest of it from the keyword on, when every match of that rest starts with a keyword.
+/// Any match of the whole then holds a match of the rest that starts at a keyword hit, so an
+/// anchored search of the rest at each hit decides which hits need the whole regex at all.
+/// Captures are dropped; concatenations are split, alternations split branch by branch.
+pub fn keyword_suffix(hir: &Hir, keywords: &[String]) -> Option<Hir> {
+    match hir.kind() {
+        HirKind::Capture(c) => keyword_suffix(&c.sub, keywords),
+        HirKind::Alternation(branches) => branches
+            .iter()
+            .map(|b| match keyword_lead(b, keywords) {
+                Some(0) => Some(strip_captures(b)),
+                _ => keyword_suffix(b, keywords),
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(Hir::alternation),
+        _ => {
+            let mut items = Vec::new();
+            flatten(hir, &mut items);
+            (1..items.len()).find_map(|i| {
+                let rest = Hir::concat(items[i..].to_vec());
+                (keyword_lead(&rest, keywords) == Some(0)).then_some(rest)
+            })
+        }
+    }
+}
+
+/// `h` as a sequence of items, groups and concatenations opened.
+fn flatten(h: &Hir, out: &mut Vec<Hir>) {
+    match h.kind() {
+        HirKind::Capture(c) => flatten(&c.sub, out),
+        HirKind::Concat(items) => items.iter().for_each(|i| flatten(i, out)),
+        _ => out.push(strip_captures(h)),
+    }
+}
+
+fn strip_captures(h: &Hir) -> Hir {
+    match h.kind() {
+        HirKind::Capture(c) => strip_captures(&c.sub),
+        HirKind::Concat(items) => Hir::concat(items.iter().map(strip_captures).collect()),
+        HirKind::Alternation(items) => Hir::alternation(items.iter().map(strip_captures).collect()),
+        HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
+            sub: Box::new(strip_captures(&r.sub)),
+            ..r.clone()
+        }),
+        _ => h.clone(),
+    }
+}
+
 /// Whether some match of `h` can hold a line feed. A regex that cannot is confirmed only
 /// on the line of each keyword hit.
 pub fn can_span_lines(h: &Hir) -> bool {
@@ -231,6 +280,54 @@ mod tests {
 
     fn spans_lines(re: &str) -> bool {
         can_span_lines(&parse(re).unwrap())
+    }
+
+    fn suffix_of(re: &str, kws: &[&str]) -> Option<String> {
+        let kws: Vec<String> = kws.iter().map(|s| s.to_string()).collect();
+        keyword_suffix(&parse(re).unwrap(), &kws).map(|h| h.to_string())
+    }
+
+    #[test]
+    fn the_rest_from_the_keyword_on() {
+        let kws = ["secret", "token"];
+        let whole =
+            r#"(?P<name>[\w.\-]{0,40}(?:secret|token)[\w.\-]{0,30})=(?P<secret>"[^"]{12,}")"#;
+        let rest = suffix_of(whole, &kws).expect("a suffix");
+        let re = |s: &str| regex::bytes::Regex::new(s).unwrap();
+        let rest = re(&rest);
+        // The rest matches at the keyword, holds no groups, and needs the keyword first.
+        assert!(rest.is_match(br#"secret_key="abcdefghijklmn""#));
+        assert_eq!(rest.captures_len(), 1);
+        assert!(!rest.is_match(br#"my_="abcdefghijklmn""#));
+        let anchored = re(&format!("^(?:{})", rest.as_str()));
+        assert!(!anchored.is_match(br#"my_secret="abcdefghijklmn""#));
+        // A line anchor and an optional word before the name are passed over too.
+        assert!(
+            suffix_of(
+                r"(?m)^[ \t]*(?:export )?[\w]{0,9}(?:secret|token)=(\S+)$",
+                &kws
+            )
+            .is_some()
+        );
+        // Already at the keyword, or no keyword at a fixed place: nothing to split.
+        assert_eq!(suffix_of(r"secret=(\S+)", &kws), None);
+        // Alternatives are split one by one; each must reach a keyword.
+        let alt = suffix_of(r"(?:<[a-z]{0,9}(?:secret)>|key=(?:token))(\S+)", &kws);
+        assert!(
+            alt.is_none(),
+            "the suffix of a concatenation starting with an alternation"
+        );
+        let alt = suffix_of(
+            r"(?:<[a-z]{0,9}secret>(\S+)|key=[a-z]{0,9}token=(\S+))",
+            &kws,
+        )
+        .expect("a suffix per alternative");
+        let alt = re(&format!("^(?:{alt})"));
+        assert!(alt.is_match(b"secret>x") && alt.is_match(b"token=x"));
+        assert!(!alt.is_match(b"key=token=x"));
+        let no = suffix_of(r"(?:<[a-z]{0,9}secret>(\S+)|[a-z]{0,9}(\S+))", &kws);
+        assert!(no.is_none(), "an alternative without a keyword");
+        assert_eq!(suffix_of(r"[a-z]{0,9}(?:secret|other)=(\S+)", &kws), None);
     }
 
     #[test]
