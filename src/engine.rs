@@ -42,6 +42,20 @@ struct Matcher {
 /// Rules whose matches may start this far before their keyword get a `detect` regex.
 const DETECT_MIN_LEAD: usize = 8;
 
+/// How every rule regex is built.
+fn regex_config() -> meta::Config {
+    meta::Regex::config()
+        .utf8_empty(false)
+        .nfa_size_limit(Some(32 << 20))
+        // The lazy DFA's cache per regex and thread. At the default 2 MiB the widest rules
+        // (counted repetitions under case folding) clear it again and again and spend their
+        // time rebuilding states.
+        .hybrid_cache_capacity(8 << 20)
+        // Matches are rare, so the one-pass DFA's faster capture extraction is not worth
+        // building for every rule; the backtracker fills the groups.
+        .onepass(false)
+}
+
 /// Slots up to this many are kept on the stack: no allocation per search.
 const STACK_SLOTS: usize = 64;
 
@@ -74,46 +88,32 @@ impl Matcher {
         let lead =
             crate::window::keyword_lead(inner, &rule.keywords).filter(|&l| l <= rule.max_len);
         let single_line = !crate::window::can_span_lines(inner);
+        let build = |hir: &regex_syntax::hir::Hir, config: meta::Config| {
+            meta::Regex::builder()
+                .configure(config)
+                .build_from_hir(hir)
+                .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))
+        };
         // A few bytes of lead cost less to search through than a second regex costs to build.
+        // Of the rest from the keyword on, only whether it matches at a hit is asked.
         let detect = match lead {
             Some(l) if l < DETECT_MIN_LEAD => None,
             _ => crate::window::keyword_suffix(inner, &rule.keywords),
         };
-        let detect = match detect {
-            Some(d) => Some(
-                meta::Regex::builder()
-                    .configure(
-                        meta::Regex::config()
-                            .utf8_empty(false)
-                            .nfa_size_limit(Some(32 << 20))
-                            .hybrid_cache_capacity(8 << 20)
-                            .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit)
-                            .auto_prefilter(false)
-                            .onepass(false),
-                    )
-                    .build_from_hir(&d)
-                    .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))?,
-            ),
-            None => None,
-        };
-        let regex = meta::Regex::builder()
-            .configure(
-                meta::Regex::config()
-                    .utf8_empty(false)
-                    .nfa_size_limit(Some(32 << 20))
-                    // The lazy DFA's cache per regex and thread. At the default 2 MiB the
-                    // widest rules (counted repetitions under case folding) clear it again and
-                    // again and spend their time rebuilding states.
-                    .hybrid_cache_capacity(8 << 20)
-                    // An anchored search gains nothing from a literal prefilter, and extracting
-                    // one was a quarter of compile time. Windows still use it.
-                    .auto_prefilter(lead != Some(0))
-                    // Matches are rare, so the one-pass DFA's faster capture extraction is
-                    // not worth building for every rule; the backtracker fills the groups.
-                    .onepass(false),
-            )
-            .build_from_hir(&hir)
-            .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))?;
+        let detect = detect
+            .map(|d| {
+                let only_whether = regex_automata::nfa::thompson::WhichCaptures::Implicit;
+                build(
+                    &d,
+                    regex_config()
+                        .which_captures(only_whether)
+                        .auto_prefilter(false),
+                )
+            })
+            .transpose()?;
+        // An anchored search gains nothing from a literal prefilter, and extracting one was a
+        // quarter of compile time. Windows still use it.
+        let regex = build(&hir, regex_config().auto_prefilter(lead != Some(0)))?;
         let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
         let secret_groups = match &rule.secret_group {
             // Numbered groups count from the rule's own regex, now group 1.

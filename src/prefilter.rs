@@ -41,7 +41,7 @@ pub struct KeywordSet {
 }
 
 impl KeywordSet {
-    /// Keywords must be non-empty.
+    /// The automaton for `keywords` (ASCII case-insensitive); an empty keyword is an error.
     pub fn new<I, K>(keywords: I) -> Result<KeywordSet>
     where
         I: IntoIterator<Item = K>,
