@@ -143,8 +143,8 @@ const RUN: u8 = B64 | PCT | DOT;
 ///
 /// A span is a run of base64, `%` and `.` bytes. URL-encoded spans hold `%`, so they are
 /// found from each `%` (memchr); base64 and hex spans hold neither `%` nor `.` and are at
-/// least `MIN_B64` long, so the scan for them probes every `MIN_B64`th byte and reads back
-/// only from a probe that lands in a run.
+/// least `MIN_B64` long, so the scan for them classifies 64 bytes at a time into a bit mask
+/// and looks only where the mask holds a long enough run.
 fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
     let n = data.len();
     let class = |i: usize| CLASS[data[i] as usize];
@@ -172,7 +172,7 @@ fn spans(data: &[u8], mut f: impl FnMut(usize, usize, Kind)) {
     // Padding counts towards MIN_B64, so a run may be two bytes shorter.
     const MIN_B64_RUN: usize = MIN_B64 - 2;
     let mut masks = B64Masks::new(data);
-    // Bytes before `pos` are done; data[pos - 1] is not base64 (or pos is 0).
+    // Bytes before `pos` are done: no run of MIN_B64_RUN bytes starts before it unhandled.
     let mut pos = 0usize;
     while pos + MIN_B64_RUN <= n {
         let w = pos / 64;
