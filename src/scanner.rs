@@ -78,7 +78,7 @@ pub struct Scanner {
 }
 
 /// Bytes sniffed for NUL to call a blob binary.
-pub const SNIFF: usize = 8192;
+const SNIFF: usize = 8192;
 
 pub fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(SNIFF)]).is_some()

@@ -26,15 +26,17 @@ pub fn parse(regex: &str) -> Option<Hir> {
 /// of `keywords` inside it, or `None` when a match need not contain a keyword at a bounded
 /// distance from its start.
 pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
+    lead(hir, &folded(keywords)?)
+}
+
+/// The keywords as the prefilter matches them (lower case), or `None` when there are none.
+fn folded(keywords: &[String]) -> Option<Vec<Vec<u8>>> {
     let kws: Vec<Vec<u8>> = keywords
         .iter()
         .filter(|k| !k.is_empty())
         .map(|k| k.as_bytes().to_ascii_lowercase())
         .collect();
-    if kws.is_empty() {
-        return None;
-    }
-    lead(hir, &kws)
+    (!kws.is_empty()).then_some(kws)
 }
 
 /// For a regex whose matches do not start at a keyword (`[\w.-]{0,40}(?:secret|token)=...`):
@@ -43,13 +45,17 @@ pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
 /// anchored search of the rest at each hit decides which hits need the whole regex at all.
 /// Captures are dropped; concatenations are split, alternations split branch by branch.
 pub fn keyword_suffix(hir: &Hir, keywords: &[String]) -> Option<Hir> {
+    suffix(hir, &folded(keywords)?)
+}
+
+fn suffix(hir: &Hir, kws: &[Vec<u8>]) -> Option<Hir> {
     match hir.kind() {
-        HirKind::Capture(c) => keyword_suffix(&c.sub, keywords),
+        HirKind::Capture(c) => suffix(&c.sub, kws),
         HirKind::Alternation(branches) => branches
             .iter()
-            .map(|b| match keyword_lead(b, keywords) {
+            .map(|b| match lead(b, kws) {
                 Some(0) => Some(strip_captures(b)),
-                _ => keyword_suffix(b, keywords),
+                _ => suffix(b, kws),
             })
             .collect::<Option<Vec<_>>>()
             .map(Hir::alternation),
@@ -58,7 +64,7 @@ pub fn keyword_suffix(hir: &Hir, keywords: &[String]) -> Option<Hir> {
             flatten(hir, &mut items);
             (1..items.len()).find_map(|i| {
                 let rest = Hir::concat(items[i..].to_vec());
-                (keyword_lead(&rest, keywords) == Some(0)).then_some(rest)
+                (lead(&rest, kws) == Some(0)).then_some(rest)
             })
         }
     }

@@ -120,7 +120,7 @@ fn scan_file(scanner: &Scanner, path: &Path, shown: String) -> Vec<Finding> {
         buf.clear();
         // Most files end within the first read: then no fstat and no second read of data.
         // The first block also decides binary files without reading the rest of them.
-        let first = FIRST_READ.min(max + 1);
+        let first = FIRST_READ.min(max.saturating_add(1));
         buf.reserve(first as usize);
         if let Err(e) = file.by_ref().take(first).read_to_end(buf) {
             return fail(e);
@@ -140,7 +140,7 @@ fn scan_file(scanner: &Scanner, path: &Path, shown: String) -> Vec<Finding> {
             }
             // A file that grows while it is read is cut at the size limit, counted as large.
             buf.reserve((size + 1).saturating_sub(first) as usize);
-            if let Err(e) = file.take(max + 1 - first).read_to_end(buf) {
+            if let Err(e) = file.take(max.saturating_add(1) - first).read_to_end(buf) {
                 return fail(e);
             }
             if buf.len() as u64 > max {
