@@ -85,8 +85,10 @@ impl Matcher {
             regex_syntax::hir::HirKind::Capture(c) => &*c.sub,
             _ => &hir,
         };
-        let lead =
-            crate::window::keyword_lead(inner, &rule.keywords).filter(|&l| l <= rule.max_len);
+        let analysis = crate::window::Analysis::new(&rule.keywords);
+        let lead = (analysis.as_ref())
+            .and_then(|a| a.lead(inner))
+            .filter(|&l| l <= rule.max_len);
         let single_line = !crate::window::can_span_lines(inner);
         let build = |hir: &regex_syntax::hir::Hir, config: meta::Config| {
             meta::Regex::builder()
@@ -98,7 +100,7 @@ impl Matcher {
         // Of the rest from the keyword on, only whether it matches at a hit is asked.
         let detect = match lead {
             Some(l) if l < DETECT_MIN_LEAD => None,
-            _ => crate::window::keyword_suffix(inner, &rule.keywords),
+            _ => analysis.as_ref().and_then(|a| a.suffix(inner)),
         };
         let detect = detect
             .map(|d| {

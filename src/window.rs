@@ -7,6 +7,10 @@
 //! regex's syntax tree; where it cannot, the window keeps reaching `max_len` back.
 
 use regex_syntax::hir::{Class, Hir, HirKind};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::rc::Rc;
 
 /// Most strings a finite sub-expression may stand for before it counts as open-ended.
 const MAX_LANG: usize = 256;
@@ -26,17 +30,7 @@ pub fn parse(regex: &str) -> Option<Hir> {
 /// of `keywords` inside it, or `None` when a match need not contain a keyword at a bounded
 /// distance from its start.
 pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
-    lead(hir, &folded(keywords)?)
-}
-
-/// The keywords as the prefilter matches them (lower case), or `None` when there are none.
-fn folded(keywords: &[String]) -> Option<Vec<Vec<u8>>> {
-    let kws: Vec<Vec<u8>> = keywords
-        .iter()
-        .filter(|k| !k.is_empty())
-        .map(|k| k.as_bytes().to_ascii_lowercase())
-        .collect();
-    (!kws.is_empty()).then_some(kws)
+    Analysis::new(keywords)?.lead(hir)
 }
 
 /// For a regex whose matches do not start at a keyword (`[\w.-]{0,40}(?:secret|token)=...`):
@@ -45,37 +39,240 @@ fn folded(keywords: &[String]) -> Option<Vec<Vec<u8>>> {
 /// anchored search of the rest at each hit decides which hits need the whole regex at all.
 /// Captures are dropped; concatenations are split, alternations split branch by branch.
 pub fn keyword_suffix(hir: &Hir, keywords: &[String]) -> Option<Hir> {
-    suffix(hir, &folded(keywords)?)
+    Analysis::new(keywords)?.suffix(hir)
 }
 
-fn suffix(hir: &Hir, kws: &[Vec<u8>]) -> Option<Hir> {
-    match hir.kind() {
-        HirKind::Capture(c) => suffix(&c.sub, kws),
-        HirKind::Alternation(branches) => branches
+type Lang = Option<Rc<Vec<Vec<u8>>>>;
+
+/// One regex's analysis against one keyword list. Each node's language is worked out once:
+/// `lead` asks for it at every level of the tree and for every split of a concatenation,
+/// which made the analysis a quarter of compile time. The cache is keyed by node address,
+/// so only nodes of the tree the analysis borrows (`'h`) are ever looked up.
+pub struct Analysis<'h> {
+    /// The keywords as the prefilter matches them (lower case).
+    kws: Vec<Vec<u8>>,
+    langs: RefCell<HashMap<*const Hir, Lang>>,
+    tree: PhantomData<&'h Hir>,
+}
+
+impl<'h> Analysis<'h> {
+    /// `None` when there are no keywords.
+    pub fn new(keywords: &[String]) -> Option<Self> {
+        let kws: Vec<Vec<u8>> = keywords
             .iter()
-            .map(|b| match lead(b, kws) {
-                Some(0) => Some(strip_captures(b)),
-                _ => suffix(b, kws),
+            .filter(|k| !k.is_empty())
+            .map(|k| k.as_bytes().to_ascii_lowercase())
+            .collect();
+        (!kws.is_empty()).then(|| Analysis {
+            kws,
+            langs: RefCell::default(),
+            tree: PhantomData,
+        })
+    }
+
+    /// See [`keyword_lead`].
+    pub fn lead(&self, h: &'h Hir) -> Option<usize> {
+        if let Some(l) = self.language(h).and_then(|l| self.keyword_at(&l)) {
+            return Some(l);
+        }
+        match h.kind() {
+            HirKind::Capture(c) => self.lead(&c.sub),
+            HirKind::Repetition(r) if r.min >= 1 => self.lead(&r.sub),
+            HirKind::Alternation(alts) => alts
+                .iter()
+                .map(|a| self.lead(a))
+                .collect::<Option<Vec<_>>>()?
+                .into_iter()
+                .max(),
+            HirKind::Concat(items) => self.concat_lead(&items.iter().collect::<Vec<_>>(), false),
+            _ => None,
+        }
+    }
+
+    /// See [`keyword_suffix`].
+    pub fn suffix(&self, hir: &'h Hir) -> Option<Hir> {
+        match hir.kind() {
+            HirKind::Capture(c) => self.suffix(&c.sub),
+            HirKind::Alternation(branches) => branches
+                .iter()
+                .map(|b| match self.lead(b) {
+                    Some(0) => Some(strip_captures(b)),
+                    _ => self.suffix(b),
+                })
+                .collect::<Option<Vec<_>>>()
+                .map(Hir::alternation),
+            _ => {
+                let mut items = Vec::new();
+                flatten(hir, &mut items);
+                let i = (1..items.len()).find(|&i| self.starts_with_keyword(&items[i..]))?;
+                Some(Hir::concat(
+                    items[i..].iter().map(|h| strip_captures(h)).collect(),
+                ))
+            }
+        }
+    }
+
+    /// Whether the concatenation of `items` has lead 0.
+    fn starts_with_keyword(&self, items: &[&'h Hir]) -> bool {
+        if let [one] = items {
+            return self.lead(one) == Some(0);
+        }
+        let whole = items.iter().try_fold(vec![Vec::new()], |acc, it| {
+            product(&acc, &self.language(it)?)
+        });
+        if let Some(l) = whole.and_then(|w| self.keyword_at(&w)) {
+            return l == 0;
+        }
+        self.concat_lead(items, true) == Some(0)
+    }
+
+    /// The lead of a concatenation (its own language aside). With `only_zero`, stops as soon
+    /// as no item can start at offset 0 any more: the result then only tells 0 from not 0.
+    fn concat_lead(&self, items: &[&'h Hir], only_zero: bool) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut before = Some(0usize);
+        for i in 0..items.len() {
+            let Some(pre) = before else { break };
+            if only_zero && pre > 0 {
+                break;
+            }
+            // The item alone, or the item with those after it (a case-folded keyword is a
+            // run of one-letter classes), necessarily holding a keyword.
+            let mut here = self.lead(items[i]);
+            let mut lang = if here.is_none() {
+                self.language(items[i]).map(|l| l.to_vec())
+            } else {
+                None
+            };
+            for it in &items[i + 1..] {
+                let Some(acc) = lang.take() else { break };
+                let Some(next) = self.language(it).and_then(|l| product(&acc, &l)) else {
+                    break;
+                };
+                here = self.keyword_at(&next);
+                if here.is_some() {
+                    break;
+                }
+                lang = Some(next);
+            }
+            if let Some(l) = here {
+                best = Some(best.map_or(pre + l, |b| b.min(pre + l)));
+            }
+            before = items[i].properties().maximum_len().map(|m| pre + m);
+        }
+        best
+    }
+
+    /// If every string in `lang` contains a keyword: the largest offset of the first one.
+    fn keyword_at(&self, lang: &[Vec<u8>]) -> Option<usize> {
+        lang.iter()
+            .map(|s| {
+                self.kws
+                    .iter()
+                    .filter_map(|k| s.windows(k.len()).position(|w| w == k.as_slice()))
+                    .min()
             })
-            .collect::<Option<Vec<_>>>()
-            .map(Hir::alternation),
-        _ => {
-            let mut items = Vec::new();
-            flatten(hir, &mut items);
-            (1..items.len()).find_map(|i| {
-                let rest = Hir::concat(items[i..].to_vec());
-                (lead(&rest, kws) == Some(0)).then_some(rest)
-            })
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()
+    }
+
+    /// Every string `h` can match, lower-cased, if there are few.
+    fn language(&self, h: &'h Hir) -> Lang {
+        let key: *const Hir = h;
+        if let Some(l) = self.langs.borrow().get(&key) {
+            return l.clone();
+        }
+        let l = self.language_of(h).map(Rc::new);
+        self.langs.borrow_mut().insert(key, l.clone());
+        l
+    }
+
+    fn language_of(&self, h: &'h Hir) -> Option<Vec<Vec<u8>>> {
+        match h.kind() {
+            // Zero-width assertions match the empty string.
+            HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
+            HirKind::Literal(l) => Some(vec![l.0.to_ascii_lowercase()]),
+            // Keywords match without regard to ASCII case, so `[Ss]` counts as one string.
+            HirKind::Class(Class::Bytes(c)) => {
+                let mut out: Vec<Vec<u8>> = Vec::new();
+                for r in c.ranges() {
+                    for b in r.start()..=r.end() {
+                        let b = vec![b.to_ascii_lowercase()];
+                        if !out.contains(&b) {
+                            if out.len() >= 4 {
+                                return None;
+                            }
+                            out.push(b);
+                        }
+                    }
+                }
+                Some(out)
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                let mut out: Vec<Vec<u8>> = Vec::new();
+                for r in c.ranges() {
+                    for ch in r.start()..=r.end() {
+                        let mut buf = [0u8; 4];
+                        let b = ch
+                            .to_ascii_lowercase()
+                            .encode_utf8(&mut buf)
+                            .as_bytes()
+                            .to_vec();
+                        if !out.contains(&b) {
+                            if out.len() >= 4 {
+                                return None;
+                            }
+                            out.push(b);
+                        }
+                    }
+                }
+                Some(out)
+            }
+            HirKind::Capture(c) => self.language(&c.sub).map(|l| l.to_vec()),
+            HirKind::Repetition(r) => {
+                let max = r.max?;
+                if max > 2 {
+                    return None;
+                }
+                let sub = self.language(&r.sub)?;
+                let mut out: Vec<Vec<u8>> = Vec::new();
+                let mut power = vec![Vec::new()];
+                for n in 0..=max {
+                    if n >= r.min {
+                        out.extend(power.iter().cloned());
+                    }
+                    power = product(&power, &sub)?;
+                }
+                (out.len() <= MAX_LANG).then_some(out)
+            }
+            HirKind::Concat(items) => {
+                let mut acc = vec![Vec::new()];
+                for it in items {
+                    acc = product(&acc, &self.language(it)?)?;
+                }
+                Some(acc)
+            }
+            HirKind::Alternation(alts) => {
+                let mut out = Vec::new();
+                for a in alts {
+                    out.extend(self.language(a)?.iter().cloned());
+                    if out.len() > MAX_LANG {
+                        return None;
+                    }
+                }
+                Some(out)
+            }
         }
     }
 }
 
 /// `h` as a sequence of items, groups and concatenations opened.
-fn flatten(h: &Hir, out: &mut Vec<Hir>) {
+fn flatten<'h>(h: &'h Hir, out: &mut Vec<&'h Hir>) {
     match h.kind() {
         HirKind::Capture(c) => flatten(&c.sub, out),
         HirKind::Concat(items) => items.iter().for_each(|i| flatten(i, out)),
-        _ => out.push(strip_captures(h)),
+        _ => out.push(h),
     }
 }
 
@@ -109,152 +306,6 @@ pub fn can_span_lines(h: &Hir) -> bool {
         HirKind::Repetition(r) => r.max != Some(0) && can_span_lines(&r.sub),
         HirKind::Capture(c) => can_span_lines(&c.sub),
         HirKind::Concat(items) | HirKind::Alternation(items) => items.iter().any(can_span_lines),
-    }
-}
-
-fn first_keyword(s: &[u8], kws: &[Vec<u8>]) -> Option<usize> {
-    let s = s.to_ascii_lowercase();
-    kws.iter()
-        .filter_map(|k| s.windows(k.len()).position(|w| w == k.as_slice()))
-        .min()
-}
-
-/// If every string `h` matches contains a keyword: the largest offset of the first one.
-fn lead_by_language(h: &Hir, kws: &[Vec<u8>]) -> Option<usize> {
-    contains_keyword_at(&language(h)?, kws)
-}
-
-fn contains_keyword_at(lang: &[Vec<u8>], kws: &[Vec<u8>]) -> Option<usize> {
-    lang.iter()
-        .map(|s| first_keyword(s, kws))
-        .collect::<Option<Vec<_>>>()?
-        .into_iter()
-        .max()
-}
-
-fn lead(h: &Hir, kws: &[Vec<u8>]) -> Option<usize> {
-    if let Some(l) = lead_by_language(h, kws) {
-        return Some(l);
-    }
-    match h.kind() {
-        HirKind::Capture(c) => lead(&c.sub, kws),
-        HirKind::Repetition(r) if r.min >= 1 => lead(&r.sub, kws),
-        HirKind::Alternation(alts) => alts
-            .iter()
-            .map(|a| lead(a, kws))
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .max(),
-        HirKind::Concat(items) => {
-            let mut best: Option<usize> = None;
-            let mut before = Some(0usize);
-            for i in 0..items.len() {
-                let Some(pre) = before else { break };
-                // The item alone, or the item with those after it (a case-folded keyword is a
-                // run of one-letter classes), necessarily holding a keyword.
-                let mut here = lead(&items[i], kws);
-                let mut lang = if here.is_none() {
-                    language(&items[i])
-                } else {
-                    None
-                };
-                for it in &items[i + 1..] {
-                    let Some(acc) = lang.take() else { break };
-                    let Some(next) = language(it).and_then(|l| product(&acc, &l)) else {
-                        break;
-                    };
-                    here = contains_keyword_at(&next, kws);
-                    if here.is_some() {
-                        break;
-                    }
-                    lang = Some(next);
-                }
-                if let Some(l) = here {
-                    best = Some(best.map_or(pre + l, |b| b.min(pre + l)));
-                }
-                before = items[i].properties().maximum_len().map(|m| pre + m);
-            }
-            best
-        }
-        _ => None,
-    }
-}
-
-/// Every string `h` can match, if there are few (zero-width assertions match the empty string).
-fn language(h: &Hir) -> Option<Vec<Vec<u8>>> {
-    match h.kind() {
-        HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
-        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
-        // Keywords match without regard to ASCII case, so `[Ss]` counts as one string.
-        HirKind::Class(Class::Bytes(c)) => {
-            let mut out: Vec<Vec<u8>> = Vec::new();
-            for r in c.ranges() {
-                for b in r.start()..=r.end() {
-                    let b = vec![b.to_ascii_lowercase()];
-                    if !out.contains(&b) {
-                        if out.len() >= 4 {
-                            return None;
-                        }
-                        out.push(b);
-                    }
-                }
-            }
-            Some(out)
-        }
-        HirKind::Class(Class::Unicode(c)) => {
-            let mut out: Vec<Vec<u8>> = Vec::new();
-            for r in c.ranges() {
-                for ch in r.start()..=r.end() {
-                    let mut buf = [0u8; 4];
-                    let b = ch
-                        .to_ascii_lowercase()
-                        .encode_utf8(&mut buf)
-                        .as_bytes()
-                        .to_vec();
-                    if !out.contains(&b) {
-                        if out.len() >= 4 {
-                            return None;
-                        }
-                        out.push(b);
-                    }
-                }
-            }
-            Some(out)
-        }
-        HirKind::Capture(c) => language(&c.sub),
-        HirKind::Repetition(r) => {
-            let max = r.max?;
-            if max > 2 {
-                return None;
-            }
-            let sub = language(&r.sub)?;
-            let mut out: Vec<Vec<u8>> = Vec::new();
-            let mut power = vec![Vec::new()];
-            for n in 0..=max {
-                if n >= r.min {
-                    out.extend(power.iter().cloned());
-                }
-                power = product(&power, &sub)?;
-            }
-            (out.len() <= MAX_LANG).then_some(out)
-        }
-        HirKind::Concat(items) => {
-            let mut acc = vec![Vec::new()];
-            for it in items {
-                acc = product(&acc, &language(it)?)?;
-            }
-            Some(acc)
-        }
-        HirKind::Alternation(alts) => {
-            let mut out = Vec::new();
-            for a in alts {
-                out.extend(language(a)?);
-                if out.len() > MAX_LANG {
-                    return None;
-                }
-            }
-            Some(out)
-        }
     }
 }
 
@@ -378,6 +429,26 @@ mod tests {
         assert!(spans_lines(r"-----BEGIN[^-]+-----"));
         assert!(spans_lines(r"(?s)a.b"));
         assert!(spans_lines("a\nb"));
+    }
+
+    #[test]
+    fn a_shared_analysis_answers_as_fresh_ones_do() {
+        // The language cache is keyed by node address: answers must not depend on what was
+        // asked before (suffix splits look at sub-trees that lead looks at again).
+        for r in crate::rules::builtin().unwrap() {
+            let h = parse(&r.regex).unwrap();
+            let Some(shared) = Analysis::new(&r.keywords) else {
+                continue;
+            };
+            let suffix = shared.suffix(&h).map(|s| s.to_string());
+            assert_eq!(shared.lead(&h), keyword_lead(&h, &r.keywords), "{}", r.id);
+            assert_eq!(
+                suffix,
+                keyword_suffix(&h, &r.keywords).map(|s| s.to_string()),
+                "{}",
+                r.id
+            );
+        }
     }
 
     #[test]
