@@ -88,14 +88,19 @@ pub fn redact(secret: &str) -> String {
     format!("{prefix}{}", "*".repeat((n - keep).clamp(3, 12)))
 }
 
-/// 1-based line and column (in characters) of byte offsets, counted incrementally so that
-/// many matches in one blob cost one pass over it.
+/// 1-based line and column (in characters) of byte offsets, and the line around them. The
+/// blob's line feeds are indexed once, on first use, so any number of findings cost one pass
+/// over it plus a binary search each, in any order; columns are counted on from the last one
+/// asked on the same line, so a minified file's single long line is not counted again for
+/// every finding on it.
 pub struct LineCursor<'a> {
     data: &'a [u8],
     first_line: usize,
-    pos: usize,
-    line: usize,
-    line_start: usize,
+    newlines: Option<Vec<usize>>,
+    /// (line start, offset, column) of the last column worked out.
+    col: (usize, usize, usize),
+    /// (line start, answer) of the last `line_has`.
+    has: Option<(usize, bool)>,
 }
 
 impl<'a> LineCursor<'a> {
@@ -103,36 +108,57 @@ impl<'a> LineCursor<'a> {
         LineCursor {
             data,
             first_line,
-            pos: 0,
-            line: first_line,
-            line_start: 0,
+            newlines: None,
+            col: (0, 0, 1),
+            has: None,
         }
     }
 
-    /// Line and column of `at`; calls must come in non-decreasing `at` order for speed, but
-    /// an earlier position restarts the count.
+    fn newlines(&mut self) -> &[usize] {
+        let data = self.data;
+        self.newlines
+            .get_or_insert_with(|| memchr::memchr_iter(b'\n', data).collect())
+    }
+
+    /// Line and column of `at`.
     pub fn locate(&mut self, at: usize) -> (usize, usize) {
         let at = at.min(self.data.len());
-        if at < self.pos {
-            self.pos = 0;
-            self.line = self.first_line;
-            self.line_start = 0;
-        }
-        for nl in memchr::memchr_iter(b'\n', &self.data[self.pos..at]) {
-            self.line += 1;
-            self.line_start = self.pos + nl + 1;
-        }
-        self.pos = at;
-        let col = char_count(&self.data[self.line_start..at]) + 1;
-        (self.line, col)
+        let first_line = self.first_line;
+        let nl = self.newlines();
+        let k = nl.partition_point(|&p| p < at);
+        let line_start = if k == 0 { 0 } else { nl[k - 1] + 1 };
+        let (ls, pos, col) = self.col;
+        let col = if ls == line_start && pos <= at {
+            col + char_count(&self.data[pos..at])
+        } else {
+            char_count(&self.data[line_start..at]) + 1
+        };
+        self.col = (line_start, at, col);
+        (first_line + k, col)
     }
 
-    /// Byte range of the line holding `at`.
-    pub fn line_bounds(data: &[u8], at: usize) -> (usize, usize) {
-        let at = at.min(data.len());
-        let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-        (start, end)
+    /// Byte range of the line holding `at` (without its line feed).
+    pub fn line_bounds(&mut self, at: usize) -> (usize, usize) {
+        let at = at.min(self.data.len());
+        let len = self.data.len();
+        let nl = self.newlines();
+        let k = nl.partition_point(|&p| p < at);
+        let start = if k == 0 { 0 } else { nl[k - 1] + 1 };
+        (start, nl.get(k).copied().unwrap_or(len))
+    }
+
+    /// Whether the line holding `at` contains `needle`. Asked once per line: every finding
+    /// on a long line asks again (the needle is always the same: the inline allow marker).
+    pub fn line_has(&mut self, at: usize, needle: &[u8]) -> bool {
+        let (s, e) = self.line_bounds(at);
+        match self.has {
+            Some((ls, yes)) if ls == s => yes,
+            _ => {
+                let yes = memchr::memmem::find(&self.data[s..e], needle).is_some();
+                self.has = Some((s, yes));
+                yes
+            }
+        }
     }
 }
 
@@ -161,5 +187,16 @@ mod tests {
         assert_eq!(c.locate(x), (2, 7));
         assert_eq!(c.locate(data.len()), (3, 6));
         assert_eq!(c.locate(1), (1, 2));
+        assert_eq!(c.line_bounds(x), (4, 12));
+        assert_eq!(c.line_bounds(3), (0, 3), "a line feed belongs to its line");
+        assert_eq!(c.line_bounds(data.len()), (13, data.len()));
+        // Columns counted on from the last one, and again after going back on the line.
+        let l = "ab\néé éé z".as_bytes();
+        let mut c = LineCursor::new(l, 10);
+        assert_eq!(c.locate(l.len() - 1), (11, 7));
+        assert_eq!(c.locate(l.len()), (11, 8));
+        assert_eq!(c.locate(3), (11, 1));
+        assert_eq!(c.locate(7), (11, 3));
+        assert_eq!(c.locate(2), (10, 3));
     }
 }

@@ -266,6 +266,40 @@ fn snippets_never_show_another_secret_on_the_line() {
 }
 
 #[test]
+fn many_secrets_on_one_long_line() {
+    // A minified file: every finding on the same line, more than enough of them to be
+    // fingerprinted in parallel. Columns count characters, not bytes.
+    let mut rng = Rng::new(9);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys: Vec<String> = (0..40).map(|_| fake_aws_key_id(&mut rng)).collect();
+    let mut line = String::from("/*é*/var k=[");
+    let mut columns = Vec::new();
+    for k in &keys {
+        line.push('"');
+        columns.push(line.chars().count() + 1);
+        line.push_str(k);
+        line.push_str("\",");
+    }
+    line.push_str("];\n");
+    write(d, "bundle.min.js", line.as_bytes());
+    let out = run(&["scan", ".", "-f", "json"], d);
+    let f = findings(&json(&out));
+    assert_eq!(f.len(), keys.len());
+    for ((f, k), col) in f.iter().zip(&keys).zip(&columns) {
+        assert_eq!(f["line"], 1);
+        assert_eq!(f["column"].as_u64(), Some(*col as u64), "{k}");
+        assert_eq!(f["end_column"].as_u64(), Some((col + k.len()) as u64));
+        assert_eq!(
+            f["fingerprint"],
+            keywarden::fingerprint::fingerprint(k.as_bytes())
+        );
+        let s = f["snippet"].as_str().unwrap();
+        assert!(keys.iter().all(|k| !s.contains(k.as_str())), "{s}");
+    }
+}
+
+#[test]
 fn notebooks_and_escaped_json_strings() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
