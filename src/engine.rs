@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input, PatternID, meta};
+use regex_syntax::hir::Hir;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -18,6 +19,12 @@ use std::sync::OnceLock;
 struct Matcher {
     /// The rule's regex as group 1 of `(REGEX)`.
     regex: meta::Regex,
+    /// For a rule with `detect`, `regex` has no lazy DFA: it runs only where the keyword
+    /// suffix matched, mostly on real matches, and on a tree dense in secrets the DFA's
+    /// states for these wide rules (bounded names, `{12,300}` values) cost more to build
+    /// than the backtracker costs to run. Spans too long for the backtracker get this one,
+    /// with the lazy DFA, built on first need.
+    long: Option<(Hir, OnceLock<Option<meta::Regex>>)>,
     /// Whether every match starts at a keyword (`lead` 0, as for token prefixes): then the
     /// regex is searched anchored at each hit, and a hit without a match costs a few bytes,
     /// not a window; else it runs unanchored through the merged windows.
@@ -115,7 +122,8 @@ impl Matcher {
             .transpose()?;
         // An anchored search gains nothing from a literal prefilter, and extracting one was a
         // quarter of compile time. Windows still use it.
-        let regex = build(&hir, regex_config().auto_prefilter(lead != Some(0)))?;
+        let config = regex_config().auto_prefilter(lead != Some(0));
+        let regex = build(&hir, config.clone().hybrid(detect.is_none()))?;
         let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
         let secret_groups = match &rule.secret_group {
             // Numbered groups count from the rule's own regex, now group 1.
@@ -159,6 +167,7 @@ impl Matcher {
         );
         Ok(Matcher {
             regex,
+            long: detect.is_some().then(|| (hir.clone(), OnceLock::new())),
             anchored: lead == Some(0),
             single_line,
             lead: lead.unwrap_or(rule.max_len),
@@ -168,6 +177,27 @@ impl Matcher {
             key_id_group,
             exclude,
         })
+    }
+}
+
+/// Spans longer than this get a rule's `long` regex, if it has one.
+const LONG_SPAN: usize = 1024;
+
+impl Matcher {
+    fn regex_for(&self, span: usize) -> &meta::Regex {
+        match &self.long {
+            Some((hir, cell)) if span > LONG_SPAN => cell
+                .get_or_init(|| {
+                    let config = regex_config().auto_prefilter(!self.anchored);
+                    meta::Regex::builder()
+                        .configure(config)
+                        .build_from_hir(hir)
+                        .ok()
+                })
+                .as_ref()
+                .unwrap_or(&self.regex),
+            _ => &self.regex,
+        }
     }
 }
 
@@ -409,7 +439,10 @@ impl Engine {
                 } else {
                     Anchored::No
                 });
-                if m.regex.search_slots(&input, slots).is_none() {
+                if m.regex_for(end - from)
+                    .search_slots(&input, slots)
+                    .is_none()
+                {
                     from = last_start + 1;
                     break;
                 }
@@ -607,5 +640,44 @@ mod tests {
             .collect();
         let hay = format!("{name}apikey=123456");
         assert_eq!(secrets(&e, &hay), vec![hay]);
+    }
+
+    #[test]
+    fn short_and_long_spans_of_a_rule_with_a_keyword_suffix_agree() {
+        // A bounded name before the keyword gives the rule a `detect` regex; merged windows
+        // on a long line exceed LONG_SPAN and are searched by the regex with the lazy DFA.
+        let e = engine(&[(
+            "assign",
+            r#"[\w.\-]{0,40}token[ \t]*=[ \t]*"(?P<secret>[^"\s]{12,300})""#,
+            "token",
+        )]);
+        let m = e.rules()[0].matcher().unwrap();
+        assert!(m.detect.is_some() && m.long.is_some());
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let values: Vec<String> = (0..60)
+            .map(|_| {
+                (0..20)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+                            [(x >> 33) as usize % 57] as char
+                    })
+                    .collect()
+            })
+            .collect();
+        let items: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("svc{i}_token = \"{v}\""))
+            .collect();
+        let built = || m.long.as_ref().unwrap().1.get().is_some();
+        assert_eq!(secrets(&e, &items.join("\n")), values);
+        assert!(!built(), "one assignment per line: short spans only");
+        let one_line = items.join("; ");
+        assert!(one_line.len() > 2 * LONG_SPAN);
+        assert_eq!(secrets(&e, &one_line), values);
+        assert!(built());
     }
 }
