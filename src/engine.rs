@@ -63,6 +63,12 @@ fn regex_config() -> meta::Config {
         .onepass(false)
 }
 
+/// A rule's own regex. An anchored search gains nothing from a literal prefilter, and
+/// extracting one was a quarter of compile time. Windows still use it.
+fn rule_config(anchored: bool) -> meta::Config {
+    regex_config().auto_prefilter(!anchored)
+}
+
 /// Slots up to this many are kept on the stack: no allocation per search.
 const STACK_SLOTS: usize = 64;
 
@@ -120,10 +126,7 @@ impl Matcher {
                 )
             })
             .transpose()?;
-        // An anchored search gains nothing from a literal prefilter, and extracting one was a
-        // quarter of compile time. Windows still use it.
-        let config = regex_config().auto_prefilter(lead != Some(0));
-        let regex = build(&hir, config.clone().hybrid(detect.is_none()))?;
+        let regex = build(&hir, rule_config(lead == Some(0)).hybrid(detect.is_none()))?;
         let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
         let secret_groups = match &rule.secret_group {
             // Numbered groups count from the rule's own regex, now group 1.
@@ -188,9 +191,8 @@ impl Matcher {
         match &self.long {
             Some((hir, cell)) if span > LONG_SPAN => cell
                 .get_or_init(|| {
-                    let config = regex_config().auto_prefilter(!self.anchored);
                     meta::Regex::builder()
-                        .configure(config)
+                        .configure(rule_config(self.anchored))
                         .build_from_hir(hir)
                         .ok()
                 })
