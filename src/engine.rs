@@ -170,7 +170,7 @@ impl Matcher {
         );
         Ok(Matcher {
             regex,
-            long: detect.is_some().then(|| (hir.clone(), OnceLock::new())),
+            long: detect.is_some().then_some((hir, OnceLock::new())),
             anchored: lead == Some(0),
             single_line,
             lead: lead.unwrap_or(rule.max_len),

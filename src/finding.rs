@@ -147,10 +147,10 @@ impl<'a> LineCursor<'a> {
         (start, nl.get(k).copied().unwrap_or(len))
     }
 
-    /// Whether the line holding `at` contains `needle`. Asked once per line: every finding
-    /// on a long line asks again (the needle is always the same: the inline allow marker).
-    pub fn line_has(&mut self, at: usize, needle: &[u8]) -> bool {
-        let (s, e) = self.line_bounds(at);
+    /// Whether the line `s..e` (from `line_bounds`) contains `needle`. Looked for once per
+    /// line: every finding on a long line asks again (the needle is always the same: the
+    /// inline allow marker).
+    pub fn line_has(&mut self, (s, e): (usize, usize), needle: &[u8]) -> bool {
         match self.has {
             Some((ls, yes)) if ls == s => yes,
             _ => {

@@ -174,7 +174,7 @@ impl Scanner {
         let secret = String::from_utf8_lossy(secret_bytes).into_owned();
         let (ls, le) = cursor.line_bounds(loc_start);
         let line_bytes = &data[ls..le];
-        if self.opts.inline_allow && cursor.line_has(loc_start, INLINE_ALLOW) {
+        if self.opts.inline_allow && cursor.line_has((ls, le), INLINE_ALLOW) {
             Stats::add(&self.stats.suppressed_inline, 1);
             return None;
         }

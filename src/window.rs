@@ -26,22 +26,6 @@ pub fn parse(regex: &str) -> Option<Hir> {
         .or_else(|| regex_syntax::Parser::new().parse(regex).ok())
 }
 
-/// The most bytes any match of `hir` can have before the first byte of some occurrence of one
-/// of `keywords` inside it, or `None` when a match need not contain a keyword at a bounded
-/// distance from its start.
-pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
-    Analysis::new(keywords)?.lead(hir)
-}
-
-/// For a regex whose matches do not start at a keyword (`[\w.-]{0,40}(?:secret|token)=...`):
-/// the rest of it from the keyword on, when every match of that rest starts with a keyword.
-/// Any match of the whole then holds a match of the rest that starts at a keyword hit, so an
-/// anchored search of the rest at each hit decides which hits need the whole regex at all.
-/// Captures are dropped; concatenations are split, alternations split branch by branch.
-pub fn keyword_suffix(hir: &Hir, keywords: &[String]) -> Option<Hir> {
-    Analysis::new(keywords)?.suffix(hir)
-}
-
 type Lang = Option<Rc<Vec<Vec<u8>>>>;
 
 /// One regex's analysis against one keyword list. Each node's language is worked out once:
@@ -70,7 +54,9 @@ impl<'h> Analysis<'h> {
         })
     }
 
-    /// See [`keyword_lead`].
+    /// The most bytes any match of `h` can have before the first byte of some occurrence of
+    /// a keyword inside it, or `None` when a match need not contain a keyword at a bounded
+    /// distance from its start.
     pub fn lead(&self, h: &'h Hir) -> Option<usize> {
         if let Some(l) = self.language(h).and_then(|l| self.keyword_at(&l)) {
             return Some(l);
@@ -89,7 +75,11 @@ impl<'h> Analysis<'h> {
         }
     }
 
-    /// See [`keyword_suffix`].
+    /// For a regex whose matches do not start at a keyword (`[\w.-]{0,40}(?:secret|token)=...`):
+    /// the rest of it from the keyword on, when every match of that rest starts with a keyword.
+    /// Any match of the whole then holds a match of the rest that starts at a keyword hit, so
+    /// an anchored search of the rest at each hit decides which hits need the whole regex at
+    /// all. Captures are dropped; concatenations are split, alternations branch by branch.
     pub fn suffix(&self, hir: &'h Hir) -> Option<Hir> {
         match hir.kind() {
             HirKind::Capture(c) => self.suffix(&c.sub),
@@ -329,6 +319,14 @@ fn product(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
+        Analysis::new(keywords)?.lead(hir)
+    }
+
+    fn keyword_suffix(hir: &Hir, keywords: &[String]) -> Option<Hir> {
+        Analysis::new(keywords)?.suffix(hir)
+    }
 
     fn lead_of(re: &str, kws: &[&str]) -> Option<usize> {
         let kws: Vec<String> = kws.iter().map(|s| s.to_string()).collect();
