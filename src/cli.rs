@@ -28,7 +28,8 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
-    /// Print the fingerprint of a value read from stdin (trailing newline stripped).
+    /// Print the fingerprint of a value read from stdin (trailing newline stripped; a private
+    /// key block is fingerprinted by its base64 body, as findings are).
     Fingerprint(FingerprintArgs),
     /// Maintain baselines: prune entries that match nothing, import other tools' triage.
     Baseline {
@@ -159,7 +160,8 @@ fn run(cli: Cli) -> Result<i32> {
                     buf.pop();
                 }
             }
-            println!("{}", crate::fingerprint::fingerprint(&buf));
+            let value = crate::normalize::value(&buf);
+            println!("{}", crate::fingerprint::fingerprint(&value));
             Ok(0)
         }
     }

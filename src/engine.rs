@@ -490,7 +490,11 @@ impl Engine {
         if secret.is_empty() {
             return None;
         }
-        let entropy = shannon(secret);
+        // Of the value as reported: a key body without its line breaks.
+        let entropy = match cr.rule.normalize {
+            Some(n) => shannon(&n.apply(secret)),
+            None => shannon(secret),
+        };
         if let Some(min) = cr.rule.min_entropy
             && entropy < min
         {

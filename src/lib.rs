@@ -16,6 +16,7 @@ pub mod fingerprint;
 pub mod hook;
 pub mod ignorefile;
 pub mod migrate;
+pub mod normalize;
 pub mod placeholder;
 pub mod prefilter;
 pub mod report;

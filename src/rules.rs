@@ -123,6 +123,24 @@ pub enum OnInvalid {
     Downgrade,
 }
 
+/// How a rule's secret is read from the text it was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Normalize {
+    /// Only the base64 characters of a key's body: the line breaks, indentation, quotes and
+    /// `\n` escapes of the file it sits in are dropped, so that one key has one fingerprint in
+    /// a `.pem` file, a YAML block and a JSON string alike.
+    Base64Body,
+}
+
+impl Normalize {
+    pub fn apply(self, raw: &[u8]) -> Vec<u8> {
+        match self {
+            Normalize::Base64Body => crate::normalize::base64_body(raw),
+        }
+    }
+}
+
 /// One rule, as written in `rules/*.toml` under `[[rule]]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +178,9 @@ pub struct Rule {
     pub validate: Option<String>,
     #[serde(default)]
     pub on_invalid: OnInvalid,
+    /// How the secret is read from its match (default: as it stands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<Normalize>,
     /// Drop a match whose whole text matches this regex (e.g. names that are not secrets:
     /// `password_length`, `token_url`).
     #[serde(default)]

@@ -109,7 +109,7 @@ impl Scanner {
         let mut cursor = LineCursor::new(data, prov.first_line.max(1));
         for m in &matches {
             if let Some(f) = self.finding(data, data, m, m.start, m.end, None, prov, &mut cursor) {
-                found.push((f, data[m.start..m.end].to_vec()));
+                found.push(f);
             }
         }
         if self.opts.decode_depth > 0 {
@@ -149,14 +149,14 @@ impl Scanner {
                     prov,
                     cursor,
                 ) {
-                    found.push((f, layer.decoded[m.start..m.end].to_vec()));
+                    found.push(f);
                 }
             }
         }
     }
 
     /// Builds a finding for match `m` found in `hay` (the blob or a decoded layer of it),
-    /// reported at `loc_start..loc_end` of the blob.
+    /// reported at `loc_start..loc_end` of the blob, with its secret to fingerprint.
     #[allow(clippy::too_many_arguments)]
     fn finding(
         &self,
@@ -168,10 +168,19 @@ impl Scanner {
         decoded: Option<String>,
         prov: &Provenance,
         cursor: &mut LineCursor,
-    ) -> Option<Finding> {
+    ) -> Option<(Finding, Vec<u8>)> {
         let rule = self.engine.rule(m.rule);
-        let secret_bytes = &hay[m.start..m.end];
-        let secret = String::from_utf8_lossy(secret_bytes).into_owned();
+        let raw = &hay[m.start..m.end];
+        let secret_bytes = match rule.normalize {
+            Some(n) => n.apply(raw),
+            None => raw.to_vec(),
+        };
+        // A key body is reported from its first character, not the line break before it.
+        let loc_start = match (rule.normalize, decoded.is_none()) {
+            (Some(_), true) => loc_start + crate::normalize::body_start(raw),
+            _ => loc_start,
+        };
+        let secret = String::from_utf8_lossy(&secret_bytes).into_owned();
         let (ls, le) = cursor.line_bounds(loc_start);
         let line_bytes = &data[ls..le];
         if self.opts.inline_allow && cursor.line_has((ls, le), INLINE_ALLOW) {
@@ -217,7 +226,7 @@ impl Scanner {
         if !self.opts.show_secrets && secret.len() >= 4 && snippet.contains(&secret) {
             snippet = snippet.replace(&secret, &shown);
         }
-        Some(Finding {
+        let finding = Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
             severity: rule.severity,
@@ -238,7 +247,8 @@ impl Scanner {
             blob_id: prov.blob_id.clone(),
             commit: prov.commit.as_deref().cloned(),
             tags: rule.tags.clone(),
-        })
+        };
+        Some((finding, secret_bytes))
     }
 }
 

@@ -314,3 +314,54 @@ fn notebooks_and_escaped_json_strings() {
     assert_eq!(f[0]["rule_id"], "generic-password-assignment");
     assert_eq!(f[0]["confidence"], "medium");
 }
+
+#[test]
+fn one_private_key_has_one_fingerprint_in_every_file_format() {
+    let mut rng = Rng::new(11);
+    let pem = corpus::pem(
+        &mut rng,
+        "PRIVATE KEY",
+        1600,
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tls/key.pem", format!("{pem}\n").as_bytes());
+    let indented = pem.replace('\n', "\n    ");
+    write(
+        dir.path(),
+        "k8s/secret.yaml",
+        format!("stringData:\n  tls.key: |\n    {indented}\n").as_bytes(),
+    );
+    let escaped = pem.replace('\n', "\\n");
+    write(
+        dir.path(),
+        "sa.json",
+        format!("{{\n  \"type\": \"service_account\",\n  \"private_key\": \"{escaped}\\n\"\n}}\n")
+            .as_bytes(),
+    );
+    let out = run(&["scan", ".", "-f", "json"], dir.path());
+    let found = findings(&json(&out));
+    assert_eq!(found.len(), 3, "{found:?}");
+    let fp = run_stdin(&["fingerprint"], dir.path(), pem.as_bytes());
+    let fp = String::from_utf8_lossy(&fp.stdout).trim().to_string();
+    for f in &found {
+        assert_eq!(f["rule_id"], "private-key-pkcs8");
+        assert_eq!(f["fingerprint"], fp.as_str(), "{f}");
+        // The redacted secret shows the body's first characters, not a line break.
+        assert!(f["secret"].as_str().unwrap().starts_with("MIIEvQ"), "{f}");
+    }
+    // Located at the body's first character, not at the line break after the armour.
+    let at = |path: &str| {
+        let f = found.iter().find(|f| f["path"] == path).unwrap();
+        (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap())
+    };
+    assert_eq!(at("tls/key.pem"), (2, 1));
+    assert_eq!(at("k8s/secret.yaml"), (4, 5));
+    let text = run(&["scan", "tls/key.pem", "--color", "never"], dir.path());
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("secret: MIIEvQ***"), "{text}");
+    assert!(
+        text.contains("\n      MIIEvQ***"),
+        "the body line as snippet: {text}"
+    );
+}

@@ -245,7 +245,7 @@ pub fn value_fingerprint(bytes: &[u8]) -> Option<String> {
     }
     let key = std::env::var(crate::fingerprint::KEY_ENV).ok();
     Some(crate::fingerprint::fingerprint_with_key(
-        bytes,
+        &crate::normalize::value(bytes),
         key.as_deref(),
     ))
 }
