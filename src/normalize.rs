@@ -18,19 +18,6 @@ pub fn base64_body(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Offset of the first body character in `raw`: past the line break, indentation, quotes or
-/// `\n` escape between a key's armour and its body, so a finding points at the body.
-pub fn body_start(raw: &[u8]) -> usize {
-    let mut i = 0;
-    while i < raw.len() {
-        match step(raw, i) {
-            Step::Body => return i,
-            Step::Skip(n) => i += n,
-        }
-    }
-    0
-}
-
 enum Step {
     Body,
     Skip(usize),
@@ -154,14 +141,6 @@ mod tests {
         assert_eq!(base64_body(b"ab+\n+cd"), b"ab++cd");
         assert_eq!(base64_body(b"\"ab+\" + \"+cd\""), b"ab++cd");
         assert_eq!(base64_body(b"ab\\ncd\\r\\tef"), b"abcdef");
-    }
-
-    #[test]
-    fn the_body_starts_after_line_breaks_and_escapes() {
-        assert_eq!(body_start(b"\n  MIIE"), 3);
-        assert_eq!(body_start(b"\\n\" + \"MIIE"), 7);
-        assert_eq!(body_start(b"MIIE"), 0);
-        assert_eq!(body_start(b"\n\n"), 0);
     }
 
     #[test]

@@ -175,11 +175,6 @@ impl Scanner {
             Some(n) => n.apply(raw),
             None => raw.to_vec(),
         };
-        // A key body is reported from its first character, not the line break before it.
-        let loc_start = match (rule.normalize, decoded.is_none()) {
-            (Some(_), true) => loc_start + crate::normalize::body_start(raw),
-            _ => loc_start,
-        };
         let secret = String::from_utf8_lossy(&secret_bytes).into_owned();
         let (ls, le) = cursor.line_bounds(loc_start);
         let line_bytes = &data[ls..le];
