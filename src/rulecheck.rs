@@ -17,7 +17,8 @@ impl CheckReport {
 }
 
 /// Every example must produce a finding of its rule, every negative example none, with the
-/// rule run alone (keyword prefilter, regex and filters as in a scan).
+/// rule run alone (keyword prefilter, regex and filters as in a scan). An example must also
+/// match where it sits between other lines of a file.
 pub fn check(rules: &[Rule]) -> CheckReport {
     let (mut errors, warnings) = lint(rules);
     for rule in rules {
@@ -38,6 +39,12 @@ pub fn check(rules: &[Rule]) -> CheckReport {
         for ex in &rule.examples {
             if engine.scan(ex.as_bytes()).is_empty() {
                 errors.push(format!("{}: example does not match: {ex:?}", rule.id));
+            } else if engine.scan(in_a_file(ex).as_bytes()).is_empty() {
+                // E.g. a `$` without `(?m)`: it matches only at the end of the whole file.
+                errors.push(format!(
+                    "{}: example matches alone but not between other lines of a file: {ex:?}",
+                    rule.id
+                ));
             }
         }
         for ex in &rule.negative_examples {
@@ -50,5 +57,33 @@ pub fn check(rules: &[Rule]) -> CheckReport {
         rules: rules.len(),
         errors,
         warnings,
+    }
+}
+
+/// `example` as a line of a file, with lines before and after it.
+fn in_a_file(example: &str) -> String {
+    format!("# settings\n{example}\n# end\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(regex: &str) -> Vec<Rule> {
+        let text = format!(
+            "[[rule]]\nid = \"t\"\nname = \"t\"\nregex = '''{regex}'''\nkeywords = [\"tok_\"]\nexamples = [\"TOKEN=tok_Zq8Lw3Tt7Xk2Vm9R\"]\n"
+        );
+        crate::rules::parse_rule_file("t.toml", &text).unwrap()
+    }
+
+    #[test]
+    fn an_example_must_match_inside_a_file_too() {
+        // Without (?m), `$` is the end of the whole file: the example alone matches, the same
+        // line in a file does not.
+        let bad = check(&rule(r"\b(?P<secret>tok_[A-Za-z0-9]{16})$"));
+        assert_eq!(bad.errors.len(), 1, "{:?}", bad.errors);
+        assert!(bad.errors[0].contains("between other lines"));
+        let good = check(&rule(r"(?m)\b(?P<secret>tok_[A-Za-z0-9]{16})$"));
+        assert!(good.ok(), "{:?}", good.errors);
     }
 }
