@@ -18,6 +18,7 @@ type Check = fn(&[u8]) -> Verdict;
 const VALIDATORS: &[(&str, Check)] = &[
     ("base62-crc32", base62_crc32),
     ("jwt", jwt),
+    ("discord-bot-token", discord_bot_token),
     ("pem-body", pem_body),
     ("aws-key-id", aws_key_id),
     ("url-credentials", url_credentials),
@@ -93,6 +94,14 @@ fn b64_any(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// JWT: header and payload decode to JSON objects, and the header names an algorithm.
+/// Discord bot token: its first part is the bot's user id (a snowflake, 17 to 20 digits) in
+/// base64.
+fn discord_bot_token(token: &[u8]) -> Verdict {
+    let id = token.split(|&b| b == b'.').next().unwrap_or_default();
+    let digits = b64_any(id).filter(|d| (17..=20).contains(&d.len()));
+    verdict(digits.is_some_and(|d| d.iter().all(u8::is_ascii_digit)))
+}
+
 fn jwt(token: &[u8]) -> Verdict {
     let mut parts = token.split(|&b| b == b'.');
     let (Some(h), Some(p)) = (parts.next(), parts.next()) else {
@@ -177,7 +186,9 @@ fn generic_secret_ok(v: &[u8]) -> bool {
         return false;
     }
     let first = v[0];
-    if b"${<[(/\\~".contains(&first) || v.starts_with(b"./") || v.starts_with(b"../") {
+    // A leading `~` is a path only as `~/...`; passwords may start with it.
+    if b"${<[(/\\".contains(&first) || [&b"./"[..], b"../", b"~/"].iter().any(|p| v.starts_with(p))
+    {
         return false;
     }
     // YAML anchors, aliases and tags (`*default`, `!vault`), Windows `%VAR%` references.
@@ -313,6 +324,19 @@ pub fn make_base62_crc32(prefix: &str, random: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discord_bot_tokens_start_with_a_user_id() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let id = URL_SAFE_NO_PAD.encode("1270088030351150807");
+        let ok = format!("{id}.ROCuYb.juO_LZutkDi452DeUJRq9xkVemGNGvYLtoZdAJ");
+        assert_eq!(discord_bot_token(ok.as_bytes()), Verdict::Valid);
+        let word = URL_SAFE_NO_PAD.encode("not-a-snowflake-id!");
+        let bad = format!("{word}.ROCuYb.juO_LZutkDi452DeUJRq9xkVemGNGvYLtoZdAJ");
+        assert_eq!(discord_bot_token(bad.as_bytes()), Verdict::Invalid);
+        let short = format!("{}.ROCuYb.x", URL_SAFE_NO_PAD.encode("1234"));
+        assert_eq!(discord_bot_token(short.as_bytes()), Verdict::Invalid);
+    }
 
     #[test]
     fn crc32_tokens() {
