@@ -110,8 +110,15 @@ fn jwt(token: &[u8]) -> Verdict {
     let header = b64_any(h).and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok());
     let payload = b64_any(p).and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok());
     let ok = matches!(&header, Some(serde_json::Value::Object(m)) if m.contains_key("alg") || m.contains_key("typ"))
-        && matches!(payload, Some(serde_json::Value::Object(_)));
-    verdict(ok)
+        && matches!(&payload, Some(serde_json::Value::Object(_)));
+    // An `anon` role token (Supabase's anon key) is public by design: it ships in browser
+    // code and grants only what row-level security allows anyone.
+    let public = payload
+        .as_ref()
+        .and_then(|p| p.get("role"))
+        .and_then(|r| r.as_str())
+        == Some("anon");
+    verdict(ok && !public)
 }
 
 /// PEM private key block: the body between the armour lines is base64 of a plausible size.
@@ -324,6 +331,21 @@ pub fn make_base62_crc32(prefix: &str, random: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anon_role_jwts_are_public() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let jwt = |payload: &str| {
+            let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+            let p = URL_SAFE_NO_PAD.encode(payload);
+            format!("{h}.{p}.c2lnbmF0dXJlLWJ5dGVzLWhlcmU")
+        };
+        let anon =
+            jwt(r#"{"iss":"supabase","ref":"qljiyqfqquwdtzka","role":"anon","iat":1700000000}"#);
+        assert_eq!(run("jwt", anon.as_bytes()), Some(Verdict::Invalid));
+        let service = jwt(r#"{"iss":"supabase","ref":"qljiyqfqquwdtzka","role":"service_role"}"#);
+        assert_eq!(run("jwt", service.as_bytes()), Some(Verdict::Valid));
+    }
 
     #[test]
     fn discord_bot_tokens_start_with_a_user_id() {
