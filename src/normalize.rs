@@ -44,14 +44,13 @@ fn step(raw: &[u8], i: usize) -> Step {
 /// `Version:`) left out, and a PGP block's checksum line too. None when there is no block.
 pub fn private_key_body(text: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(text).ok()?;
-    let begin = text.find("-----BEGIN ")?;
-    let rest = &text[begin + 11..];
-    let label_end = rest.find("-----")?;
-    let label = &rest[..label_end];
-    if !label.ends_with("PRIVATE KEY") && !label.ends_with("PRIVATE KEY BLOCK") {
-        return None;
-    }
-    let body = &rest[label_end + 5..];
+    // Blocks before it (a certificate, a public key) are passed over.
+    let (label, rest) = text.split("-----BEGIN ").skip(1).find_map(|rest| {
+        let label = &rest[..rest.find("-----")?];
+        let private = label.ends_with("PRIVATE KEY") || label.ends_with("PRIVATE KEY BLOCK");
+        private.then(|| (label, &rest[label.len() + 5..]))
+    })?;
+    let body = rest;
     let body = &body[..body.find("-----END ")?];
     let pgp = label.starts_with("PGP ");
     let kept: Vec<&str> = (body.split('\n'))
@@ -155,5 +154,8 @@ mod tests {
             LINES[0]
         );
         assert_eq!(&*value(pem.as_bytes()), LINES[0].as_bytes());
+        // A certificate chain before the key, as in a combined .pem file.
+        let chain = format!("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n{pem}");
+        assert_eq!(&*value(chain.as_bytes()), LINES[0].as_bytes());
     }
 }

@@ -172,8 +172,8 @@ impl Scanner {
         let rule = self.engine.rule(m.rule);
         let raw = &hay[m.start..m.end];
         let secret_bytes = match rule.normalize {
-            Some(n) => n.apply(raw),
-            None => raw.to_vec(),
+            Some(n) => std::borrow::Cow::Owned(n.apply(raw)),
+            None => std::borrow::Cow::Borrowed(raw),
         };
         let secret = String::from_utf8_lossy(&secret_bytes).into_owned();
         let (ls, le) = cursor.line_bounds(loc_start);
@@ -243,7 +243,7 @@ impl Scanner {
             commit: prov.commit.as_deref().cloned(),
             tags: rule.tags.clone(),
         };
-        Some((finding, secret_bytes))
+        Some((finding, secret_bytes.into_owned()))
     }
 }
 
