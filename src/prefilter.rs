@@ -14,7 +14,7 @@
 use anyhow::{Result, bail};
 
 /// Lanes walked together. Blobs shorter than `LANES * MIN_LANE` are walked in one lane.
-const LANES: usize = 4;
+const LANES: usize = 6;
 const MIN_LANE: usize = 256;
 
 /// One keyword occurrence.
@@ -134,6 +134,15 @@ impl KeywordSet {
                 trans[r as usize + c] = row[to as usize];
             }
         }
+        // What `walk` relies on to index without bounds checks: every entry is a row start
+        // with a whole row after it, and every column is inside a row.
+        let row_len = 1usize << stride_bits;
+        if (trans.iter()).any(|&t| t as usize + row_len > trans.len())
+            || row[0] as usize + row_len > trans.len()
+            || class.iter().any(|&c| c as usize >= row_len)
+        {
+            bail!("keyword automaton table is inconsistent");
+        }
         Ok(KeywordSet {
             trans,
             class,
@@ -213,7 +222,12 @@ impl KeywordSet {
         while i < n {
             let mut any = 0;
             for l in 0..LANES {
-                s[l] = trans[s[l] + class[lanes[l][i] as usize] as usize] as usize;
+                let at = s[l] + class[lanes[l][i] as usize] as usize;
+                debug_assert!(at < trans.len());
+                // SAFETY: `s[l]` is a row start (the start state or a table entry) and a
+                // class is a column, so `at` is inside its row: `new` checks both for the
+                // whole table. The bounds check was a fifth of the loop's instructions.
+                s[l] = unsafe { *trans.get_unchecked(at) } as usize;
                 any |= s[l];
             }
             if any & m != 0 {
