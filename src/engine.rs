@@ -258,8 +258,11 @@ pub struct Engine {
     keywords: Option<KeywordSet>,
     /// Keyword pattern id -> rules that keyword triggers.
     kw_rules: Vec<Vec<usize>>,
-    /// Rules with no keywords: confirmed over every blob.
+    /// Rules with no keywords: confirmed over every blob (with a path: every blob whose path
+    /// matches).
     always: Vec<usize>,
+    /// Rules with a `path`, and that path's regex.
+    paths: Vec<(usize, regex::Regex)>,
 }
 
 /// Bytes past a window's end searched for the end of the line, so that a regex's trailing
@@ -285,9 +288,15 @@ impl Engine {
         let mut kw_index: HashMap<String, usize> = HashMap::new();
         let mut kw_rules: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
+        let mut paths = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             if r.rule.keywords.is_empty() {
                 always.push(i);
+            }
+            if let Some(p) = &r.rule.path {
+                let re = regex::Regex::new(p)
+                    .with_context(|| format!("rule {}: invalid path regex", r.rule.id))?;
+                paths.push((i, re));
             }
             for k in &r.rule.keywords {
                 let k = k.to_ascii_lowercase();
@@ -312,6 +321,7 @@ impl Engine {
             keywords,
             kw_rules,
             always,
+            paths,
         })
     }
 
@@ -332,8 +342,24 @@ impl Engine {
         n
     }
 
-    /// Finds every match in `hay`, best match per overlapping span, sorted by offset.
+    /// Finds every match in `hay`, best match per overlapping span, sorted by offset. Every
+    /// rule applies, those with a `path` too (rule examples, fuzzing); see `scan_path`.
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
+        self.scan_inner(hay, &[])
+    }
+
+    /// `scan` of a blob found at `path` (None: no path, as for stdin): rules with a `path`
+    /// that does not match it are left out.
+    pub fn scan_path(&self, hay: &[u8], path: Option<&str>) -> Vec<Match> {
+        let off: Vec<usize> = (self.paths.iter())
+            .filter(|(_, re)| !path.is_some_and(|p| re.is_match(p)))
+            .map(|&(r, _)| r)
+            .collect();
+        self.scan_inner(hay, &off)
+    }
+
+    /// `off`: rules left out.
+    fn scan_inner(&self, hay: &[u8], off: &[usize]) -> Vec<Match> {
         // (rule, window start, window end, keyword hit start)
         let mut windows: Vec<(usize, usize, usize, usize)> = Vec::new();
         if let Some(k) = &self.keywords {
@@ -366,6 +392,9 @@ impl Engine {
         }
         for &r in &self.always {
             windows.push((r, 0, hay.len(), 0));
+        }
+        if !off.is_empty() {
+            windows.retain(|w| !off.contains(&w.0));
         }
         if windows.is_empty() {
             return Vec::new();
@@ -599,6 +628,30 @@ mod tests {
     }
 
     const TOKEN: (&str, &str, &str) = ("tok", r"\b(?P<secret>tok_[a-z0-9]{8})\b", "tok_");
+
+    #[test]
+    fn rules_with_a_path_search_only_files_at_that_path() {
+        let text = "[[rule]]\nid = \"key-file\"\nname = \"n\"\n\
+                    regex = '''(?m)^(?P<secret>[a-f0-9]{32})$'''\n\
+                    path = '''(?:^|/)config/master\\.key$'''\n\
+                    [[rule]]\nid = \"kw\"\nname = \"n\"\n\
+                    regex = '''(?P<secret>tok_[a-z0-9]{8})'''\nkeywords = [\"tok_\"]\n\
+                    path = '''\\.env$'''\n";
+        let e = Engine::new(crate::rules::parse_rule_file("t.toml", text).unwrap()).unwrap();
+        let hay = b"7c1e9a4f2d8b6e0a3f5c9d1b7e4a2c8f\ntok_a1b2c3d4\n";
+        let rules = |path: Option<&str>| -> Vec<&str> {
+            (e.scan_path(hay, path).iter())
+                .map(|m| e.rule(m.rule).id.as_str())
+                .collect()
+        };
+        assert_eq!(rules(Some("app/config/master.key")), ["key-file"]);
+        assert_eq!(rules(Some("config/master.key.bak")), Vec::<&str>::new());
+        assert_eq!(rules(Some("deploy/.env")), ["kw"]);
+        assert_eq!(rules(Some("-")), Vec::<&str>::new());
+        assert_eq!(rules(None), Vec::<&str>::new());
+        // Without a path asked for, every rule applies (rule examples).
+        assert_eq!(e.scan(hay).len(), 2);
+    }
 
     #[test]
     fn tokens_that_start_at_their_keyword_are_found_anywhere() {

@@ -86,4 +86,24 @@ mod tests {
         let good = check(&rule(r"(?m)\b(?P<secret>tok_[A-Za-z0-9]{16})$"));
         assert!(good.ok(), "{:?}", good.errors);
     }
+    #[test]
+    fn a_path_rule_needs_no_keywords_and_a_valid_path() {
+        let text = |path: &str| {
+            format!(
+                "[[rule]]\nid = \"f\"\nname = \"f\"\nregex = '''(?m)^(?P<secret>[a-f0-9]{{32}})$'''\n\
+                 path = '''{path}'''\nexamples = [\"7c1e9a4f2d8b6e0a3f5c9d1b7e4a2c8f\"]\n"
+            )
+        };
+        let rules = |path: &str| crate::rules::parse_rule_file("t.toml", &text(path)).unwrap();
+        let ok = check(&rules(r"master\.key$"));
+        assert!(ok.ok(), "{:?}", ok.errors);
+        let about_keywords = ok.warnings.iter().filter(|w| w.contains("keywords"));
+        assert_eq!(about_keywords.count(), 0, "{:?}", ok.warnings);
+        let bad = check(&rules(r"master(\.key$"));
+        assert!(
+            bad.errors.iter().any(|e| e.contains("invalid path regex")),
+            "{:?}",
+            bad.errors
+        );
+    }
 }

@@ -160,6 +160,13 @@ pub struct Rule {
     /// Why a rule has no keywords (such a rule runs on every blob).
     #[serde(default)]
     pub no_keywords_reason: Option<String>,
+    /// Only files whose path (relative to the scanned root, `/`-separated) matches this
+    /// regex are searched with the rule: for files that are secrets by their name (a
+    /// `.pgpass`, a Rails `config/master.key`). A rule with a path needs no keywords; it is
+    /// then confirmed over every file whose path matches. Blobs without a path (stdin) are
+    /// not searched with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Longest match expected, in bytes; bounds the window searched around a keyword.
@@ -258,7 +265,12 @@ pub fn lint(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
         if !seen.insert(r.id.as_str()) {
             errors.push(format!("{}: duplicate id", r.id));
         }
-        if r.keywords.is_empty() {
+        if let Some(p) = &r.path
+            && let Err(e) = regex::Regex::new(p)
+        {
+            errors.push(format!("{}: invalid path regex: {e}", r.id));
+        }
+        if r.keywords.is_empty() && r.path.is_none() {
             match &r.no_keywords_reason {
                 Some(reason) => warnings.push(format!(
                     "{}: no keywords (runs on every blob): {reason}",

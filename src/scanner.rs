@@ -104,7 +104,7 @@ impl Scanner {
         Stats::add(&self.stats.bytes_scanned, data.len() as u64);
         // Findings with their secrets, fingerprinted at the end.
         let mut found: Vec<(Finding, Vec<u8>)> = Vec::new();
-        let matches = self.engine.scan(data);
+        let matches = self.engine.scan_path(data, Some(&prov.path));
         let mut cursor = LineCursor::new(data, prov.first_line.max(1));
         for m in &matches {
             if let Some(f) = self.finding(data, data, m, m.start, m.end, None, prov, &mut cursor) {
@@ -137,7 +137,7 @@ impl Scanner {
             if raw.get(next).is_some_and(|m| m.start < layer.end) {
                 continue;
             }
-            for m in self.engine.scan(&layer.decoded) {
+            for m in self.engine.scan_path(&layer.decoded, Some(&prov.path)) {
                 if let Some(f) = self.finding(
                     data,
                     &layer.decoded,

@@ -362,3 +362,43 @@ fn one_private_key_has_one_fingerprint_in_every_file_format() {
         "the armour line and the body's start as snippet: {text}"
     );
 }
+
+#[test]
+fn files_that_are_secrets_by_their_name() {
+    let mut rng = Rng::new(9);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = rng.s("0123456789abcdef", 32);
+    let pass = rng.s(ALNUM, 18);
+    write(d, "app/config/master.key", key.as_bytes());
+    let line = format!("db.internal:5432:orders:app_rw:{pass}\n");
+    write(d, ".pgpass", line.as_bytes());
+    // The same contents under other names are not secrets by themselves.
+    write(d, "app/config/checksum.txt", key.as_bytes());
+    write(d, "notes/pgpass-format.txt", line.as_bytes());
+    let out = run(&["scan", ".", "--format", "json"], d);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got: Vec<(String, String)> = findings(&json(&out))
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().into(),
+                f["rule_id"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        (".pgpass", "pgpass-password"),
+        ("app/config/master.key", "rails-master-key-file"),
+    ];
+    assert_eq!(got, want.map(|(p, r)| (p.to_string(), r.to_string())));
+    // Piped in, the name is unknown.
+    let out = run_stdin(&["scan", "-"], d, key.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+}
