@@ -263,6 +263,9 @@ pub struct Engine {
     always: Vec<usize>,
     /// Rules with a `path`, and that path's regex.
     paths: Vec<(usize, regex::Regex)>,
+    /// Whether a rule with a `path` also has keywords (its windows come from hits and must
+    /// be filtered out at other paths).
+    path_keywords: bool,
 }
 
 /// Bytes past a window's end searched for the end of the line, so that a regex's trailing
@@ -316,12 +319,14 @@ impl Engine {
         } else {
             Some(KeywordSet::new(patterns.iter().map(|(k, _)| k.as_bytes()))?)
         };
+        let path_keywords = (paths.iter()).any(|&(r, _)| !rules[r].rule.keywords.is_empty());
         Ok(Engine {
             rules,
             keywords,
             kw_rules,
             always,
             paths,
+            path_keywords,
         })
     }
 
@@ -343,23 +348,22 @@ impl Engine {
     }
 
     /// Finds every match in `hay`, best match per overlapping span, sorted by offset. Every
-    /// rule applies, those with a `path` too (rule examples, fuzzing); see `scan_path`.
+    /// rule applies, those with a `path` too (rule examples, fuzzing); see `scan_except`.
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
-        self.scan_inner(hay, &[])
+        self.scan_except(hay, &[])
     }
 
-    /// `scan` of a blob found at `path` (None: no path, as for stdin): rules with a `path`
-    /// that does not match it are left out.
-    pub fn scan_path(&self, hay: &[u8], path: Option<&str>) -> Vec<Match> {
-        let off: Vec<usize> = (self.paths.iter())
+    /// The rules with a `path` that does not match `path` (None: no path, as for stdin):
+    /// worked out once per blob, for `scan_except` on it and its decoded layers.
+    pub fn rules_off_at(&self, path: Option<&str>) -> Vec<usize> {
+        (self.paths.iter())
             .filter(|(_, re)| !path.is_some_and(|p| re.is_match(p)))
             .map(|&(r, _)| r)
-            .collect();
-        self.scan_inner(hay, &off)
+            .collect()
     }
 
-    /// `off`: rules left out.
-    fn scan_inner(&self, hay: &[u8], off: &[usize]) -> Vec<Match> {
+    /// `scan` with the rules in `off` (from `rules_off_at`) left out.
+    pub fn scan_except(&self, hay: &[u8], off: &[usize]) -> Vec<Match> {
         // (rule, window start, window end, keyword hit start)
         let mut windows: Vec<(usize, usize, usize, usize)> = Vec::new();
         if let Some(k) = &self.keywords {
@@ -391,9 +395,11 @@ impl Engine {
             });
         }
         for &r in &self.always {
-            windows.push((r, 0, hay.len(), 0));
+            if !off.contains(&r) {
+                windows.push((r, 0, hay.len(), 0));
+            }
         }
-        if !off.is_empty() {
+        if self.path_keywords && !off.is_empty() {
             windows.retain(|w| !off.contains(&w.0));
         }
         if windows.is_empty() {
@@ -640,7 +646,7 @@ mod tests {
         let e = Engine::new(crate::rules::parse_rule_file("t.toml", text).unwrap()).unwrap();
         let hay = b"7c1e9a4f2d8b6e0a3f5c9d1b7e4a2c8f\ntok_a1b2c3d4\n";
         let rules = |path: Option<&str>| -> Vec<&str> {
-            (e.scan_path(hay, path).iter())
+            (e.scan_except(hay, &e.rules_off_at(path)).iter())
                 .map(|m| e.rule(m.rule).id.as_str())
                 .collect()
         };

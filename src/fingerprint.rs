@@ -32,7 +32,11 @@ pub fn fingerprint_with_key(value: &[u8], key: Option<&str>) -> String {
 }
 
 fn compute(value: &[u8], salt: &[u8]) -> String {
-    let t = pbkdf2_block1(value, salt, ITERATIONS);
+    text(&pbkdf2_block1(value, salt, ITERATIONS))
+}
+
+/// `kw1:` and the first 16 bytes of the derived block in hex.
+fn text(t: &[u8; 32]) -> String {
     format!("{PREFIX}{}", hex::encode(&t[..16]))
 }
 
@@ -347,10 +351,7 @@ pub fn fingerprints(values: &[&[u8]]) -> Vec<String> {
                 .map(|v| pbkdf2_block1(v, salt, ITERATIONS))
                 .collect(),
         };
-        computed.extend(
-            t.iter()
-                .map(|t| format!("{PREFIX}{}", hex::encode(&t[..16]))),
-        );
+        computed.extend(t.iter().map(text));
     }
     for (v, fp) in values.iter().zip(out.iter_mut()) {
         if fp.is_none()

@@ -50,8 +50,7 @@ pub fn private_key_body(text: &[u8]) -> Option<Vec<u8>> {
         let private = label.ends_with("PRIVATE KEY") || label.ends_with("PRIVATE KEY BLOCK");
         private.then(|| (label, &rest[label.len() + 5..]))
     })?;
-    let body = rest;
-    let body = &body[..body.find("-----END ")?];
+    let body = &rest[..rest.find("-----END ")?];
     let pgp = label.starts_with("PGP ");
     let kept: Vec<&str> = (body.split('\n'))
         .flat_map(|l| l.split("\\n"))

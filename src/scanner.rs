@@ -104,7 +104,8 @@ impl Scanner {
         Stats::add(&self.stats.bytes_scanned, data.len() as u64);
         // Findings with their secrets, fingerprinted at the end.
         let mut found: Vec<(Finding, Vec<u8>)> = Vec::new();
-        let matches = self.engine.scan_path(data, Some(&prov.path));
+        let off = self.engine.rules_off_at(Some(&prov.path));
+        let matches = self.engine.scan_except(data, &off);
         let mut cursor = LineCursor::new(data, prov.first_line.max(1));
         for m in &matches {
             if let Some(f) = self.finding(data, data, m, m.start, m.end, None, prov, &mut cursor) {
@@ -112,7 +113,7 @@ impl Scanner {
             }
         }
         if self.opts.decode_depth > 0 {
-            self.scan_decoded(data, prov, &matches, &mut found, &mut cursor);
+            self.scan_decoded(data, prov, &off, &matches, &mut found, &mut cursor);
         }
         let mut found = fingerprinted(found);
         if !self.opts.show_secrets && found.len() > 1 {
@@ -126,6 +127,7 @@ impl Scanner {
         &self,
         data: &[u8],
         prov: &Provenance,
+        off: &[usize],
         raw: &[Match],
         found: &mut Vec<(Finding, Vec<u8>)>,
         cursor: &mut LineCursor,
@@ -137,7 +139,7 @@ impl Scanner {
             if raw.get(next).is_some_and(|m| m.start < layer.end) {
                 continue;
             }
-            for m in self.engine.scan_path(&layer.decoded, Some(&prov.path)) {
+            for m in self.engine.scan_except(&layer.decoded, off) {
                 if let Some(f) = self.finding(
                     data,
                     &layer.decoded,
