@@ -17,13 +17,12 @@ use std::sync::OnceLock;
 
 /// The compiled parts of a rule.
 struct Matcher {
-    /// The rule's regex as group 1 of `(REGEX)`.
-    regex: meta::Regex,
-    /// For a rule with `detect`, `regex` has no lazy DFA: it runs only where the keyword
-    /// suffix matched, mostly on real matches, and on a tree dense in secrets the DFA's
-    /// states for these wide rules (bounded names, `{12,300}` values) cost more to build
-    /// than the backtracker costs to run. Spans too long for the backtracker get this one,
-    /// with the lazy DFA, built on first need.
+    /// The rule's regex and its groups: built with the matcher, except for a rule with
+    /// `detect`, whose regex is built when a hit first passes `detect` (on clean code most
+    /// such rules never get there, and their regex was a good part of a scan's compiling).
+    full: OnceLock<Option<Full>>,
+    /// For a rule with `detect`: the tree `full` is built from, and for spans too long for
+    /// the backtracker, the same regex with the lazy DFA, built on first need (see `Full`).
     long: Option<(Hir, OnceLock<Option<meta::Regex>>)>,
     /// Whether every match starts at a keyword (`lead` 0, as for token prefixes): then the
     /// regex is searched anchored at each hit, and a hit without a match costs a few bytes,
@@ -31,10 +30,6 @@ struct Matcher {
     anchored: bool,
     /// No match can hold a line feed: windows stay on the keyword's line.
     single_line: bool,
-    /// Groups that may hold the secret, in order; the first that took part is used. A rule
-    /// with alternatives names them `secret`, `secret_a`, `secret_b`, ...
-    secret_groups: Vec<usize>,
-    key_id_group: Option<usize>,
     exclude: Option<Regex>,
     /// How far before a keyword hit a match can start (see `window`).
     lead: usize,
@@ -42,6 +37,19 @@ struct Matcher {
     /// keyword on, searched anchored at each hit first. Only hits where it matches get the
     /// whole regex, so the bounded name before the keyword is not searched for at every hit.
     detect: Option<meta::Regex>,
+}
+
+/// A rule's own regex, ready to confirm matches.
+struct Full {
+    /// The rule's regex as group 1 of `(REGEX)`. For a rule with `detect` it has no lazy
+    /// DFA: it runs only where the keyword suffix matched, mostly on real matches, and on a
+    /// tree dense in secrets the DFA's states for these wide rules (bounded names,
+    /// `{12,300}` values) cost more to build than the backtracker costs to run.
+    regex: meta::Regex,
+    /// Groups that may hold the secret, in order; the first that took part is used. A rule
+    /// with alternatives names them `secret`, `secret_a`, `secret_b`, ...
+    secret_groups: Vec<usize>,
+    key_id_group: Option<usize>,
     /// Slots a search fills (two per group).
     slot_len: usize,
 }
@@ -126,7 +134,48 @@ impl Matcher {
                 )
             })
             .transpose()?;
-        let regex = build(&hir, rule_config(lead == Some(0)).hybrid(detect.is_none()))?;
+        let exclude = match &rule.exclude_match {
+            Some(x) => Some(
+                RegexBuilder::new(x)
+                    .unicode(false)
+                    .build()
+                    .with_context(|| format!("rule {}: invalid exclude_match", rule.id))?,
+            ),
+            None => None,
+        };
+        let anchored = lead == Some(0);
+        let full = OnceLock::new();
+        if detect.is_none() {
+            let _ = full.set(Some(Full::build(rule, &hir, anchored, false)?));
+        }
+        Ok(Matcher {
+            full,
+            long: detect.is_some().then_some((hir, OnceLock::new())),
+            anchored,
+            single_line,
+            lead: lead.unwrap_or(rule.max_len),
+            detect,
+            exclude,
+        })
+    }
+
+    /// The rule's regex; `None` if it does not compile (see `CompiledRule::lazy`).
+    fn full(&self, rule: &Rule) -> Option<&Full> {
+        self.full
+            .get_or_init(|| {
+                let (hir, _) = self.long.as_ref()?;
+                Full::build(rule, hir, self.anchored, true).ok()
+            })
+            .as_ref()
+    }
+}
+
+impl Full {
+    fn build(rule: &Rule, hir: &Hir, anchored: bool, detect: bool) -> Result<Full> {
+        let regex = meta::Regex::builder()
+            .configure(rule_config(anchored).hybrid(!detect))
+            .build_from_hir(hir)
+            .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))?;
         let names: Vec<Option<&str>> = regex.group_info().pattern_names(PatternID::ZERO).collect();
         let secret_groups = match &rule.secret_group {
             // Numbered groups count from the rule's own regex, now group 1.
@@ -153,32 +202,17 @@ impl Matcher {
             }
         };
         let key_id_group = names.iter().position(|n| *n == Some("key_id"));
-        let exclude = match &rule.exclude_match {
-            Some(x) => Some(
-                RegexBuilder::new(x)
-                    .unicode(false)
-                    .build()
-                    .with_context(|| format!("rule {}: invalid exclude_match", rule.id))?,
-            ),
-            None => None,
-        };
         let slot_len = regex.group_info().slot_len();
         // One pattern: group g's slots are 2g and 2g + 1 (what `Groups` reads).
         debug_assert!(
             (0..regex.group_info().group_len(PatternID::ZERO))
                 .all(|g| regex.group_info().slots(PatternID::ZERO, g) == Some((2 * g, 2 * g + 1)))
         );
-        Ok(Matcher {
+        Ok(Full {
             regex,
-            long: detect.is_some().then_some((hir, OnceLock::new())),
-            anchored: lead == Some(0),
-            single_line,
-            lead: lead.unwrap_or(rule.max_len),
-            detect,
-            slot_len,
             secret_groups,
             key_id_group,
-            exclude,
+            slot_len,
         })
     }
 }
@@ -187,7 +221,7 @@ impl Matcher {
 const LONG_SPAN: usize = 1024;
 
 impl Matcher {
-    fn regex_for(&self, span: usize) -> &meta::Regex {
+    fn regex_for<'a>(&'a self, full: &'a Full, span: usize) -> &'a meta::Regex {
         match &self.long {
             Some((hir, cell)) if span > LONG_SPAN => cell
                 .get_or_init(|| {
@@ -197,8 +231,8 @@ impl Matcher {
                         .ok()
                 })
                 .as_ref()
-                .unwrap_or(&self.regex),
-            _ => &self.regex,
+                .unwrap_or(&full.regex),
+            _ => &full.regex,
         }
     }
 }
@@ -215,6 +249,11 @@ impl CompiledRule {
     /// Compiles now, reporting a bad regex as an error.
     pub fn compile(rule: Rule) -> Result<Self> {
         let m = Matcher::build(&rule)?;
+        if let Some((hir, _)) = &m.long
+            && m.full.get().is_none()
+        {
+            let _ = m.full.set(Some(Full::build(&rule, hir, m.anchored, true)?));
+        }
         let c = Self::lazy(rule);
         let _ = c.matcher.set(Some(m));
         Ok(c)
@@ -445,12 +484,18 @@ impl Engine {
             }
             None => windows,
         };
+        if windows.is_empty() {
+            return;
+        }
+        let Some(full) = m.full(&cr.rule) else {
+            return;
+        };
         let mut stack = [None; STACK_SLOTS];
         let mut heap = Vec::new();
-        let slots: &mut [Option<NonMaxUsize>] = if m.slot_len <= STACK_SLOTS {
-            &mut stack[..m.slot_len]
+        let slots: &mut [Option<NonMaxUsize>] = if full.slot_len <= STACK_SLOTS {
+            &mut stack[..full.slot_len]
         } else {
-            heap.resize(m.slot_len, None);
+            heap.resize(full.slot_len, None);
             &mut heap
         };
         // Starts before `covered` have been searched.
@@ -476,7 +521,7 @@ impl Engine {
                 } else {
                     Anchored::No
                 });
-                if m.regex_for(end - from)
+                if m.regex_for(full, end - from)
                     .search_slots(&input, slots)
                     .is_none()
                 {
@@ -490,11 +535,11 @@ impl Engine {
                 };
                 let (ms, me) = whole;
                 from = if me > ms { me } else { me + 1 };
-                let Some(sec) = m.secret_groups.iter().find_map(|&g| caps.get(g)) else {
+                let Some(sec) = full.secret_groups.iter().find_map(|&g| caps.get(g)) else {
                     continue;
                 };
                 let (ss, se) = sec;
-                if let Some(found) = self.check(cr, m, r, hay, ss, se, ms, me, &caps)
+                if let Some(found) = self.check(cr, m, full, r, hay, ss, se, ms, me, &caps)
                     && !out
                         .iter()
                         .rev()
@@ -513,6 +558,7 @@ impl Engine {
         &self,
         cr: &CompiledRule,
         m: &Matcher,
+        full: &Full,
         r: usize,
         hay: &[u8],
         ss: usize,
@@ -556,7 +602,7 @@ impl Engine {
                 None => {}
             }
         }
-        let key_id = m
+        let key_id = full
             .key_id_group
             .and_then(|g| caps.get(g))
             .map(|(a, b)| String::from_utf8_lossy(&hay[a..b]).into_owned());
