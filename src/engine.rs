@@ -307,6 +307,11 @@ pub struct Engine {
     path_keywords: bool,
 }
 
+/// The built-in rules' keywords, in the engine's order, and their automaton, built with the
+/// binary (`build.rs`); used when a scan's rules have exactly these keywords.
+static EMBEDDED_KEYWORDS: &str = include_str!(concat!(env!("OUT_DIR"), "/keywords.txt"));
+static EMBEDDED_AUTOMATON: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/keywords.bin"));
+
 /// Bytes past a window's end searched for the end of the line, so that a regex's trailing
 /// boundary sees the real next character.
 const LINE_SLACK: usize = 4096;
@@ -356,7 +361,14 @@ impl Engine {
         let keywords = if patterns.is_empty() {
             None
         } else {
-            Some(KeywordSet::new(patterns.iter().map(|(k, _)| k.as_bytes()))?)
+            let embedded = (EMBEDDED_KEYWORDS.split('\n'))
+                .eq(patterns.iter().map(|(k, _)| k.as_str()))
+                .then(|| KeywordSet::from_bytes(EMBEDDED_AUTOMATON))
+                .flatten();
+            Some(match embedded {
+                Some(k) => k,
+                None => KeywordSet::new(patterns.iter().map(|(k, _)| k.as_bytes()))?,
+            })
         };
         let path_keywords = (paths.iter()).any(|&(r, _)| !rules[r].rule.keywords.is_empty());
         Ok(Engine {
@@ -670,6 +682,36 @@ mod tests {
             })
             .collect();
         Engine::new(crate::rules::parse_rule_file("test.toml", &text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_built_in_rules_use_the_automaton_built_with_the_binary() {
+        // The keywords in the engine's order: lower case, first use first.
+        let mut kws: Vec<String> = Vec::new();
+        for r in crate::rules::builtin().unwrap() {
+            for k in r.keywords {
+                let k = k.to_ascii_lowercase();
+                if !kws.contains(&k) {
+                    kws.push(k);
+                }
+            }
+        }
+        assert!(
+            EMBEDDED_KEYWORDS
+                .split('\n')
+                .eq(kws.iter().map(String::as_str))
+        );
+        let embedded = KeywordSet::from_bytes(EMBEDDED_AUTOMATON).expect("embedded automaton");
+        let built = KeywordSet::new(&kws).unwrap();
+        let hay = std::fs::read("src/engine.rs").unwrap();
+        let hits = |k: &KeywordSet| {
+            let mut v = Vec::new();
+            k.for_each_hit(&hay, |h| v.push((h.start, h.end, h.keyword)));
+            v.sort_unstable();
+            v
+        };
+        assert!(hits(&built).len() > 100);
+        assert_eq!(hits(&embedded), hits(&built));
     }
 
     fn secrets(e: &Engine, hay: &str) -> Vec<String> {

@@ -13,6 +13,9 @@
 
 use anyhow::{Result, bail};
 
+/// First word of `to_bytes`: the format's version.
+const MAGIC: u32 = 0x6B77_6B31;
+
 /// Lanes walked together. Blobs shorter than `LANES * MIN_LANE` are walked in one lane.
 const LANES: usize = 6;
 const MIN_LANE: usize = 256;
@@ -134,16 +137,7 @@ impl KeywordSet {
                 trans[r as usize + c] = row[to as usize];
             }
         }
-        // What `walk` relies on to index without bounds checks: every entry is a row start
-        // with a whole row after it, and every column is inside a row.
-        let row_len = 1usize << stride_bits;
-        if (trans.iter()).any(|&t| t as usize + row_len > trans.len())
-            || row[0] as usize + row_len > trans.len()
-            || class.iter().any(|&c| c as usize >= row_len)
-        {
-            bail!("keyword automaton table is inconsistent");
-        }
-        Ok(KeywordSet {
+        KeywordSet {
             trans,
             class,
             start: row[0],
@@ -151,7 +145,96 @@ impl KeywordSet {
             stride_bits,
             matches,
             max_len: keywords.iter().map(Vec::len).max().unwrap_or(0),
-        })
+        }
+        .checked()
+        .ok_or_else(|| anyhow::anyhow!("keyword automaton table is inconsistent"))
+    }
+
+    /// The set if its table holds what `walk` relies on to index without bounds checks:
+    /// every entry is a row start with a whole row after it, every column is inside a row,
+    /// and every match state has its keywords.
+    fn checked(self) -> Option<KeywordSet> {
+        let row_len = 1usize.checked_shl(self.stride_bits)?;
+        let len = self.trans.len();
+        let fm = self.first_match as usize;
+        let ok = (self.trans.iter()).all(|&t| t as usize + row_len <= len)
+            && self.start as usize + row_len <= len
+            && self.class.iter().all(|&c| (c as usize) < row_len)
+            && self.start.is_multiple_of(row_len as u32)
+            && fm.is_power_of_two()
+            && len <= 2 * fm
+            && (len.max(fm) - fm) >> self.stride_bits <= self.matches.len();
+        ok.then_some(self)
+    }
+
+    /// The automaton as bytes, for `from_bytes` (the build embeds the built-in rules' one, so
+    /// that start-up does not build it).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w: Vec<u32> = vec![
+            MAGIC,
+            self.trans.len() as u32,
+            self.start,
+            self.first_match,
+            self.stride_bits,
+            self.max_len as u32,
+            self.matches.len() as u32,
+        ];
+        w.extend(&self.trans);
+        let mut at = 0;
+        for m in &self.matches {
+            at += m.len() as u32;
+            w.push(at);
+        }
+        w.extend(self.matches.iter().flatten().flat_map(|&(k, l)| [k, l]));
+        let mut out: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+        out.extend(self.class);
+        out
+    }
+
+    /// The automaton `to_bytes` wrote; `None` for anything else, a table `walk` could not
+    /// rely on included.
+    pub fn from_bytes(b: &[u8]) -> Option<KeywordSet> {
+        let (words, class) = b.split_last_chunk::<256>()?;
+        let words: Vec<u32> = (words.chunks_exact(4))
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        let (
+            &[
+                magic,
+                n_trans,
+                start,
+                first_match,
+                stride_bits,
+                max_len,
+                n_matches,
+            ],
+            rest,
+        ) = words.split_first_chunk::<7>()?;
+        if magic != MAGIC || words.len() * 4 + 256 != b.len() {
+            return None;
+        }
+        let (trans, rest) = rest.split_at_checked(n_trans as usize)?;
+        let (ends, items) = rest.split_at_checked(n_matches as usize)?;
+        let mut matches = Vec::with_capacity(ends.len());
+        let mut from = 0usize;
+        for &end in ends {
+            let part = items.get(2 * from..2 * end as usize)?;
+            matches.push(part.chunks_exact(2).map(|p| (p[0], p[1])).collect());
+            from = end as usize;
+        }
+        if 2 * from != items.len() {
+            return None;
+        }
+        KeywordSet {
+            trans: trans.to_vec(),
+            class: *class,
+            start,
+            first_match,
+            stride_bits,
+            matches,
+            max_len: max_len as usize,
+        }
+        .checked()
     }
 
     /// Calls `f` once for every keyword occurrence, in no particular order.
@@ -357,6 +440,38 @@ mod tests {
         let set = KeywordSet::new(kws).unwrap();
         let hay = "xa\0b \u{c9}t\u{e9} \u{e9}t\u{e9}\0AB".repeat(300);
         assert_eq!(fast(&set, hay.as_bytes()), naive(&kws, hay.as_bytes()));
+    }
+
+    #[test]
+    fn an_automaton_read_back_from_bytes_finds_the_same_hits() {
+        let kws = [
+            "secret",
+            "secret_key",
+            "sk",
+            "api-key",
+            "://",
+            "a\0b",
+            "token",
+        ];
+        let set = KeywordSet::new(kws).unwrap();
+        let bytes = set.to_bytes();
+        let back = KeywordSet::from_bytes(&bytes).expect("reads back");
+        let hay = b"AWS_SECRET_KEY=x; Sk q~ https://h api-KEY tokens a\0b ".repeat(300);
+        assert_eq!(fast(&back, &hay), fast(&set, &hay));
+        assert_eq!(fast(&back, &hay), naive(&kws, &hay));
+        // Anything else is refused, never a table the unchecked walk could run off.
+        assert!(KeywordSet::from_bytes(&bytes[..bytes.len() - 1]).is_none());
+        assert!(KeywordSet::from_bytes(&bytes[4..]).is_none());
+        assert!(KeywordSet::from_bytes(b"").is_none());
+        let mut bad = bytes.clone();
+        // The first table entry pointing past the table's end.
+        bad[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(KeywordSet::from_bytes(&bad).is_none());
+        let mut bad = bytes;
+        // A byte class outside its row.
+        let n = bad.len();
+        bad[n - 256 + b's' as usize] = 255;
+        assert!(KeywordSet::from_bytes(&bad).is_none());
     }
 
     #[test]
