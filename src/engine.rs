@@ -6,6 +6,7 @@ use crate::entropy::shannon;
 use crate::placeholder::is_placeholder;
 use crate::prefilter::KeywordSet;
 use crate::rules::{Confidence, OnInvalid, Rule};
+use crate::screen::Screen;
 use crate::validate::{self, Verdict};
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
@@ -15,27 +16,40 @@ use regex_syntax::hir::Hir;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// The compiled parts of a rule.
+/// What is known of a rule once one of its keywords occurs: where its matches can lie, and
+/// a cheap test for them. Its regexes are built only when a window first passes that test.
 struct Matcher {
-    /// The rule's regex and its groups: built with the matcher, except for a rule with
-    /// `detect`, whose regex is built when a hit first passes `detect` (on clean code most
-    /// such rules never get there, and their regex was a good part of a scan's compiling).
-    full: OnceLock<Option<Full>>,
-    /// For a rule with `detect`: the tree `full` is built from, and for spans too long for
-    /// the backtracker, the same regex with the lazy DFA, built on first need (see `Full`).
-    long: Option<(Hir, OnceLock<Option<meta::Regex>>)>,
+    /// The rule's regex as group 1 of `(REGEX)`, which its regexes are built from.
+    hir: Hir,
+    /// For a rule whose matches start before their keyword: the rest of its regex from the
+    /// keyword on (see `Regexes::detect`).
+    suffix: Option<Hir>,
     /// Whether every match starts at a keyword (`lead` 0, as for token prefixes): then the
     /// regex is searched anchored at each hit, and a hit without a match costs a few bytes,
     /// not a window; else it runs unanchored through the merged windows.
     anchored: bool,
     /// No match can hold a line feed: windows stay on the keyword's line.
     single_line: bool,
-    exclude: Option<Regex>,
     /// How far before a keyword hit a match can start (see `window`).
     lead: usize,
-    /// For a rule whose matches start before their keyword: the rest of its regex from the
-    /// keyword on, searched anchored at each hit first. Only hits where it matches get the
-    /// whole regex, so the bounded name before the keyword is not searched for at every hit.
+    /// A run of bytes every match holds: windows without one are dropped unsearched.
+    screen: Option<Screen>,
+    regexes: OnceLock<Option<Regexes>>,
+}
+
+/// A rule's compiled regexes.
+struct Regexes {
+    /// The rule's regex and its groups: built with the others, except for a rule with
+    /// `detect`, whose regex is built when a hit first passes `detect` (on clean code most
+    /// such rules never get there, and their regex was a good part of a scan's compiling).
+    full: OnceLock<Option<Full>>,
+    /// For a rule with `detect`: for spans too long for the backtracker, its regex with the
+    /// lazy DFA, built on first need (see `Full`).
+    long: Option<OnceLock<Option<meta::Regex>>>,
+    exclude: Option<Regex>,
+    /// For a rule with a `suffix`: that suffix, searched anchored at each hit first. Only
+    /// hits where it matches get the whole regex, so the bounded name before the keyword is
+    /// not searched for at every hit.
     detect: Option<meta::Regex>,
 }
 
@@ -111,27 +125,48 @@ impl Matcher {
             .and_then(|a| a.lead(inner))
             .filter(|&l| l <= rule.max_len);
         let single_line = !crate::window::can_span_lines(inner);
-        let build = |hir: &regex_syntax::hir::Hir, config: meta::Config| {
-            meta::Regex::builder()
-                .configure(config)
-                .build_from_hir(hir)
-                .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))
-        };
         // A few bytes of lead cost less to search through than a second regex costs to build.
         // Of the rest from the keyword on, only whether it matches at a hit is asked.
-        let detect = match lead {
+        let suffix = match lead {
             Some(l) if l < DETECT_MIN_LEAD => None,
             _ => analysis.as_ref().and_then(|a| a.suffix(inner)),
         };
-        let detect = detect
+        // A rule without keywords runs over whole blobs: nothing to screen.
+        let screen = analysis.as_ref().and_then(|_| Screen::new(inner));
+        Ok(Matcher {
+            screen,
+            anchored: lead == Some(0),
+            single_line,
+            lead: lead.unwrap_or(rule.max_len),
+            suffix,
+            hir,
+            regexes: OnceLock::new(),
+        })
+    }
+
+    /// The rule's regexes; `None` if they do not compile (see `CompiledRule::lazy`).
+    fn regexes(&self, rule: &Rule) -> Option<&Regexes> {
+        self.regexes
+            .get_or_init(|| Regexes::build(rule, self).ok())
+            .as_ref()
+    }
+}
+
+impl Regexes {
+    fn build(rule: &Rule, m: &Matcher) -> Result<Regexes> {
+        let detect = m
+            .suffix
+            .as_ref()
             .map(|d| {
                 let only_whether = regex_automata::nfa::thompson::WhichCaptures::Implicit;
-                build(
-                    &d,
-                    regex_config()
-                        .which_captures(only_whether)
-                        .auto_prefilter(false),
-                )
+                meta::Regex::builder()
+                    .configure(
+                        regex_config()
+                            .which_captures(only_whether)
+                            .auto_prefilter(false),
+                    )
+                    .build_from_hir(d)
+                    .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))
             })
             .transpose()?;
         let exclude = match &rule.exclude_match {
@@ -143,29 +178,22 @@ impl Matcher {
             ),
             None => None,
         };
-        let anchored = lead == Some(0);
         let full = OnceLock::new();
         if detect.is_none() {
-            let _ = full.set(Some(Full::build(rule, &hir, anchored, false)?));
+            let _ = full.set(Some(Full::build(rule, &m.hir, m.anchored, false)?));
         }
-        Ok(Matcher {
+        Ok(Regexes {
             full,
-            long: detect.is_some().then_some((hir, OnceLock::new())),
-            anchored,
-            single_line,
-            lead: lead.unwrap_or(rule.max_len),
-            detect,
+            long: detect.is_some().then(OnceLock::new),
             exclude,
+            detect,
         })
     }
 
     /// The rule's regex; `None` if it does not compile (see `CompiledRule::lazy`).
-    fn full(&self, rule: &Rule) -> Option<&Full> {
+    fn full(&self, rule: &Rule, m: &Matcher) -> Option<&Full> {
         self.full
-            .get_or_init(|| {
-                let (hir, _) = self.long.as_ref()?;
-                Full::build(rule, hir, self.anchored, true).ok()
-            })
+            .get_or_init(|| Full::build(rule, &m.hir, m.anchored, true).ok())
             .as_ref()
     }
 }
@@ -220,14 +248,14 @@ impl Full {
 /// Spans longer than this get a rule's `long` regex, if it has one.
 const LONG_SPAN: usize = 1024;
 
-impl Matcher {
-    fn regex_for<'a>(&'a self, full: &'a Full, span: usize) -> &'a meta::Regex {
+impl Regexes {
+    fn regex_for<'a>(&'a self, m: &Matcher, full: &'a Full, span: usize) -> &'a meta::Regex {
         match &self.long {
-            Some((hir, cell)) if span > LONG_SPAN => cell
+            Some(cell) if span > LONG_SPAN => cell
                 .get_or_init(|| {
                     meta::Regex::builder()
-                        .configure(rule_config(self.anchored))
-                        .build_from_hir(hir)
+                        .configure(rule_config(m.anchored))
+                        .build_from_hir(&m.hir)
                         .ok()
                 })
                 .as_ref()
@@ -249,11 +277,13 @@ impl CompiledRule {
     /// Compiles now, reporting a bad regex as an error.
     pub fn compile(rule: Rule) -> Result<Self> {
         let m = Matcher::build(&rule)?;
-        if let Some((hir, _)) = &m.long
-            && m.full.get().is_none()
-        {
-            let _ = m.full.set(Some(Full::build(&rule, hir, m.anchored, true)?));
+        let rx = Regexes::build(&rule, &m)?;
+        if rx.full.get().is_none() {
+            let _ = rx
+                .full
+                .set(Some(Full::build(&rule, &m.hir, m.anchored, true)?));
         }
+        let _ = m.regexes.set(Some(rx));
         let c = Self::lazy(rule);
         let _ = c.matcher.set(Some(m));
         Ok(c)
@@ -473,6 +503,10 @@ impl Engine {
                         ws = ws.max(ls);
                         we = we.min(le);
                     }
+                    // Every match holding this hit lies in the window, and so does its run.
+                    if m.screen.as_ref().is_some_and(|s| !s.passes(&hay[ws..we])) {
+                        continue;
+                    }
                     push(r, (ws, we, h.start));
                 }
             });
@@ -510,8 +544,11 @@ impl Engine {
         // A window ends at its line's end, so a trailing boundary sees the real next byte.
         let line_end =
             |end: usize| next_newline(hay, end).unwrap_or((end + LINE_SLACK).min(hay.len()));
+        let Some(rx) = m.regexes(&cr.rule) else {
+            return;
+        };
         let detected: Vec<Window>;
-        let windows = match &m.detect {
+        let windows = match &rx.detect {
             Some(d) => {
                 detected = (windows.iter())
                     .filter(|&&(_, we, at)| {
@@ -529,7 +566,7 @@ impl Engine {
         if windows.is_empty() {
             return;
         }
-        let Some(full) = m.full(&cr.rule) else {
+        let Some(full) = rx.full(&cr.rule, m) else {
             return;
         };
         let mut stack = [None; STACK_SLOTS];
@@ -563,7 +600,8 @@ impl Engine {
                 } else {
                     Anchored::No
                 });
-                if m.regex_for(full, end - from)
+                if rx
+                    .regex_for(m, full, end - from)
                     .search_slots(&input, slots)
                     .is_none()
                 {
@@ -581,7 +619,7 @@ impl Engine {
                     continue;
                 };
                 let (ss, se) = sec;
-                if let Some(found) = self.check(cr, m, full, r, hay, ss, se, ms, me, &caps)
+                if let Some(found) = self.check(cr, rx, full, r, hay, ss, se, ms, me, &caps)
                     && !out
                         .iter()
                         .rev()
@@ -599,7 +637,7 @@ impl Engine {
     fn check(
         &self,
         cr: &CompiledRule,
-        m: &Matcher,
+        rx: &Regexes,
         full: &Full,
         r: usize,
         hay: &[u8],
@@ -629,7 +667,11 @@ impl Engine {
         if !cr.rule.allow_placeholders && is_placeholder(secret) {
             return None;
         }
-        if m.exclude.as_ref().is_some_and(|x| x.is_match(&hay[ms..me])) {
+        if rx
+            .exclude
+            .as_ref()
+            .is_some_and(|x| x.is_match(&hay[ms..me]))
+        {
             return None;
         }
         let mut confidence = cr.rule.confidence;
@@ -754,6 +796,28 @@ mod tests {
     const TOKEN: (&str, &str, &str) = ("tok", r"\b(?P<secret>tok_[a-z0-9]{8})\b", "tok_");
 
     #[test]
+    fn a_rule_is_compiled_only_once_a_window_holds_the_run_its_matches_need() {
+        let text = r#"
+            [[rule]]
+            id = "t"
+            name = "n"
+            description = "d"
+            regex = '''\b(?P<secret>tok_[a-z0-9]{24})\b'''
+            keywords = ["tok_"]
+        "#;
+        let rules = crate::rules::parse_rule_file("t.toml", text).unwrap();
+        let e = Engine::new_lazy(rules).unwrap();
+        let compiled = || e.rules()[0].matcher().unwrap().regexes.get().is_some();
+        // Keyword hits, but no run of 28 bytes of `[_a-z0-9]` at any of them.
+        let clean = "let tok_a = 1; call(tok_count_of_items, tok_); // tok_x-tok_y";
+        assert!(secrets(&e, clean).is_empty());
+        assert!(!compiled());
+        let value = "tok_0a1b2c3d4e5f6a7b8c9d0e1f";
+        assert_eq!(secrets(&e, &format!("{clean}\nkey = \"{value}\"")), [value]);
+        assert!(compiled());
+    }
+
+    #[test]
     fn rules_with_a_path_search_only_files_at_that_path() {
         let text = "[[rule]]\nid = \"key-file\"\nname = \"n\"\n\
                     regex = '''(?m)^(?P<secret>[a-f0-9]{32})$'''\n\
@@ -835,7 +899,8 @@ mod tests {
             "token",
         )]);
         let m = e.rules()[0].matcher().unwrap();
-        assert!(m.detect.is_some() && m.long.is_some());
+        let rx = m.regexes(e.rule(0)).unwrap();
+        assert!(rx.detect.is_some() && rx.long.is_some());
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let values: Vec<String> = (0..60)
             .map(|_| {
@@ -855,7 +920,7 @@ mod tests {
             .enumerate()
             .map(|(i, v)| format!("svc{i}_token = \"{v}\""))
             .collect();
-        let built = || m.long.as_ref().unwrap().1.get().is_some();
+        let built = || rx.long.as_ref().unwrap().get().is_some();
         assert_eq!(secrets(&e, &items.join("\n")), values);
         assert!(!built(), "one assignment per line: short spans only");
         let one_line = items.join("; ");

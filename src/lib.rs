@@ -24,6 +24,7 @@ pub mod rulecheck;
 pub mod rules;
 pub mod scan;
 pub mod scanner;
+pub mod screen;
 pub mod source;
 pub mod validate;
 pub mod window;
