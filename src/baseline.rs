@@ -156,6 +156,7 @@ mod tests {
             snippet: String::new(),
             entropy: 0.0,
             fingerprint: fp.into(),
+            pending: None,
             key_id: None,
             decoded: None,
             blob_id: None,

@@ -72,6 +72,20 @@ pub struct Finding {
     pub commit: Option<CommitInfo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The secret, held only until the scan fingerprints all its findings together
+    /// (`Scanner::fingerprint_pending`); never serialised or printed.
+    #[serde(skip)]
+    pub(crate) pending: Option<PendingSecret>,
+}
+
+/// A secret waiting for its fingerprint. Its `Debug` does not show it.
+#[derive(Clone, PartialEq)]
+pub(crate) struct PendingSecret(pub(crate) Vec<u8>);
+
+impl std::fmt::Debug for PendingSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingSecret({} bytes)", self.0.len())
+    }
 }
 
 /// A short prefix of the secret, the rest masked.

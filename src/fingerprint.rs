@@ -52,6 +52,18 @@ const IV: [u32; 8] = [
     0x5be0_cd19,
 ];
 
+/// SHA-256's round constants.
+const K: [u32; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
 /// The first 32-byte block of PBKDF2-HMAC-SHA256 for one password.
 fn pbkdf2_block1(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
     pbkdf2_lanes::<1>([password], salt, iterations)[0]
@@ -175,19 +187,7 @@ mod shani {
         })
     }
 
-    /// SHA-256's round constants.
-    const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-        0xc67178f2,
-    ];
+    use super::K;
 
     /// A state as the SHA instructions hold it: (ABEF, CDGH).
     #[derive(Clone, Copy)]
@@ -316,16 +316,186 @@ mod shani {
     }
 }
 
+/// PBKDF2's rounds for 16 values at once, one per 32-bit lane of AVX-512 registers: where
+/// the SHA extensions hash one block at a time per unit, this runs SHA-256's plain
+/// arithmetic on 16 blocks per instruction (~2x the SHA extensions' throughput, for a scan
+/// with many findings).
+#[cfg(target_arch = "x86_64")]
+mod wide {
+    use std::arch::x86_64::*;
+
+    pub const LANES: usize = 16;
+
+    pub fn available() -> bool {
+        use std::sync::OnceLock;
+        static HAS: OnceLock<bool> = OnceLock::new();
+        *HAS.get_or_init(|| is_x86_feature_detected!("avx512f"))
+    }
+
+    type V = __m512i;
+
+    /// Word i of every lane's state in register i.
+    #[target_feature(enable = "avx512f")]
+    fn transpose(s: &[[u32; 8]; LANES]) -> [V; 8] {
+        let mut words = [[0u32; LANES]; 8];
+        for (l, st) in s.iter().enumerate() {
+            for (i, w) in st.iter().enumerate() {
+                words[i][l] = *w;
+            }
+        }
+        // SAFETY: each row is 64 bytes, one unaligned load.
+        words.map(|row| unsafe { _mm512_loadu_si512(row.as_ptr().cast()) })
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn untranspose(v: &[V; 8]) -> [[u32; 8]; LANES] {
+        let mut out = [[0u32; 8]; LANES];
+        for (i, r) in v.iter().enumerate() {
+            let mut row = [0u32; LANES];
+            // SAFETY: one unaligned 64-byte store into a 64-byte array.
+            unsafe { _mm512_storeu_si512(row.as_mut_ptr().cast(), *r) };
+            for (l, w) in row.iter().enumerate() {
+                out[l][i] = *w;
+            }
+        }
+        out
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn add(a: V, b: V) -> V {
+        _mm512_add_epi32(a, b)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn xor3(a: V, b: V, c: V) -> V {
+        _mm512_ternarylogic_epi32::<0x96>(a, b, c)
+    }
+
+    /// Each lane's key state compresses its digest (with the 768-bit padding).
+    #[target_feature(enable = "avx512f")]
+    fn compress(key: &[V; 8], msg: &[V; 8]) -> [V; 8] {
+        let mut w = [_mm512_setzero_si512(); 16];
+        w[..8].copy_from_slice(msg);
+        w[8] = _mm512_set1_epi32(0x8000_0000u32 as i32);
+        w[15] = _mm512_set1_epi32(768);
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *key;
+        for (i, &k) in super::K.iter().enumerate() {
+            let wi = if i < 16 {
+                w[i]
+            } else {
+                let x = w[(i + 1) & 15];
+                let y = w[(i + 14) & 15];
+                let s0 = xor3(
+                    _mm512_ror_epi32::<7>(x),
+                    _mm512_ror_epi32::<18>(x),
+                    _mm512_srli_epi32::<3>(x),
+                );
+                let s1 = xor3(
+                    _mm512_ror_epi32::<17>(y),
+                    _mm512_ror_epi32::<19>(y),
+                    _mm512_srli_epi32::<10>(y),
+                );
+                let n = add(add(w[i & 15], s0), add(w[(i + 9) & 15], s1));
+                w[i & 15] = n;
+                n
+            };
+            let big_s1 = xor3(
+                _mm512_ror_epi32::<6>(e),
+                _mm512_ror_epi32::<11>(e),
+                _mm512_ror_epi32::<25>(e),
+            );
+            let ch = _mm512_ternarylogic_epi32::<0xCA>(e, f, g);
+            let t1 = add(
+                add(h, big_s1),
+                add(ch, add(wi, _mm512_set1_epi32(k as i32))),
+            );
+            let big_s0 = xor3(
+                _mm512_ror_epi32::<2>(a),
+                _mm512_ror_epi32::<13>(a),
+                _mm512_ror_epi32::<22>(a),
+            );
+            let maj = _mm512_ternarylogic_epi32::<0xE8>(a, b, c);
+            h = g;
+            g = f;
+            f = e;
+            e = add(d, t1);
+            d = c;
+            c = b;
+            b = a;
+            a = add(t1, add(big_s0, maj));
+        }
+        let s = [a, b, c, d, e, f, g, h];
+        std::array::from_fn(|i| add(s[i], key[i]))
+    }
+
+    /// `super::iterate` for 16 lanes.
+    #[target_feature(enable = "avx512f")]
+    pub fn iterate(
+        inner: &[[u32; 8]; LANES],
+        outer: &[[u32; 8]; LANES],
+        u1: [[u32; 8]; LANES],
+        iterations: u32,
+    ) -> [[u32; 8]; LANES] {
+        let inner = transpose(inner);
+        let outer = transpose(outer);
+        let mut u = transpose(&u1);
+        let mut t = u;
+        for _ in 1..iterations {
+            u = compress(&outer, &compress(&inner, &u));
+            for (x, y) in t.iter_mut().zip(&u) {
+                *x = _mm512_xor_si512(*x, *y);
+            }
+        }
+        untranspose(&t)
+    }
+}
+
 /// Fingerprint of a secret value, memoised: the same value found many times costs one hash.
 pub fn fingerprint(value: &[u8]) -> String {
     fingerprints(&[value]).pop().unwrap_or_default()
 }
 
-/// How many values are hashed together (see `pbkdf2_lanes`).
-pub const LANES: usize = 4;
+/// How many values the SHA extensions hash together (see `pbkdf2_lanes`): with more than
+/// two chains in flight they run out of registers and slow down.
+pub const LANES: usize = 2;
+
+/// How many values are best handed to `fingerprints` at once on this CPU.
+pub fn batch() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if wide::available() {
+        return wide::LANES;
+    }
+    LANES
+}
+
+/// Fewest values worth a 16-lane pass: below this, pairs on the SHA extensions are quicker.
+const WIDE_MIN: usize = 9;
+
+/// PBKDF2's first block for up to 16 values on AVX-512 (unused lanes repeat the first).
+#[cfg(target_arch = "x86_64")]
+fn pbkdf2_wide(values: &[&[u8]], salt: &[u8], iterations: u32) -> Vec<[u8; 32]> {
+    let n = values.len().min(wide::LANES);
+    let starts: [_; wide::LANES] =
+        std::array::from_fn(|i| hmac_start(values[if i < n { i } else { 0 }], salt));
+    let inner = starts.map(|s| s.0);
+    let outer = starts.map(|s| s.1);
+    let u1 = starts.map(|s| s.2);
+    // SAFETY: only called when `wide::available()`.
+    let t = unsafe { wide::iterate(&inner, &outer, u1, iterations) };
+    t[..n]
+        .iter()
+        .map(|t| {
+            let mut out = [0u8; 32];
+            for (i, w) in t.iter().enumerate() {
+                out[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
+            }
+            out
+        })
+        .collect()
+}
 
 /// Fingerprints of several values, in order, memoised. Values not seen before are hashed
-/// `LANES` at a time.
+/// 16 at a time on AVX-512, else in pairs.
 pub fn fingerprints(values: &[&[u8]]) -> Vec<String> {
     static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, String>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
@@ -341,10 +511,17 @@ pub fn fingerprints(values: &[&[u8]]) -> Vec<String> {
     todo.dedup();
     let salt = salt();
     let mut computed: Vec<String> = Vec::with_capacity(todo.len());
-    for chunk in todo.chunks(LANES) {
+    let mut rest: &[&[u8]] = &todo;
+    #[cfg(target_arch = "x86_64")]
+    if wide::available() {
+        while rest.len() >= WIDE_MIN {
+            let (chunk, r) = rest.split_at(rest.len().min(wide::LANES));
+            computed.extend(pbkdf2_wide(chunk, salt, ITERATIONS).iter().map(text));
+            rest = r;
+        }
+    }
+    for chunk in rest.chunks(LANES) {
         let t: Vec<[u8; 32]> = match *chunk {
-            [a, b, c, d] => pbkdf2_lanes([a, b, c, d], salt, ITERATIONS).to_vec(),
-            [a, b, c] => pbkdf2_lanes([a, b, c], salt, ITERATIONS).to_vec(),
             [a, b] => pbkdf2_lanes([a, b], salt, ITERATIONS).to_vec(),
             _ => chunk
                 .iter()
@@ -437,10 +614,13 @@ mod tests {
             pbkdf2_lanes([v(3), v(4), v(5)], salt, 50),
             [single[3], single[4], single[5]]
         );
-        assert_eq!(
-            pbkdf2_lanes([v(6), v(7), v(8), v(11)], salt, 50),
-            [single[6], single[7], single[8], single[11]]
-        );
+        #[cfg(target_arch = "x86_64")]
+        if wide::available() {
+            let all: Vec<&[u8]> = (0..wide::LANES).map(|i| v(i % values.len())).collect();
+            let want: Vec<[u8; 32]> = (0..wide::LANES).map(|i| single[i % values.len()]).collect();
+            assert_eq!(pbkdf2_wide(&all, salt, 50), want);
+            assert_eq!(pbkdf2_wide(&all[5..12], salt, 50), want[5..12]);
+        }
         // The batch API: every value's own fingerprint, duplicates included, in order.
         let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
         let batch = fingerprints(&refs);

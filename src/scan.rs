@@ -254,6 +254,7 @@ pub fn collect(args: &ScanArgs) -> Result<Outcome> {
             .or(config.max_file_size)
             .unwrap_or(25 << 20),
         decode_depth: args.decode_depth,
+        defer_fingerprints: true,
     };
     let scanner = Scanner::new(engine, opts, Allowlist::new(&config.allowlist)?);
     let threads = args
@@ -305,6 +306,7 @@ pub fn collect(args: &ScanArgs) -> Result<Outcome> {
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
+    Scanner::fingerprint_pending(&mut findings);
     findings.sort_by(|a, b| {
         (
             &a.path,
