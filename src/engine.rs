@@ -68,6 +68,33 @@ struct Full {
     slot_len: usize,
 }
 
+/// Counted repetitions with a larger upper bound are compiled unbounded.
+const RELAX_ABOVE: u32 = 1000;
+
+/// `h` with every counted repetition whose upper bound exceeds `RELAX_ABOVE` made
+/// unbounded (`[A-Za-z0-9+/]{100,12000}` as `{100,}`). The compiler writes out one copy of
+/// the repeated expression per count, so the few rules with such bounds (key files,
+/// kubeconfigs, JWKs: up to 32,000 NFA states each) took ~5 ms each to compile, and a
+/// third of all rules' compile time. A match can then run past the old bound only within
+/// the window, which `max_len` already bounds.
+fn relax(h: &Hir) -> Hir {
+    use regex_syntax::hir::{Capture, HirKind, Repetition};
+    match h.kind() {
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            max: r.max.filter(|&m| m <= RELAX_ABOVE),
+            sub: Box::new(relax(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(relax(&c.sub)),
+            ..c.clone()
+        }),
+        HirKind::Concat(items) => Hir::concat(items.iter().map(relax).collect()),
+        HirKind::Alternation(items) => Hir::alternation(items.iter().map(relax).collect()),
+        _ => h.clone(),
+    }
+}
+
 /// Rules whose matches may start this far before their keyword get a `detect` regex.
 const DETECT_MIN_LEAD: usize = 8;
 
@@ -138,8 +165,8 @@ impl Matcher {
             anchored: lead == Some(0),
             single_line,
             lead: lead.unwrap_or(rule.max_len),
-            suffix,
-            hir,
+            suffix: suffix.map(|h| relax(&h)),
+            hir: relax(&hir),
             regexes: OnceLock::new(),
         })
     }
@@ -794,6 +821,27 @@ mod tests {
     }
 
     const TOKEN: (&str, &str, &str) = ("tok", r"\b(?P<secret>tok_[a-z0-9]{8})\b", "tok_");
+
+    #[test]
+    fn only_bounds_above_the_limit_are_relaxed() {
+        let h =
+            crate::window::parse(r"(?P<s>k=[a-z]{3,300}(?:[0-9]{100,12000}|x{0,1001}?))").unwrap();
+        let shown = relax(&h).to_string();
+        assert!(shown.contains("{3,300}") && !shown.contains("12000") && !shown.contains("1001"));
+        assert!(shown.contains("{100,}") && shown.contains("*?"), "{shown}");
+        // Groups survive: the secret is still found by name.
+        let e = engine(&[("long", r"key=(?P<secret>[A-Z]{20,5000})\b", "key=")]);
+        let mut x: u32 = 0x1234_5677;
+        let value: String = (0..300)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (b'A' + (x % 26) as u8) as char
+            })
+            .collect();
+        assert_eq!(secrets(&e, &format!("key={value}")), [value]);
+    }
 
     #[test]
     fn a_rule_is_compiled_only_once_a_window_holds_the_run_its_matches_need() {
