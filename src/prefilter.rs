@@ -151,8 +151,9 @@ impl KeywordSet {
     }
 
     /// The set if its table holds what `walk` relies on to index without bounds checks:
-    /// every entry is a row start with a whole row after it, every column is inside a row,
-    /// and every match state has its keywords.
+    /// every entry (and the start state) has a whole row after it inside the table, every
+    /// class is a column within a row, and every match state has its keywords. (Entries
+    /// need not be row starts: the walk only needs `entry + class` inside the table.)
     fn checked(self) -> Option<KeywordSet> {
         let row_len = 1usize.checked_shl(self.stride_bits)?;
         let len = self.trans.len();
@@ -318,8 +319,8 @@ impl KeywordSet {
             // SAFETY: l * chunk + i < 5 * chunk + steps <= hay.len() for every lane l (the
             // assert above), so every read is inside `hay`.
             let [b0, b1, b2, b3, b4, b5] = lane.map(|p| unsafe { *p.add(i) });
-            // SAFETY: a state is a row start and a class is a column, so each index is inside
-            // its row: `new` checks both for the whole table. The bounds check was a fifth of
+            // SAFETY: every state has a whole row after it and a class is a column, so each
+            // index is inside the table: `checked` ensures both for the whole table. The bounds check was a fifth of
             // the loop's instructions.
             unsafe {
                 s0 = *trans.get_unchecked(s0 + class[b0 as usize] as usize) as usize;
