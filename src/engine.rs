@@ -530,9 +530,13 @@ impl Engine {
                         ws = ws.max(ls);
                         we = we.min(le);
                     }
-                    // Every match holding this hit lies in the window, and so does its run.
-                    if m.screen.as_ref().is_some_and(|s| !s.passes(&hay[ws..we])) {
-                        continue;
+                    // Screened over the span `confirm` searches (to the end of the window's
+                    // line): a match may run past `max_len`, and its run with it.
+                    if let Some(s) = &m.screen {
+                        let end = next_newline(hay, we).unwrap_or((we + LINE_SLACK).min(hay.len()));
+                        if !s.passes(&hay[ws..end]) {
+                            continue;
+                        }
                     }
                     push(r, (ws, we, h.start));
                 }
@@ -841,6 +845,23 @@ mod tests {
             })
             .collect();
         assert_eq!(secrets(&e, &format!("key={value}")), [value]);
+    }
+
+    #[test]
+    fn a_match_longer_than_max_len_is_screened_where_it_is_searched() {
+        let text = r#"
+            [[rule]]
+            id = "t"
+            name = "n"
+            description = "d"
+            regex = '''tok_[a-z]{0,100}=(?P<secret>[0-9]{20})'''
+            keywords = ["tok_"]
+            max_len = 50
+        "#;
+        let rules = crate::rules::parse_rule_file("t.toml", text).unwrap();
+        let e = Engine::new_lazy(rules).unwrap();
+        let hay = format!("tok_{}=31415926535897932384", "a".repeat(40));
+        assert_eq!(secrets(&e, &hay), ["31415926535897932384"]);
     }
 
     #[test]
