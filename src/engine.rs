@@ -847,35 +847,25 @@ mod tests {
         assert_eq!(secrets(&e, &format!("key={value}")), [value]);
     }
 
+    /// One rule with keyword `tok_` and `extra` TOML lines, compiled on first use.
+    fn lazy_engine(regex: &str, extra: &str) -> Engine {
+        let text = format!(
+            "[[rule]]\nid = \"t\"\nname = \"n\"\ndescription = \"d\"\n\
+             regex = '''{regex}'''\nkeywords = [\"tok_\"]\n{extra}\n"
+        );
+        Engine::new_lazy(crate::rules::parse_rule_file("t.toml", &text).unwrap()).unwrap()
+    }
+
     #[test]
     fn a_match_longer_than_max_len_is_screened_where_it_is_searched() {
-        let text = r#"
-            [[rule]]
-            id = "t"
-            name = "n"
-            description = "d"
-            regex = '''tok_[a-z]{0,100}=(?P<secret>[0-9]{20})'''
-            keywords = ["tok_"]
-            max_len = 50
-        "#;
-        let rules = crate::rules::parse_rule_file("t.toml", text).unwrap();
-        let e = Engine::new_lazy(rules).unwrap();
+        let e = lazy_engine(r"tok_[a-z]{0,100}=(?P<secret>[0-9]{20})", "max_len = 50");
         let hay = format!("tok_{}=31415926535897932384", "a".repeat(40));
         assert_eq!(secrets(&e, &hay), ["31415926535897932384"]);
     }
 
     #[test]
     fn a_rule_is_compiled_only_once_a_window_holds_the_run_its_matches_need() {
-        let text = r#"
-            [[rule]]
-            id = "t"
-            name = "n"
-            description = "d"
-            regex = '''\b(?P<secret>tok_[a-z0-9]{24})\b'''
-            keywords = ["tok_"]
-        "#;
-        let rules = crate::rules::parse_rule_file("t.toml", text).unwrap();
-        let e = Engine::new_lazy(rules).unwrap();
+        let e = lazy_engine(r"\b(?P<secret>tok_[a-z0-9]{24})\b", "");
         let compiled = || e.rules()[0].matcher().unwrap().regexes.get().is_some();
         // Keyword hits, but no run of 28 bytes of `[_a-z0-9]` at any of them.
         let clean = "let tok_a = 1; call(tok_count_of_items, tok_); // tok_x-tok_y";

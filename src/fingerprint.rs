@@ -141,13 +141,16 @@ fn pbkdf2_lanes<const N: usize>(
     };
     #[cfg(not(target_arch = "x86_64"))]
     let t = iterate(&inner, &outer, u1, iterations);
-    t.map(|t| {
-        let mut out = [0u8; 32];
-        for (i, w) in t.iter().enumerate() {
-            out[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
-        }
-        out
-    })
+    t.map(|t| digest_bytes(&t))
+}
+
+/// A SHA-256 state as the digest's bytes.
+fn digest_bytes(t: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, w) in t.iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
+    }
+    out
 }
 
 /// Rounds 2..=iterations, XORed into U1 (portable).
@@ -473,25 +476,19 @@ const WIDE_MIN: usize = 9;
 
 /// PBKDF2's first block for up to 16 values on AVX-512 (unused lanes repeat the first).
 #[cfg(target_arch = "x86_64")]
-fn pbkdf2_wide(values: &[&[u8]], salt: &[u8], iterations: u32) -> Vec<[u8; 32]> {
+///
+/// # Safety
+/// The CPU must have AVX-512 (`wide::available()`).
+unsafe fn pbkdf2_wide(values: &[&[u8]], salt: &[u8], iterations: u32) -> Vec<[u8; 32]> {
     let n = values.len().min(wide::LANES);
     let starts: [_; wide::LANES] =
         std::array::from_fn(|i| hmac_start(values[if i < n { i } else { 0 }], salt));
     let inner = starts.map(|s| s.0);
     let outer = starts.map(|s| s.1);
     let u1 = starts.map(|s| s.2);
-    // SAFETY: only called when `wide::available()`.
+    // SAFETY: the caller has checked `wide::available()`.
     let t = unsafe { wide::iterate(&inner, &outer, u1, iterations) };
-    t[..n]
-        .iter()
-        .map(|t| {
-            let mut out = [0u8; 32];
-            for (i, w) in t.iter().enumerate() {
-                out[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
-            }
-            out
-        })
-        .collect()
+    t[..n].iter().map(digest_bytes).collect()
 }
 
 /// Fingerprints of several values, in order, memoised. Values not seen before are hashed
@@ -516,7 +513,9 @@ pub fn fingerprints(values: &[&[u8]]) -> Vec<String> {
     if wide::available() {
         while rest.len() >= WIDE_MIN {
             let (chunk, r) = rest.split_at(rest.len().min(wide::LANES));
-            computed.extend(pbkdf2_wide(chunk, salt, ITERATIONS).iter().map(text));
+            // SAFETY: `wide::available()` was checked above.
+            let t = unsafe { pbkdf2_wide(chunk, salt, ITERATIONS) };
+            computed.extend(t.iter().map(text));
             rest = r;
         }
     }
@@ -599,12 +598,7 @@ mod tests {
             .iter()
             .map(|v| {
                 let (inner, outer, u1) = hmac_start(v, salt);
-                let t = iterate(&[inner], &[outer], [u1], 50)[0];
-                let mut out = [0u8; 32];
-                for (i, w) in t.iter().enumerate() {
-                    out[4 * i..4 * i + 4].copy_from_slice(&w.to_be_bytes());
-                }
-                out
+                digest_bytes(&iterate(&[inner], &[outer], [u1], 50)[0])
             })
             .collect();
         let v = |i: usize| values[i].as_slice();
@@ -618,8 +612,11 @@ mod tests {
         if wide::available() {
             let all: Vec<&[u8]> = (0..wide::LANES).map(|i| v(i % values.len())).collect();
             let want: Vec<[u8; 32]> = (0..wide::LANES).map(|i| single[i % values.len()]).collect();
-            assert_eq!(pbkdf2_wide(&all, salt, 50), want);
-            assert_eq!(pbkdf2_wide(&all[5..12], salt, 50), want[5..12]);
+            // SAFETY: `wide::available()` was checked above.
+            unsafe {
+                assert_eq!(pbkdf2_wide(&all, salt, 50), want);
+                assert_eq!(pbkdf2_wide(&all[5..12], salt, 50), want[5..12]);
+            }
         }
         // The batch API: every value's own fingerprint, duplicates included, in order.
         let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
