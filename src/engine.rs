@@ -34,6 +34,12 @@ struct Matcher {
     lead: usize,
     /// A run of bytes every match holds: windows without one are dropped unsearched.
     screen: Option<Screen>,
+    /// Whether `screen` is of `suffix`, whose matches start at the hit; else it is of the
+    /// whole regex, whose matches start in the window.
+    screen_from_hit: bool,
+    /// How far past the hit's start the screen's run can reach, if bounded: every match
+    /// starts at or before its keyword.
+    screen_reach: Option<usize>,
     regexes: OnceLock<Option<Regexes>>,
 }
 
@@ -148,9 +154,8 @@ impl Matcher {
             _ => &hir,
         };
         let analysis = crate::window::Analysis::new(&rule.keywords);
-        let lead = (analysis.as_ref())
-            .and_then(|a| a.lead(inner))
-            .filter(|&l| l <= rule.max_len);
+        let keyword_lead = analysis.as_ref().and_then(|a| a.lead(inner));
+        let lead = keyword_lead.filter(|&l| l <= rule.max_len);
         let single_line = !crate::window::can_span_lines(inner);
         // A few bytes of lead cost less to search through than a second regex costs to build.
         // Of the rest from the keyword on, only whether it matches at a hit is asked.
@@ -158,15 +163,35 @@ impl Matcher {
             Some(l) if l < DETECT_MIN_LEAD => None,
             _ => analysis.as_ref().and_then(|a| a.suffix(inner)),
         };
-        // A rule without keywords runs over whole blobs: nothing to screen.
-        let screen = analysis.as_ref().and_then(|_| Screen::new(inner));
+        let suffix = suffix.map(|h| relax(&h));
+        let hir = relax(&hir);
+        // Screened as searched: a relaxed repetition lets a run start further on.
+        let whole = match hir.kind() {
+            regex_syntax::hir::HirKind::Capture(c) => &*c.sub,
+            _ => &hir,
+        };
+        // A rule without keywords runs over whole blobs: nothing to screen. With a suffix,
+        // its run is looked for from the hit on, where the suffix is searched.
+        let (screen, screen_from_hit) = match &analysis {
+            None => (None, false),
+            Some(_) => match suffix.as_ref().and_then(Screen::new) {
+                Some(s) => (Some(s), true),
+                None => (Screen::new(whole), false),
+            },
+        };
+        // Matches start at most at their keyword only when every match holds one.
+        let screen_reach = (screen.as_ref())
+            .and_then(Screen::reach)
+            .filter(|_| screen_from_hit || keyword_lead.is_some());
         Ok(Matcher {
             screen,
+            screen_from_hit,
+            screen_reach,
             anchored: lead == Some(0),
             single_line,
             lead: lead.unwrap_or(rule.max_len),
-            suffix: suffix.map(|h| relax(&h)),
-            hir: relax(&hir),
+            suffix,
+            hir,
             regexes: OnceLock::new(),
         })
     }
@@ -533,8 +558,13 @@ impl Engine {
                     // Screened over the span `confirm` searches (to the end of the window's
                     // line): a match may run past `max_len`, and its run with it.
                     if let Some(s) = &m.screen {
-                        let end = next_newline(hay, we).unwrap_or((we + LINE_SLACK).min(hay.len()));
-                        if !s.passes(&hay[ws..end]) {
+                        let mut end =
+                            next_newline(hay, we).unwrap_or((we + LINE_SLACK).min(hay.len()));
+                        if let Some(r) = m.screen_reach {
+                            end = end.min(h.start.saturating_add(r));
+                        }
+                        let start = if m.screen_from_hit { h.start } else { ws };
+                        if !s.passes(&hay[start..end]) {
                             continue;
                         }
                     }
@@ -849,9 +879,14 @@ mod tests {
 
     /// One rule with keyword `tok_` and `extra` TOML lines, compiled on first use.
     fn lazy_engine(regex: &str, extra: &str) -> Engine {
+        let kw = if extra.contains("keywords") {
+            ""
+        } else {
+            "keywords = [\"tok_\"]"
+        };
         let text = format!(
             "[[rule]]\nid = \"t\"\nname = \"n\"\ndescription = \"d\"\n\
-             regex = '''{regex}'''\nkeywords = [\"tok_\"]\n{extra}\n"
+             regex = '''{regex}'''\n{kw}\n{extra}\n"
         );
         Engine::new_lazy(crate::rules::parse_rule_file("t.toml", &text).unwrap()).unwrap()
     }
@@ -873,6 +908,22 @@ mod tests {
         assert!(!compiled());
         let value = "tok_0a1b2c3d4e5f6a7b8c9d0e1f";
         assert_eq!(secrets(&e, &format!("{clean}\nkey = \"{value}\"")), [value]);
+        assert!(compiled());
+    }
+
+    #[test]
+    fn a_run_out_of_the_reach_of_every_keyword_hit_does_not_compile_the_rule() {
+        let e = lazy_engine(
+            r"\bkey:\s?(?P<secret>[a-f0-9]{32})\b",
+            "keywords = [\"key:\"]",
+        );
+        let compiled = || e.rules()[0].matcher().unwrap().regexes.get().is_some();
+        // A digest on the keyword's line, but further on than a match's value can be.
+        let digest = "0f3a9c2e7b1d4f6a8c0e2b4d6f8a1c3e";
+        let clean = format!("key: none, checksum {digest}");
+        assert!(secrets(&e, &clean).is_empty());
+        assert!(!compiled());
+        assert_eq!(secrets(&e, &format!("{clean}\nkey: {digest}")), [digest]);
         assert!(compiled());
     }
 

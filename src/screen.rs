@@ -14,24 +14,37 @@ const MIN_RUN: usize = 8;
 /// Most items of a concatenation taken together as one run (a bound on analysis time).
 const MAX_STRETCH: usize = 12;
 
-/// A run of `run` bytes, all in `class`, that every match holds.
+/// A run of `run` bytes, all in `class`, that every match holds, starting at most `from`
+/// bytes into the match when that is bounded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Screen {
     class: [bool; 256],
     run: usize,
+    from: Option<usize>,
 }
 
 impl Screen {
     /// The most telling run every match of `h` holds (see `best`), if there is one.
     pub fn new(h: &Hir) -> Option<Screen> {
-        let (set, run, _) = best(runs(h))?;
+        let r = best(runs(h))?;
         let mut class = [false; 256];
-        (0..=255u8).for_each(|b| class[b as usize] = set_has(&set, b));
-        Some(Screen { class, run })
+        (0..=255u8).for_each(|b| class[b as usize] = set_has(&r.set, b));
+        Some(Screen {
+            class,
+            run: r.len,
+            from: r.from,
+        })
     }
 
     pub fn run(&self) -> usize {
         self.run
+    }
+
+    /// How far past a match's start its first `run` bytes of the run can end, if bounded:
+    /// a window whose matches start at or before `at` need not be screened past
+    /// `at + reach`.
+    pub fn reach(&self) -> Option<usize> {
+        self.from.map(|f| f.saturating_add(self.run))
     }
 
     /// Whether `bytes` holds `run` consecutive bytes of the class. Looks at the last byte a
@@ -119,9 +132,37 @@ fn uniform(h: &Hir) -> (Set, usize) {
     }
 }
 
-/// A run every match holds: its class, its least length, and whether it comes from a
-/// repetition (a run of fixed text is most often the keyword itself, present at every hit).
-type Run = (Set, usize, bool);
+/// A run every match holds.
+#[derive(Clone, Copy)]
+struct Run {
+    set: Set,
+    /// Its least length.
+    len: usize,
+    /// Whether it comes from a repetition (a run of fixed text is most often the keyword
+    /// itself, present at every hit).
+    rep: bool,
+    /// The furthest into a match it can start; `None` when that is not bounded.
+    from: Option<usize>,
+}
+
+impl Run {
+    fn at(set: Set, len: usize, rep: bool) -> Run {
+        Run {
+            set,
+            len,
+            rep,
+            from: Some(0),
+        }
+    }
+
+    /// The same run, `pre` more bytes (at most) into the match.
+    fn after(self, pre: Option<usize>) -> Run {
+        Run {
+            from: pre.zip(self.from).map(|(p, f)| p.saturating_add(f)),
+            ..self
+        }
+    }
+}
 
 /// A set of bytes.
 type Set = [u64; 4];
@@ -138,19 +179,22 @@ fn set_add(t: &mut Set, lo: u8, hi: u8) {
 
 /// How much a run tells apart from ordinary text: its length times the bits a byte of its
 /// class carries. `[^\s"']{8}` says almost nothing; `[a-f0-9]{32}` a lot.
-fn score((t, n, _): &Run) -> f64 {
-    let size = t.iter().map(|w| w.count_ones()).sum::<u32>().max(1);
-    *n as f64 * (256.0 / size as f64).log2()
+fn score(r: &Run) -> f64 {
+    let size = r.set.iter().map(|w| w.count_ones()).sum::<u32>().max(1);
+    r.len as f64 * (256.0 / size as f64).log2()
 }
 
-/// The run to test for: long enough, leaving some byte out, from a repetition if possible.
+/// The run to test for: long enough, leaving some byte out, from a repetition if possible,
+/// and of equals the one nearest the start.
 fn best(runs: Vec<Run>) -> Option<Run> {
     runs.into_iter()
-        .filter(|(t, n, _)| *n >= MIN_RUN && t.iter().any(|&w| w != u64::MAX))
+        .filter(|r| r.len >= MIN_RUN && r.set.iter().any(|&w| w != u64::MAX))
         .max_by(|a, b| {
-            (a.2, score(a))
-                .partial_cmp(&(b.2, score(b)))
+            let near = |r: &Run| std::cmp::Reverse(r.from.unwrap_or(usize::MAX));
+            (a.rep, score(a))
+                .partial_cmp(&(b.rep, score(b)))
                 .unwrap_or(std::cmp::Ordering::Equal)
+                .then(near(a).cmp(&near(b)))
         })
 }
 
@@ -162,18 +206,29 @@ fn runs(h: &Hir) -> Vec<Run> {
         HirKind::Capture(c) => runs(&c.sub),
         HirKind::Repetition(r) if r.min >= 1 => {
             let (t, n) = uniform(h);
-            vec![(t, n, r.max != Some(1))]
+            vec![Run::at(t, n, r.max != Some(1))]
         }
         HirKind::Concat(items) => {
-            let mut out: Vec<Run> = items.iter().flat_map(runs).collect();
+            // How far into the match each item can start.
+            let mut pre = Vec::with_capacity(items.len());
+            let mut p = Some(0usize);
+            for i in items {
+                pre.push(p);
+                p = p
+                    .zip(i.properties().maximum_len())
+                    .map(|(a, b)| a.saturating_add(b));
+            }
+            let mut out: Vec<Run> = (items.iter().zip(&pre))
+                .flat_map(|(i, &p)| runs(i).into_iter().map(move |r| r.after(p)))
+                .collect();
             // Every stretch of neighbouring items, as one run over the union of their classes.
             let uni: Vec<(Set, usize)> = items.iter().map(uniform).collect();
             for i in 0..items.len() {
-                let mut acc: Run = ([0; 4], 0, false);
+                let mut acc = Run::at([0; 4], 0, false).after(pre[i]);
                 for j in i..items.len().min(i + MAX_STRETCH) {
-                    union(&mut acc.0, &uni[j].0);
-                    acc.1 = acc.1.saturating_add(uni[j].1);
-                    acc.2 |= repeats(&items[j]);
+                    union(&mut acc.set, &uni[j].0);
+                    acc.len = acc.len.saturating_add(uni[j].1);
+                    acc.rep |= repeats(&items[j]);
                     if j > i {
                         out.push(acc);
                     }
@@ -182,22 +237,21 @@ fn runs(h: &Hir) -> Vec<Run> {
             out
         }
         HirKind::Alternation(items) => {
-            let mut t = [0; 4];
-            let mut n = usize::MAX;
-            let mut rep = true;
+            let mut acc = Run::at([0; 4], usize::MAX, true);
             for i in items {
-                let Some((u, m, r)) = best(runs(i)) else {
+                let Some(r) = best(runs(i)) else {
                     return Vec::new();
                 };
-                union(&mut t, &u);
-                n = n.min(m);
-                rep &= r;
+                union(&mut acc.set, &r.set);
+                acc.len = acc.len.min(r.len);
+                acc.rep &= r.rep;
+                acc.from = acc.from.zip(r.from).map(|(a, b)| a.max(b));
             }
-            vec![(t, n, rep)]
+            vec![acc]
         }
         _ => {
             let (t, n) = uniform(h);
-            vec![(t, n, false)]
+            vec![Run::at(t, n, false)]
         }
     }
 }
@@ -245,6 +299,53 @@ mod tests {
         assert!(s.passes(b"a.b.c.dAKIAABCDEFGHIJKLMNOP.e"));
         let u = screen(r"(?u)secret=(\w{10})").unwrap();
         assert!(u.passes("secret=ééééé".as_bytes()));
+    }
+
+    #[test]
+    fn reach_bounds_where_the_run_ends_past_the_match_start() {
+        // The prefix is part of the run: it starts at the match.
+        assert_eq!(screen(r"AKIA[A-Z0-9]{16}").unwrap().reach(), Some(20));
+        // After at most 4 bytes: `id:` and an optional space.
+        assert_eq!(screen(r"id:\s?[a-f0-9]{32}").unwrap().reach(), Some(4 + 32));
+        // Alternatives: the later of their runs.
+        assert_eq!(
+            screen(r"(?:x\s?[a-f0-9]{32}|yyy\s?[a-f0-9]{32})")
+                .unwrap()
+                .reach(),
+            Some(4 + 32)
+        );
+        // Unbounded space before the run: no bound.
+        assert_eq!(screen(r"key\s*=\s*[a-f0-9]{32}").unwrap().reach(), None);
+    }
+
+    #[test]
+    fn every_match_holds_its_run_within_reach() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"(?i)(?:api|app)[_-]?key["']?\s{0,3}[:=]\s{0,3}["']?([a-z0-9]{24,40})"#,
+                "APP_KEY = 'abcdefghijklmnopqrstuvwxyz' api-key:\"0123456789abcdef01234567\"",
+            ),
+            (
+                r"(?:id|token)[:=](?:v1\.)?([A-Za-z0-9_-]{20}|[0-9a-f]{40})",
+                "id:v1.abcdefghij_klmnopqrs token=0123456789abcdef0123456789abcdef01234567",
+            ),
+            (
+                r"tok_[a-z]{0,9}=(?P<s>[0-9]{12,})x?",
+                "tok_=123456789012 tok_abcdefghi=98765432109876543210x",
+            ),
+        ];
+        for (re, hay) in cases {
+            let s = screen(re).unwrap();
+            let reach = s.reach().unwrap();
+            let rx = regex::bytes::Regex::new(re).unwrap();
+            let mut n = 0;
+            for m in rx.find_iter(hay.as_bytes()) {
+                n += 1;
+                let end = (m.start() + reach).min(hay.len());
+                assert!(s.passes(&hay.as_bytes()[m.start()..end]), "{re} at {m:?}");
+            }
+            assert_eq!(n, 2, "{re}");
+        }
     }
 
     #[test]
