@@ -223,8 +223,8 @@ fn runs(h: &Hir) -> Vec<Run> {
                 .collect();
             // Every stretch of neighbouring items, as one run over the union of their classes.
             let uni: Vec<(Set, usize)> = items.iter().map(uniform).collect();
-            for i in 0..items.len() {
-                let mut acc = Run::at([0; 4], 0, false).after(pre[i]);
+            for (i, &p) in pre.iter().enumerate() {
+                let mut acc = Run::at([0; 4], 0, false).after(p);
                 for j in i..items.len().min(i + MAX_STRETCH) {
                     union(&mut acc.set, &uni[j].0);
                     acc.len = acc.len.saturating_add(uni[j].1);
