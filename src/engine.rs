@@ -535,6 +535,7 @@ impl Engine {
             b.push(window);
         };
         if let Some(k) = &self.keywords {
+            let mut lines = Lines::new(hay);
             k.for_each_hit(hay, |h| {
                 // The hit's line, as far as any window reaches: found once per hit.
                 let mut line: Option<(usize, usize)> = None;
@@ -548,12 +549,8 @@ impl Engine {
                     if m.single_line {
                         // Looked for within LINE_SLACK; a longer line is not clipped.
                         let (ls, le) = *line.get_or_insert_with(|| {
-                            let back = h.start.saturating_sub(LINE_SLACK);
-                            (
-                                memchr::memrchr(b'\n', &hay[back..h.start])
-                                    .map_or(0, |p| back + p + 1),
-                                next_newline(hay, h.end).unwrap_or(hay.len()),
-                            )
+                            let ls = lines.start(h.start);
+                            (ls, lines.after(h.end).unwrap_or(hay.len()))
                         });
                         ws = ws.max(ls);
                         we = we.min(le);
@@ -561,11 +558,15 @@ impl Engine {
                     // Screened over the span `confirm` searches (to the end of the window's
                     // line): a match may run past `max_len`, and its run with it.
                     if let Some(s) = &m.screen {
-                        let mut end =
-                            next_newline(hay, we).unwrap_or((we + LINE_SLACK).min(hay.len()));
-                        if let Some(r) = m.screen_reach {
-                            end = end.min(h.start.saturating_add(r));
-                        }
+                        let end = match m.screen_reach.map(|r| h.start.saturating_add(r)) {
+                            // Within the window: the line's end does not matter.
+                            Some(e) if e <= we => e,
+                            reach => {
+                                let end =
+                                    (lines.after(we)).unwrap_or((we + LINE_SLACK).min(hay.len()));
+                                reach.map_or(end, |e| end.min(e))
+                            }
+                        };
                         let start = if m.screen_from_hit { h.start } else { ws };
                         if !s.passes(&hay[start..end]) {
                             continue;
@@ -772,6 +773,99 @@ fn next_newline(hay: &[u8], from: usize) -> Option<usize> {
     memchr::memchr(b'\n', &hay[from..(from + LINE_SLACK).min(hay.len())]).map(|p| from + p)
 }
 
+/// Line feeds looked up around the keyword hits of one blob. On a long line (minified
+/// code) each hit searched the same LINE_SLACK bytes on either side again; stretches found
+/// to hold no line feed are remembered, so that later searches start past them.
+struct Lines<'h> {
+    hay: &'h [u8],
+    /// Stretches `a..b` without a line feed. Several, because the prefilter reports hits
+    /// from several places of the blob in turn.
+    clear: [(usize, usize); 8],
+    next: usize,
+}
+
+/// How far `Lines` searches before it looks at what it remembers.
+const NEAR: usize = 256;
+const _: () = assert!(NEAR < LINE_SLACK);
+
+impl<'h> Lines<'h> {
+    fn new(hay: &'h [u8]) -> Self {
+        Lines {
+            hay,
+            clear: [(0, 0); 8],
+            next: 0,
+        }
+    }
+
+    /// Same as `next_newline(hay, from)`.
+    #[inline]
+    fn after(&mut self, from: usize) -> Option<usize> {
+        // Most lines are short: a line feed this close is found quicker than remembered.
+        let near = (from + NEAR).min(self.hay.len());
+        match memchr::memchr(b'\n', &self.hay[from..near]) {
+            Some(p) => Some(from + p),
+            None => self.after_far(from, near),
+        }
+    }
+
+    /// `after`, with `from..near` known to hold no line feed.
+    #[inline(never)]
+    fn after_far(&mut self, from: usize, near: usize) -> Option<usize> {
+        let limit = (from + LINE_SLACK).min(self.hay.len());
+        let (mut s, mut slot) = (near, None);
+        for (i, &(a, b)) in self.clear.iter().enumerate() {
+            if a <= s && s < b {
+                (s, slot) = (b, Some(i));
+            }
+        }
+        if s >= limit {
+            return None;
+        }
+        let found = memchr::memchr(b'\n', &self.hay[s..limit]).map(|p| s + p);
+        let start = slot.map_or(from, |i| self.clear[i].0);
+        self.note(slot, (start, found.unwrap_or(limit)));
+        found
+    }
+
+    /// Where the line holding `to` starts: past the last line feed before `to`, looked for
+    /// within LINE_SLACK bytes, else 0.
+    #[inline]
+    fn start(&mut self, to: usize) -> usize {
+        let near = to.saturating_sub(NEAR);
+        match memchr::memrchr(b'\n', &self.hay[near..to]) {
+            Some(p) => near + p + 1,
+            None => self.start_far(near, to),
+        }
+    }
+
+    /// `start`, with `near..to` known to hold no line feed.
+    #[inline(never)]
+    fn start_far(&mut self, near: usize, to: usize) -> usize {
+        let low = to.saturating_sub(LINE_SLACK);
+        let (mut e, mut slot) = (near, None);
+        for (i, &(a, b)) in self.clear.iter().enumerate() {
+            if a < e && e <= b {
+                (e, slot) = (a, Some(i));
+            }
+        }
+        if e <= low {
+            return 0;
+        }
+        let found = memchr::memrchr(b'\n', &self.hay[low..e]).map(|p| low + p);
+        let end = slot.map_or(to, |i| self.clear[i].1);
+        self.note(slot, (found.map_or(low, |p| p + 1), end));
+        found.map_or(0, |p| p + 1)
+    }
+
+    fn note(&mut self, slot: Option<usize>, stretch: (usize, usize)) {
+        let i = slot.unwrap_or_else(|| {
+            self.next = (self.next + 1) % self.clear.len();
+            self.next
+        });
+        self.clear[i] = stretch;
+    }
+}
+
 /// Where two matches' secrets overlap, keep one: a specific rule over a generic one, then
 /// higher confidence, then the longer secret.
 fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
@@ -804,6 +898,47 @@ fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn remembered_line_feeds_agree_with_searching_afresh() {
+        use super::{LINE_SLACK, Lines, next_newline};
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rand = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        // Line feeds from every few bytes to none in several LINE_SLACKs.
+        for gap in [3, 100, LINE_SLACK / 2, LINE_SLACK * 3] {
+            let hay: Vec<u8> = (0..LINE_SLACK * 8)
+                .map(|_| if rand(gap) == 0 { b'\n' } else { b'x' })
+                .collect();
+            let mut lines = Lines::new(&hay);
+            // Runs of nearby positions from a few places in turn, as the lanes report hits.
+            let mut at = [0usize; 4];
+            for q in 0..4000 {
+                let lane = rand(4);
+                at[lane] = if rand(50) == 0 {
+                    rand(hay.len() + 1)
+                } else {
+                    (at[lane] + rand(300)).min(hay.len())
+                };
+                let x = at[lane];
+                if q % 2 == 0 {
+                    assert_eq!(
+                        lines.after(x),
+                        next_newline(&hay, x),
+                        "after {x}, gap {gap}"
+                    );
+                } else {
+                    let back = x.saturating_sub(LINE_SLACK);
+                    let want = memchr::memrchr(b'\n', &hay[back..x]).map_or(0, |p| back + p + 1);
+                    assert_eq!(lines.start(x), want, "start {x}, gap {gap}");
+                }
+            }
+        }
+    }
+
     use super::*;
 
     /// An engine over rules given as (id, regex, keyword).
