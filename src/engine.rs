@@ -898,9 +898,10 @@ fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn remembered_line_feeds_agree_with_searching_afresh() {
-        use super::{LINE_SLACK, Lines, next_newline};
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut rand = move |n: usize| {
             seed ^= seed << 13;
@@ -938,8 +939,6 @@ mod tests {
             }
         }
     }
-
-    use super::*;
 
     /// An engine over rules given as (id, regex, keyword).
     fn engine(rules: &[(&str, &str, &str)]) -> Engine {
@@ -1015,30 +1014,29 @@ mod tests {
         assert_eq!(secrets(&e, &format!("key={value}")), [value]);
     }
 
-    /// One rule with keyword `tok_` and `extra` TOML lines, compiled on first use.
-    fn lazy_engine(regex: &str, extra: &str) -> Engine {
-        let kw = if extra.contains("keywords") {
-            ""
-        } else {
-            "keywords = [\"tok_\"]"
-        };
+    /// One rule with one keyword and `extra` TOML lines, compiled on first use.
+    fn lazy_engine(regex: &str, keyword: &str, extra: &str) -> Engine {
         let text = format!(
             "[[rule]]\nid = \"t\"\nname = \"n\"\ndescription = \"d\"\n\
-             regex = '''{regex}'''\n{kw}\n{extra}\n"
+             regex = '''{regex}'''\nkeywords = [\"{keyword}\"]\n{extra}\n"
         );
         Engine::new_lazy(crate::rules::parse_rule_file("t.toml", &text).unwrap()).unwrap()
     }
 
     #[test]
     fn a_match_longer_than_max_len_is_screened_where_it_is_searched() {
-        let e = lazy_engine(r"tok_[a-z]{0,100}=(?P<secret>[0-9]{20})", "max_len = 50");
+        let e = lazy_engine(
+            r"tok_[a-z]{0,100}=(?P<secret>[0-9]{20})",
+            "tok_",
+            "max_len = 50",
+        );
         let hay = format!("tok_{}=31415926535897932384", "a".repeat(40));
         assert_eq!(secrets(&e, &hay), ["31415926535897932384"]);
     }
 
     #[test]
     fn a_rule_is_compiled_only_once_a_window_holds_the_run_its_matches_need() {
-        let e = lazy_engine(r"\b(?P<secret>tok_[a-z0-9]{24})\b", "");
+        let e = lazy_engine(r"\b(?P<secret>tok_[a-z0-9]{24})\b", "tok_", "");
         let compiled = || e.rules()[0].matcher().unwrap().regexes.get().is_some();
         // Keyword hits, but no run of 28 bytes of `[_a-z0-9]` at any of them.
         let clean = "let tok_a = 1; call(tok_count_of_items, tok_); // tok_x-tok_y";
@@ -1051,10 +1049,7 @@ mod tests {
 
     #[test]
     fn a_run_out_of_the_reach_of_every_keyword_hit_does_not_compile_the_rule() {
-        let e = lazy_engine(
-            r"\bkey:\s?(?P<secret>[a-f0-9]{32})\b",
-            "keywords = [\"key:\"]",
-        );
+        let e = lazy_engine(r"\bkey:\s?(?P<secret>[a-f0-9]{32})\b", "key:", "");
         let compiled = || e.rules()[0].matcher().unwrap().regexes.get().is_some();
         // A digest on the keyword's line, but further on than a match's value can be.
         let digest = "0f3a9c2e7b1d4f6a8c0e2b4d6f8a1c3e";

@@ -475,10 +475,10 @@ pub fn batch() -> usize {
 const WIDE_MIN: usize = 9;
 
 /// PBKDF2's first block for up to 16 values on AVX-512 (unused lanes repeat the first).
-#[cfg(target_arch = "x86_64")]
 ///
 /// # Safety
 /// The CPU must have AVX-512 (`wide::available()`).
+#[cfg(target_arch = "x86_64")]
 unsafe fn pbkdf2_wide(values: &[&[u8]], salt: &[u8], iterations: u32) -> Vec<[u8; 32]> {
     let n = values.len().min(wide::LANES);
     let starts: [_; wide::LANES] =

@@ -40,7 +40,7 @@ impl Screen {
         self.run
     }
 
-    /// How far past a match's start its first `run` bytes of the run can end, if bounded:
+    /// How far past a match's start the first `run` bytes of its run can end, if bounded:
     /// a window whose matches start at or before `at` need not be screened past
     /// `at + reach`.
     pub fn reach(&self) -> Option<usize> {
