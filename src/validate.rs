@@ -273,8 +273,19 @@ fn generic_secret_ok(v: &[u8]) -> bool {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    // Dotted references (`cfg.db.password`) and SCREAMING_CASE variable names.
-    if s.contains('.') && s.split('.').all(is_ident) {
+    // Substitutions inside a reference: `$1`, `$name`, and `tag-$1`.
+    let is_part = |seg: &str| match seg.split_once('$') {
+        None => is_ident(seg),
+        Some((head, var)) => {
+            (head.is_empty() || head.strip_suffix('-').is_some_and(is_ident))
+                && !var.is_empty()
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+    };
+    // Dotted references (`cfg.db.password`, `@brackets.directive` in tokenizer tables,
+    // `string.$1.delim`) and SCREAMING_CASE variable names.
+    let reference = s.strip_prefix('@').unwrap_or(&s);
+    if reference.contains('.') && reference.split('.').all(is_part) {
         return false;
     }
     if s.contains('_')
