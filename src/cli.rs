@@ -171,7 +171,7 @@ fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
     match cmd {
         RulesCommand::List(a) => {
             let rules = load_rules(a.config.as_deref())?;
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if a.json {
                 serde_json::to_writer_pretty(&mut out, &rules)?;
                 writeln!(out)?;
@@ -185,6 +185,7 @@ fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
                 }
                 writeln!(out, "{} rules", rules.len())?;
             }
+            out.flush()?;
             Ok(0)
         }
         RulesCommand::Check { files, strict } => {

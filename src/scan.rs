@@ -210,7 +210,8 @@ pub fn print(args: &ScanArgs, o: &Outcome) -> Result<()> {
             }
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            // Stdout is line-buffered: unbuffered, a JSON report was a write call per line.
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
             report::write(&report, args.format, &mut out)?;
             out.flush()?;
         }
