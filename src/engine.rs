@@ -414,7 +414,12 @@ const MAX_KEPT_WINDOWS: usize = 4096;
 /// The built-in rules' keywords, in the engine's order, and their automaton, built with the
 /// binary (`build.rs`); used when a scan's rules have exactly these keywords.
 static EMBEDDED_KEYWORDS: &str = include_str!(concat!(env!("OUT_DIR"), "/keywords.txt"));
-static EMBEDDED_AUTOMATON: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/keywords.bin"));
+static EMBEDDED_AUTOMATON: &[u8] =
+    &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/keywords.bin"))).0;
+
+/// Aligns the embedded automaton's words, so that it is read in place.
+#[repr(C, align(4))]
+struct Aligned<B: ?Sized>(B);
 
 /// Bytes past a window's end searched for the end of the line, so that a regex's trailing
 /// boundary sees the real next character.
@@ -467,7 +472,7 @@ impl Engine {
         } else {
             let embedded = (EMBEDDED_KEYWORDS.split('\n'))
                 .eq(patterns.iter().map(|(k, _)| k.as_str()))
-                .then(|| KeywordSet::from_bytes(EMBEDDED_AUTOMATON))
+                .then(|| KeywordSet::from_static(EMBEDDED_AUTOMATON))
                 .flatten();
             Some(match embedded {
                 Some(k) => k,
@@ -971,7 +976,9 @@ mod tests {
                 .split('\n')
                 .eq(kws.iter().map(String::as_str))
         );
-        let embedded = KeywordSet::from_bytes(EMBEDDED_AUTOMATON).expect("embedded automaton");
+        let embedded = KeywordSet::from_static(EMBEDDED_AUTOMATON).expect("embedded automaton");
+        // Read in place, not copied (on the little-endian targets it is built for).
+        assert_eq!(embedded.reads_in_place(), cfg!(target_endian = "little"));
         let built = KeywordSet::new(&kws).unwrap();
         let hay = std::fs::read("src/engine.rs").unwrap();
         let hits = |k: &KeywordSet| {
