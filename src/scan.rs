@@ -142,6 +142,7 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
     pub summary: Summary,
+    /// The rules of the findings and suppressed findings (their metadata for reports).
     pub rules: Vec<rules::Rule>,
     pub vcs: Option<report::VcsInfo>,
     pub scan_time: String,
@@ -250,7 +251,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(Outcome, Scanner)> {
     for r in &config.rules {
         crate::engine::CompiledRule::compile(r.clone())?;
     }
-    let engine = Engine::new_lazy(rules.clone())?;
+    let engine = Engine::new_lazy(rules)?;
     let opts = ScanOptions {
         show_secrets: args.show_secrets,
         min_confidence: args
@@ -416,6 +417,17 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(Outcome, Scanner)> {
     summary.findings = findings.len() as u64;
     summary.findings_by_severity = report::severity_counts(&findings);
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    // Only the rules that fired are reported on: copying all of them before the scan was a
+    // millisecond of every start-up.
+    let fired: std::collections::HashSet<&str> = (findings.iter())
+        .chain(suppressed.iter().map(|s| &s.finding))
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    let rules = (scanner.engine.rules().iter())
+        .map(|c| &c.rule)
+        .filter(|r| fired.contains(r.id.as_str()))
+        .cloned()
+        .collect();
     let outcome = Outcome {
         findings,
         suppressed,
