@@ -247,8 +247,9 @@ impl KeywordSet {
         if magic != MAGIC || !words.len().is_multiple_of(4) {
             return None;
         }
-        let (n_trans, n_matches) = (n_trans as usize, n_matches as usize);
-        let trans_bytes = words.get(28..28 + 4 * n_trans)?;
+        let n_matches = n_matches as usize;
+        let trans_end = (n_trans as usize).checked_mul(4)?.checked_add(28)?;
+        let trans_bytes = words.get(28..trans_end)?;
         let trans: Cow<'static, [u32]> = if cfg!(target_endian = "little") {
             // SAFETY: any four bytes are a valid u32; the words are little-endian, as
             // written, on a little-endian target.
@@ -259,7 +260,7 @@ impl KeywordSet {
         } else {
             Cow::Owned(le_words(trans_bytes))
         };
-        let rest = le_words(&words[28 + 4 * n_trans..]);
+        let rest = le_words(&words[trans_end..]);
         let (ends, items) = rest.split_at_checked(n_matches)?;
         let mut matches = Vec::with_capacity(ends.len());
         let mut from = 0usize;
