@@ -207,6 +207,16 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     if b"&*!".contains(&first) && word(&v[1..]) {
         return false;
     }
+    // A path in code (`PasswordError::InvalidCharacter`): the separator taken was the first
+    // `:` of `::`.
+    if first == b':'
+        && v[1].is_ascii_alphabetic()
+        && v[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_:".contains(b))
+    {
+        return false;
+    }
     if first == b'%' && v.len() > 2 && v.ends_with(b"%") && word(&v[1..v.len() - 1]) {
         return false;
     }
