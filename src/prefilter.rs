@@ -226,12 +226,7 @@ impl KeywordSet {
         table: impl FnOnce(&'a [u32]) -> Cow<'static, [u32]>,
     ) -> Option<KeywordSet> {
         let (words, class) = b.split_last_chunk::<256>()?;
-        let word = |i: usize| -> Option<u32> {
-            Some(u32::from_le_bytes(
-                words.get(4 * i..4 * i + 4)?.try_into().ok()?,
-            ))
-        };
-        let header: Vec<u32> = (0..7).map(word).collect::<Option<_>>()?;
+        let header = le_words(words.get(..28)?);
         let &[
             magic,
             n_trans,

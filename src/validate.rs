@@ -207,16 +207,6 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     if b"&*!".contains(&first) && word(&v[1..]) {
         return false;
     }
-    // A path in code (`PasswordError::InvalidCharacter`): the separator taken was the first
-    // `:` of `::`.
-    if first == b':'
-        && v[1].is_ascii_alphabetic()
-        && v[1..]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"_:".contains(b))
-    {
-        return false;
-    }
     if first == b'%' && v.len() > 2 && v.ends_with(b"%") && word(&v[1..v.len() - 1]) {
         return false;
     }
@@ -296,6 +286,13 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     // `string.$1.delim`) and SCREAMING_CASE variable names.
     let reference = s.strip_prefix('@').unwrap_or(&s);
     if reference.contains('.') && reference.split('.').all(is_part) {
+        return false;
+    }
+    // The rest of a path in code (`PasswordError::InvalidCharacter`): the separator taken
+    // was the first `:` of `::`.
+    if s.strip_prefix(':')
+        .is_some_and(|p| p.split("::").all(is_ident))
+    {
         return false;
     }
     if s.contains('_')
