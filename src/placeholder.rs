@@ -36,9 +36,9 @@ const SEQUENCES: &[&str] = &[
 
 /// Credentials that providers publish in their documentation (`src/doc-examples.txt`).
 pub fn is_documentation_example(value: &[u8]) -> bool {
-    static SET: std::sync::OnceLock<std::collections::HashSet<&'static [u8]>> =
-        std::sync::OnceLock::new();
-    SET.get_or_init(|| {
+    // A dozen values: comparing lengths first is cheaper than hashing every candidate.
+    static LIST: std::sync::OnceLock<Vec<&'static [u8]>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
         include_str!("doc-examples.txt")
             .lines()
             .map(str::trim)
@@ -46,7 +46,7 @@ pub fn is_documentation_example(value: &[u8]) -> bool {
             .map(str::as_bytes)
             .collect()
     })
-    .contains(value)
+    .contains(&value)
 }
 
 /// True when `value` is a placeholder rather than a credential.
@@ -54,9 +54,15 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     if value.is_empty() || is_documentation_example(value) {
         return true;
     }
-    let lower = value.to_ascii_lowercase();
-    let has = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
-    if MARKERS.iter().any(|m| has(m)) || SEQUENCES.iter().any(|m| has(m)) {
+    // One pass for every fragment: a substring search per fragment was most of the cost of
+    // each candidate where secrets are dense.
+    static FRAGMENTS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let has_fragment = FRAGMENTS
+        .get_or_init(|| any_of(MARKERS.iter().chain(SEQUENCES)))
+        .as_ref()
+        .is_some_and(|ac| ac.is_match(value));
+    if has_fragment {
         return true;
     }
     if is_template(value) {
@@ -84,6 +90,18 @@ pub fn is_placeholder(value: &[u8]) -> bool {
         }
     }
     value.len() >= 8 && distinct <= 3
+}
+
+/// One automaton for a fixed list of fragments (ASCII case-insensitive). Built from
+/// constants, so it builds: the tests look for every fragment through it.
+fn any_of<I: IntoIterator<Item = &'static &'static str>>(
+    fragments: I,
+) -> Option<aho_corasick::AhoCorasick> {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(fragments)
+        .ok()
 }
 
 /// Templating and variable references: `${X}`, `{{ x }}`, `<x>`, `%(x)s`, `$(cmd)`, `$VAR`.
@@ -126,6 +144,15 @@ mod tests {
         ] {
             assert!(is_placeholder(p), "{}", String::from_utf8_lossy(p));
         }
+        // Every fragment, in any case, anywhere in a value.
+        for f in MARKERS.iter().chain(SEQUENCES) {
+            for v in [
+                format!("Zq8vT2{f}mK9pL4"),
+                format!("{}Zq8vT2mK9p", f.to_ascii_uppercase()),
+            ] {
+                assert!(is_placeholder(v.as_bytes()), "{v}");
+            }
+        }
         for r in [
             &b"ghp_R4nd0mBody7Qx2LmZ9pWcVtYkN3sHjD1fGa"[..],
             b"Zq8vT2mK9pL4xR7w",
@@ -158,8 +185,6 @@ const DUMMY_WORDS: &[&str] = &[
     "demo",
     "foobar",
     "abcdef",
-    "abc123",
-    "123456",
     "iloveyou",
     "trustno",
     "login",
@@ -188,7 +213,14 @@ pub fn is_dummy_password(value: &[u8]) -> bool {
             c.is_ascii_alphabetic().then_some(c)
         })
         .collect();
-    DUMMY_WORDS.iter().any(|w| norm.contains(w)) || value.windows(6).any(|w| w == b"123456")
+    static WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let has_word = WORDS
+        .get_or_init(|| any_of(DUMMY_WORDS))
+        .as_ref()
+        .is_some_and(|ac| ac.is_match(&norm));
+    // Digits read as letters above, so a run of digits is looked for in the value itself.
+    has_word || value.windows(6).any(|w| w == b"123456")
 }
 
 #[cfg(test)]
@@ -205,6 +237,10 @@ mod dummy_tests {
             "AbcDef123!@#",
             "hunter42",
         ] {
+            assert!(is_dummy_password(v.as_bytes()), "{v}");
+        }
+        for w in DUMMY_WORDS {
+            let v = format!("Tq7#{}Lm2pX9", w.to_ascii_uppercase());
             assert!(is_dummy_password(v.as_bytes()), "{v}");
         }
         for v in ["Tq7#vLm2pX9wRz", "h8Kp2sWq9ZtLr4Vc", "Zq8vT2mK9pL4xR7w"] {

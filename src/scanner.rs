@@ -362,26 +362,41 @@ const FEW_SECRETS: usize = 16;
 /// `text` with every occurrence of `values[i]` replaced by `shown[i]`, leftmost first and
 /// then longest, as the automaton replaces them; `None` if none occurs.
 fn replace_each(text: &str, values: &[String], shown: &[String]) -> Option<String> {
-    let mut out = String::new();
+    let hay = text.as_bytes();
+    // Each value's next occurrence at or after `pos`, looked for again only once passed:
+    // building a substring searcher per value and step cost more than the masking.
+    let find = |from: usize, v: &[u8]| -> Option<usize> {
+        let (&first, _) = v.split_first()?;
+        memchr::memchr_iter(first, hay.get(from..)?)
+            .map(|i| from + i)
+            .find(|&i| hay[i..].starts_with(v))
+    };
+    let mut next: Vec<Option<usize>> = values.iter().map(|v| find(0, v.as_bytes())).collect();
+    let mut out: Vec<u8> = Vec::new();
     let mut pos = 0;
     loop {
-        let rest = &text[pos..];
-        let next = (values.iter().enumerate())
-            .filter_map(|(i, v)| {
-                rest.find(v.as_str())
-                    .map(|at| (at, usize::MAX - v.len(), i))
-            })
+        let best = (next.iter().enumerate())
+            .filter_map(|(i, at)| at.map(|at| (at, usize::MAX - values[i].len(), i)))
             .min();
-        let Some((at, _, i)) = next else { break };
-        out.push_str(&rest[..at]);
-        out.push_str(&shown[i]);
-        pos += at + values[i].len();
+        let Some((at, _, i)) = best else { break };
+        out.extend_from_slice(&hay[pos..at]);
+        out.extend_from_slice(shown[i].as_bytes());
+        pos = at + values[i].len();
+        for (j, n) in next.iter_mut().enumerate() {
+            if n.is_some_and(|at| at < pos) {
+                *n = find(pos, values[j].as_bytes());
+            }
+        }
     }
     if pos == 0 {
         return None;
     }
-    out.push_str(&text[pos..]);
-    Some(out)
+    out.extend_from_slice(&hay[pos..]);
+    // Whole values of valid UTF-8 start and end on character boundaries.
+    Some(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 fn snippet(line: &[u8], s: usize, e: usize, shown: &str) -> String {
