@@ -295,6 +295,20 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     {
         return false;
     }
+    // A generic type in a declaration (`caching_sha2_password: AuthPluginDefinition<{`,
+    // `token: Option<String>`): a capitalised name, then type syntax only.
+    if let Some((name, args)) = s.split_once('<')
+        && name.len() >= 3
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && args
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.<>{}[], |?:&".contains(c))
+    {
+        return false;
+    }
     if s.contains('_')
         && s.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -421,6 +435,7 @@ mod tests {
             "k9#Tq2v-L@x!",
             "hQpLmWzRtYvBnKcXsDfG",
             "a8f5f167f44f4964e6c998dee827110c",
+            "Xk9<Tz2!mQw7",
         ] {
             assert_eq!(
                 generic_secret(good.as_bytes()),
@@ -442,6 +457,8 @@ mod tests {
             "*default_password",
             "%DB_PASSWORD%",
             "hmac-sha256:9f8c2b7e4d1a6f3c0b5e8d2a",
+            "AuthPluginDefinition<{",
+            "Record<string, SecretValue>",
         ] {
             assert_eq!(generic_secret(bad.as_bytes()), Verdict::Invalid, "{bad}");
         }
