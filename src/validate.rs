@@ -25,6 +25,7 @@ const VALIDATORS: &[(&str, Check)] = &[
     ("base64", base64_decodes),
     ("hex", hex_digits),
     ("generic-secret", generic_secret),
+    ("password", password),
 ];
 
 pub fn is_known(name: &str) -> bool {
@@ -176,6 +177,16 @@ fn url_credentials(url: &[u8]) -> Verdict {
         && !crate::placeholder::is_placeholder(pass.as_bytes())
         && !crate::placeholder::is_dummy_password(pass.as_bytes());
     verdict(ok)
+}
+
+/// A password someone chose (in a connection URL or string): not a textbook word such as
+/// `somepassword` or `admin123`, which documentation uses.
+fn password(v: &[u8]) -> Verdict {
+    if crate::placeholder::is_dummy_password(v) {
+        Verdict::Invalid
+    } else {
+        Verdict::Plausible
+    }
 }
 
 /// A value assigned to a secret-like name that is a literal secret rather than a reference,
