@@ -306,6 +306,13 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     {
         return false;
     }
+    // Code between two strings, read as one when a closing quote was taken for an opening
+    // one (minified `..."Unexpected token =",DuplicateBinding:"...`): the next key.
+    if s.strip_prefix(',')
+        .is_some_and(|p| is_ident(p.strip_suffix(':').unwrap_or(p)))
+    {
+        return false;
+    }
     // A generic type in a declaration (`caching_sha2_password: AuthPluginDefinition<{`,
     // `token: Option<String>`): a capitalised name, then type syntax only.
     if let Some((name, args)) = s.split_once('<')
@@ -469,6 +476,7 @@ mod tests {
             "%DB_PASSWORD%",
             "hmac-sha256:9f8c2b7e4d1a6f3c0b5e8d2a",
             "AuthPluginDefinition<{",
+            ",DuplicateBinding:",
             "Record<string, SecretValue>",
         ] {
             assert_eq!(generic_secret(bad.as_bytes()), Verdict::Invalid, "{bad}");
