@@ -175,7 +175,7 @@ fn url_credentials(url: &[u8]) -> Verdict {
         && !pass.is_empty()
         && !host.is_empty()
         && !crate::placeholder::is_placeholder(pass.as_bytes())
-        && !crate::placeholder::is_dummy_password(pass.as_bytes());
+        && password(pass.as_bytes()) != Verdict::Invalid;
     verdict(ok)
 }
 
