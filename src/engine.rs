@@ -10,8 +10,10 @@ use crate::screen::Screen;
 use crate::validate::{self, Verdict};
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::nfa::thompson;
+use regex_automata::util::pool::Pool;
 use regex_automata::util::primitives::NonMaxUsize;
-use regex_automata::{Anchored, Input, PatternID, meta};
+use regex_automata::{Anchored, Input, PatternID, hybrid, meta};
 use regex_syntax::hir::Hir;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -56,7 +58,53 @@ struct Regexes {
     /// For a rule with a `suffix`: that suffix, searched anchored at each hit first. Only
     /// hits where it matches get the whole regex, so the bounded name before the keyword is
     /// not searched for at every hit.
-    detect: Option<meta::Regex>,
+    detect: Option<Detect>,
+}
+
+type CacheFn = Box<dyn Fn() -> hybrid::dfa::Cache + Send + Sync>;
+
+/// A suffix as a forward lazy DFA alone. Only whether it matches at a hit is asked, so the
+/// reverse automaton and capture engines a general regex builds would go unused.
+struct Detect {
+    dfa: hybrid::dfa::DFA,
+    caches: Pool<hybrid::dfa::Cache, CacheFn>,
+}
+
+impl Detect {
+    fn build(suffix: &Hir) -> Result<Detect, String> {
+        let nfa = thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build_from_hir(suffix)
+            .map_err(|e| e.to_string())?;
+        let dfa = hybrid::dfa::Builder::new()
+            .configure(
+                hybrid::dfa::Config::new()
+                    .cache_capacity(HYBRID_CACHE)
+                    // A Unicode word boundary makes the DFA give up on non-ASCII bytes
+                    // (then the hit goes on to the rule's regex) rather than fail to build.
+                    .unicode_word_boundary(true),
+            )
+            .build_from_nfa(nfa)
+            .map_err(|e| e.to_string())?;
+        let for_cache = dfa.clone();
+        let create: CacheFn = Box::new(move || for_cache.create_cache());
+        Ok(Detect {
+            dfa,
+            caches: Pool::new(create),
+        })
+    }
+
+    /// Whether the suffix matches at the start of `input` (an anchored search); `true` where
+    /// the DFA gives up, so that the rule's regex decides.
+    fn matches(&self, input: &Input) -> bool {
+        let mut cache = self.caches.get();
+        !matches!(self.dfa.try_search_fwd(&mut cache, input), Ok(None))
+    }
 }
 
 /// A rule's own regex, ready to confirm matches.
@@ -128,14 +176,18 @@ fn relaxed(h: &Hir) -> Hir {
 const DETECT_MIN_LEAD: usize = 8;
 
 /// How every rule regex is built.
+const NFA_SIZE_LIMIT: usize = 32 << 20;
+
+/// The lazy DFA's cache per regex and thread. At the default 2 MiB the widest rules
+/// (counted repetitions under case folding) clear it again and again and spend their time
+/// rebuilding states.
+const HYBRID_CACHE: usize = 8 << 20;
+
 fn regex_config() -> meta::Config {
     meta::Regex::config()
         .utf8_empty(false)
-        .nfa_size_limit(Some(32 << 20))
-        // The lazy DFA's cache per regex and thread. At the default 2 MiB the widest rules
-        // (counted repetitions under case folding) clear it again and again and spend their
-        // time rebuilding states.
-        .hybrid_cache_capacity(8 << 20)
+        .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+        .hybrid_cache_capacity(HYBRID_CACHE)
         // Matches are rare, so the one-pass DFA's faster capture extraction is not worth
         // building for every rule; the backtracker fills the groups.
         .onepass(false)
@@ -231,10 +283,7 @@ impl Regexes {
             .suffix
             .as_ref()
             .map(|d| {
-                let only_whether = regex_automata::nfa::thompson::WhichCaptures::Implicit;
-                meta::Regex::builder()
-                    .configure(regex_config().which_captures(only_whether))
-                    .build_from_hir(d)
+                Detect::build(d)
                     .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))
             })
             .transpose()?;
@@ -648,7 +697,7 @@ impl Engine {
                         let input = Input::new(hay)
                             .span(at..line_end(we))
                             .anchored(Anchored::Yes);
-                        d.is_match(input)
+                        d.matches(&input.earliest(true))
                     })
                     .copied()
                     .collect();
@@ -1166,6 +1215,31 @@ mod tests {
             .collect();
         let hay = format!("{name}apikey=123456");
         assert_eq!(secrets(&e, &hay), vec![hay]);
+    }
+
+    #[test]
+    fn detect_answers_whether_its_suffix_matches_at_the_start() {
+        let hir = crate::window::parse(r#"token[ \t]*=[ \t]*"[^"\s]{12,300}""#).unwrap();
+        let d = Detect::build(&hir).unwrap();
+        let at = |hay: &str, from: usize| {
+            let input = Input::new(hay.as_bytes())
+                .span(from..hay.len())
+                .anchored(Anchored::Yes)
+                .earliest(true);
+            d.matches(&input)
+        };
+        let hay = r#"x token = "Zq8vT2mK9pL4xR7w" token = "short""#;
+        assert!(at(hay, 2));
+        assert!(!at(hay, 0), "anchored: a match further on does not count");
+        assert!(!at(hay, 29), "the value is too short");
+        // A Unicode word boundary makes the DFA give up on a non-ASCII byte: then the
+        // rule's regex decides.
+        let hir = regex_syntax::Parser::new().parse(r"token\b").unwrap();
+        let d = Detect::build(&hir).unwrap();
+        let input = Input::new("tokené".as_bytes()).anchored(Anchored::Yes);
+        assert!(d.matches(&input));
+        let input = Input::new("tokens".as_bytes()).anchored(Anchored::Yes);
+        assert!(!d.matches(&input));
     }
 
     #[test]
