@@ -621,6 +621,21 @@ impl Engine {
                     // A rule that does not compile never matches.
                     let Some(m) = cr.matcher() else { continue };
                     let ml = cr.rule.max_len;
+                    // With a bounded reach the screen is tried before the line's ends are
+                    // looked for, over the most it could cover: where no run lies in that,
+                    // none lies in the window's part of it either.
+                    let from = match m.screen_from_hit {
+                        true => h.start,
+                        false => h.start.saturating_sub(m.lead),
+                    };
+                    let mut screened = None;
+                    if let (Some(s), Some(r)) = (&m.screen, m.screen_reach) {
+                        let to = h.start.saturating_add(r).min(hay.len());
+                        if !s.passes(&hay[from.min(to)..to]) {
+                            continue;
+                        }
+                        screened = Some((from, to));
+                    }
                     let (mut ws, mut we) =
                         (h.start.saturating_sub(m.lead), (h.end + ml).min(hay.len()));
                     if m.single_line {
@@ -645,7 +660,7 @@ impl Engine {
                             }
                         };
                         let start = if m.screen_from_hit { h.start } else { ws };
-                        if !s.passes(&hay[start..end]) {
+                        if screened != Some((start, end)) && !s.passes(&hay[start..end]) {
                             continue;
                         }
                     }
