@@ -72,6 +72,10 @@ struct Detect {
 
 impl Detect {
     fn build(suffix: &Hir) -> Result<Detect, String> {
+        // Every bound lifted: the DFA then needs no state per count (`{0,40}` names,
+        // `{8,300}` values), and matching more than the suffix only sends a few more hits on
+        // to the rule's regex, which decides.
+        let suffix = relaxed(suffix, 0);
         let nfa = thompson::Compiler::new()
             .configure(
                 thompson::Config::new()
@@ -79,7 +83,7 @@ impl Detect {
                     .nfa_size_limit(Some(NFA_SIZE_LIMIT))
                     .which_captures(thompson::WhichCaptures::None),
             )
-            .build_from_hir(suffix)
+            .build_from_hir(&suffix)
             .map_err(|e| e.to_string())?;
         let dfa = hybrid::dfa::Builder::new()
             .configure(
@@ -134,7 +138,7 @@ const RELAX_ABOVE: u32 = 1000;
 fn relax(h: Hir) -> Hir {
     // Most rules have no such bound: rebuilding their tree was a fifth of analysing a rule.
     if has_bound_above(&h, RELAX_ABOVE) {
-        relaxed(&h)
+        relaxed(&h, RELAX_ABOVE)
     } else {
         h
     }
@@ -154,20 +158,22 @@ fn has_bound_above(h: &Hir, limit: u32) -> bool {
     }
 }
 
-fn relaxed(h: &Hir) -> Hir {
+/// `h` with every counted repetition whose upper bound exceeds `limit` made unbounded.
+fn relaxed(h: &Hir, limit: u32) -> Hir {
     use regex_syntax::hir::{Capture, HirKind, Repetition};
+    let each = |items: &[Hir]| items.iter().map(|i| relaxed(i, limit)).collect();
     match h.kind() {
         HirKind::Repetition(r) => Hir::repetition(Repetition {
-            max: r.max.filter(|&m| m <= RELAX_ABOVE),
-            sub: Box::new(relaxed(&r.sub)),
+            max: r.max.filter(|&m| m <= limit),
+            sub: Box::new(relaxed(&r.sub, limit)),
             ..r.clone()
         }),
         HirKind::Capture(c) => Hir::capture(Capture {
-            sub: Box::new(relaxed(&c.sub)),
+            sub: Box::new(relaxed(&c.sub, limit)),
             ..c.clone()
         }),
-        HirKind::Concat(items) => Hir::concat(items.iter().map(relaxed).collect()),
-        HirKind::Alternation(items) => Hir::alternation(items.iter().map(relaxed).collect()),
+        HirKind::Concat(items) => Hir::concat(each(items)),
+        HirKind::Alternation(items) => Hir::alternation(each(items)),
         _ => h.clone(),
     }
 }
