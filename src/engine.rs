@@ -59,6 +59,8 @@ struct Regexes {
     /// hits where it matches get the whole regex, so the bounded name before the keyword is
     /// not searched for at every hit.
     detect: Option<Detect>,
+    /// For a rule without `detect` searched unanchored: see `Regexes::build`.
+    check: Option<Detect>,
 }
 
 type CacheFn = Box<dyn Fn() -> hybrid::dfa::Cache + Send + Sync>;
@@ -302,15 +304,23 @@ impl Regexes {
             ),
             None => None,
         };
+        // Searched unanchored through whole windows: its own regex with every bound lifted
+        // asks first whether anything in a window could match.
+        let check = match detect.is_none() && !m.anchored {
+            true => Detect::build(&m.hir).ok(),
+            false => None,
+        };
+        let screened = detect.is_some() || check.is_some();
         let full = OnceLock::new();
         if detect.is_none() {
-            let _ = full.set(Some(Full::build(rule, &m.hir, m.anchored, false)?));
+            let _ = full.set(Some(Full::build(rule, &m.hir, m.anchored, screened)?));
         }
         Ok(Regexes {
             full,
-            long: detect.is_some().then(OnceLock::new),
+            long: screened.then(OnceLock::new),
             exclude,
             detect,
+            check,
         })
     }
 
@@ -323,7 +333,7 @@ impl Regexes {
 }
 
 impl Full {
-    fn build(rule: &Rule, hir: &Hir, anchored: bool, detect: bool) -> Result<Full> {
+    fn build(rule: &Rule, hir: &Hir, anchored: bool, screened: bool) -> Result<Full> {
         // An anchored search at a hit dies within a few bytes where there is no match, and
         // reads only the match where there is one: the PikeVM alone does that without the
         // lazy DFA's per-thread warm-up, and without the backtracker clearing a bit per NFA
@@ -331,7 +341,7 @@ impl Full {
         // clean code, 6-9% fewer where secrets are dense).
         let config = match anchored {
             true => regex_config().hybrid(false).dfa(false).backtrack(false),
-            false => regex_config().hybrid(!detect),
+            false => regex_config().hybrid(!screened),
         };
         let regex = meta::Regex::builder()
             .configure(config)
@@ -757,6 +767,13 @@ impl Engine {
             let last_start = if m.anchored { ws + m.lead } else { we };
             let end = line_end(we);
             let mut from = ws.max(covered);
+            if let Some(c) = &rx.check
+                && from <= end
+                && !c.matches(&Input::new(hay).span(from..end).earliest(true))
+            {
+                covered = covered.max(last_start + 1);
+                continue;
+            }
             while from <= last_start && from <= end {
                 let input = Input::new(hay).span(from..end).anchored(if m.anchored {
                     Anchored::Yes
