@@ -1319,4 +1319,39 @@ mod tests {
         assert_eq!(secrets(&e, &one_line), values);
         assert!(built());
     }
+
+    #[test]
+    fn a_rule_with_a_short_lead_is_checked_before_its_regex_runs() {
+        // A few bytes of lead and no suffix: searched unanchored through merged windows, with
+        // the bound-lifted check first and the lazy DFA only for long spans.
+        let e = engine(&[("lead", r#"[:=] ?"(?P<secret>tok_[A-Za-z0-9]{20})""#, "tok_")]);
+        let m = e.rules()[0].matcher().unwrap();
+        let rx = m.regexes(e.rule(0)).unwrap();
+        assert!(rx.detect.is_none() && rx.check.is_some() && rx.long.is_some());
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let values: Vec<String> = (0..80)
+            .map(|_| {
+                let body: String = (0..20)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+                            [(x % 57) as usize] as char
+                    })
+                    .collect();
+                format!("tok_{body}")
+            })
+            .collect();
+        let items: Vec<String> = values.iter().map(|v| format!("k: \"{v}\"")).collect();
+        // Near misses the check lets through and the regex drops: the lifted bound and the
+        // missing closing quote.
+        let noise = "k: \"tok_ABCDEFGHIJKLMNOPQRSTUVWXYZ\" k: \"tok_ABCDEFGHIJKLMNOPQRST";
+        let lines = format!("{noise}\n{}", items.join("\n"));
+        assert_eq!(secrets(&e, &lines), values);
+        let one_line = format!("{noise} {}", items.join(", "));
+        assert!(one_line.len() > 2 * LONG_SPAN);
+        assert_eq!(secrets(&e, &one_line), values);
+        assert!(rx.long.as_ref().unwrap().get().is_some());
+    }
 }
