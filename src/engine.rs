@@ -341,7 +341,7 @@ impl Full {
         // clean code, 6-9% fewer where secrets are dense).
         let config = match anchored {
             true => regex_config().hybrid(false).dfa(false).backtrack(false),
-            false => regex_config().hybrid(!screened),
+            false => regex_config().hybrid(!screened).dfa(!screened),
         };
         let regex = meta::Regex::builder()
             .configure(config)
