@@ -9,7 +9,6 @@ use crate::rules::{Confidence, OnInvalid, Rule};
 use crate::screen::Screen;
 use crate::validate::{self, Verdict};
 use anyhow::{Context, Result, bail};
-use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::nfa::thompson;
 use regex_automata::util::pool::Pool;
 use regex_automata::util::primitives::NonMaxUsize;
@@ -54,7 +53,7 @@ struct Regexes {
     /// For a rule with `detect`: for spans too long for the backtracker, its regex with the
     /// lazy DFA, built on first need (see `Full`).
     long: Option<OnceLock<Option<meta::Regex>>>,
-    exclude: Option<Regex>,
+    exclude: Option<meta::Regex>,
     /// For a rule with a `suffix`: that suffix, searched anchored at each hit first. Only
     /// hits where it matches get the whole regex, so the bounded name before the keyword is
     /// not searched for at every hit.
@@ -295,11 +294,18 @@ impl Regexes {
                     .map_err(|e| anyhow::anyhow!("rule {}: invalid regex: {e}", rule.id))
             })
             .transpose()?;
+        // Asked only of a candidate's text: no dense DFA or literal prefilter to build (the
+        // regex crate's defaults built both for these long alternations).
         let exclude = match &rule.exclude_match {
             Some(x) => Some(
-                RegexBuilder::new(x)
-                    .unicode(false)
-                    .build()
+                meta::Regex::builder()
+                    .syntax(
+                        regex_automata::util::syntax::Config::new()
+                            .unicode(false)
+                            .utf8(false),
+                    )
+                    .configure(regex_config().dfa(false))
+                    .build(x)
                     .with_context(|| format!("rule {}: invalid exclude_match", rule.id))?,
             ),
             None => None,
