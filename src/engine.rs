@@ -50,33 +50,35 @@ struct Regexes {
     /// `detect`, whose regex is built when a hit first passes `detect` (on clean code most
     /// such rules never get there, and their regex was a good part of a scan's compiling).
     full: OnceLock<Option<Full>>,
-    /// For a rule with `detect`: for spans too long for the backtracker, its regex with the
-    /// lazy DFA, built on first need (see `Full`).
+    /// For a rule with `detect` or `check`: for spans too long for the backtracker, its
+    /// regex with the lazy DFA, built on first need (see `Full`).
     long: Option<OnceLock<Option<meta::Regex>>>,
     exclude: Option<meta::Regex>,
     /// For a rule with a `suffix`: that suffix, searched anchored at each hit first. Only
     /// hits where it matches get the whole regex, so the bounded name before the keyword is
     /// not searched for at every hit.
     detect: Option<Detect>,
-    /// For a rule without `detect` searched unanchored: see `Regexes::build`.
+    /// For a rule without `detect` searched unanchored: its whole regex, bounds lifted,
+    /// asked first whether anything in a merged window could match.
     check: Option<Detect>,
 }
 
 type CacheFn = Box<dyn Fn() -> hybrid::dfa::Cache + Send + Sync>;
 
-/// A suffix as a forward lazy DFA alone. Only whether it matches at a hit is asked, so the
-/// reverse automaton and capture engines a general regex builds would go unused.
+/// A regex as a forward lazy DFA alone, with every counted bound lifted: it only says
+/// whether the rule's own regex could match, so the reverse automaton and capture engines a
+/// general regex builds would go unused.
 struct Detect {
     dfa: hybrid::dfa::DFA,
     caches: Pool<hybrid::dfa::Cache, CacheFn>,
 }
 
 impl Detect {
-    fn build(suffix: &Hir) -> Result<Detect, String> {
+    fn build(hir: &Hir) -> Result<Detect, String> {
         // Every bound lifted: the DFA then needs no state per count (`{0,40}` names,
-        // `{8,300}` values), and matching more than the suffix only sends a few more hits on
-        // to the rule's regex, which decides.
-        let suffix = relaxed(suffix, 0);
+        // `{8,300}` values), and matching more than the regex only sends a few more windows
+        // on to the rule's regex, which decides.
+        let lifted = relaxed(hir, 0);
         let nfa = thompson::Compiler::new()
             .configure(
                 thompson::Config::new()
@@ -84,7 +86,7 @@ impl Detect {
                     .nfa_size_limit(Some(NFA_SIZE_LIMIT))
                     .which_captures(thompson::WhichCaptures::None),
             )
-            .build_from_hir(&suffix)
+            .build_from_hir(&lifted)
             .map_err(|e| e.to_string())?;
         let dfa = hybrid::dfa::Builder::new()
             .configure(
@@ -104,8 +106,8 @@ impl Detect {
         })
     }
 
-    /// Whether the suffix matches at the start of `input` (an anchored search); `true` where
-    /// the DFA gives up, so that the rule's regex decides.
+    /// Whether anything matches in `input` (at its start, for an anchored search); `true`
+    /// where the DFA gives up, so that the rule's regex decides.
     fn matches(&self, input: &Input) -> bool {
         let mut cache = self.caches.get();
         !matches!(self.dfa.try_search_fwd(&mut cache, input), Ok(None))
@@ -114,8 +116,8 @@ impl Detect {
 
 /// A rule's own regex, ready to confirm matches.
 struct Full {
-    /// The rule's regex as group 1 of `(REGEX)`. For a rule with `detect` it has no lazy
-    /// DFA: it runs only where the keyword suffix matched, mostly on real matches, and on a
+    /// The rule's regex as group 1 of `(REGEX)`. For a rule with `detect` or `check` it has
+    /// no lazy DFA: it runs only where those matched, mostly on real matches, and on a
     /// tree dense in secrets the DFA's states for these wide rules (bounded names,
     /// `{12,300}` values) cost more to build than the backtracker costs to run.
     regex: meta::Regex,
