@@ -184,7 +184,6 @@ fn relaxed(h: &Hir, limit: u32) -> Hir {
 /// Rules whose matches may start this far before their keyword get a `detect` regex.
 const DETECT_MIN_LEAD: usize = 8;
 
-/// How every rule regex is built.
 const NFA_SIZE_LIMIT: usize = 32 << 20;
 
 /// The lazy DFA's cache per regex and thread. At the default 2 MiB the widest rules
@@ -192,6 +191,7 @@ const NFA_SIZE_LIMIT: usize = 32 << 20;
 /// rebuilding states.
 const HYBRID_CACHE: usize = 8 << 20;
 
+/// How every rule regex is built.
 fn regex_config() -> meta::Config {
     meta::Regex::config()
         .utf8_empty(false)
@@ -1354,8 +1354,8 @@ mod tests {
             })
             .collect();
         let items: Vec<String> = values.iter().map(|v| format!("k: \"{v}\"")).collect();
-        // Near misses the check lets through and the regex drops: the lifted bound and the
-        // missing closing quote.
+        // A near miss the check lets through and the regex drops (26 characters where the
+        // regex wants 20), and one neither matches (no closing quote).
         let noise = "k: \"tok_ABCDEFGHIJKLMNOPQRSTUVWXYZ\" k: \"tok_ABCDEFGHIJKLMNOPQRST";
         let lines = format!("{noise}\n{}", items.join("\n"));
         assert_eq!(secrets(&e, &lines), values);
