@@ -1290,6 +1290,24 @@ mod tests {
         assert!(!d.matches(&input));
     }
 
+    /// `n` fake token bodies of `len` characters, random in an unambiguous alphabet.
+    fn fake_bodies(seed: u64, n: usize, len: usize) -> Vec<String> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                (0..len)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+                            [(x >> 33) as usize % 57] as char
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn short_and_long_spans_of_a_rule_with_a_keyword_suffix_agree() {
         // A bounded name before the keyword gives the rule a `detect` regex; merged windows
@@ -1302,20 +1320,7 @@ mod tests {
         let m = e.rules()[0].matcher().unwrap();
         let rx = m.regexes(e.rule(0)).unwrap();
         assert!(rx.detect.is_some() && rx.long.is_some());
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let values: Vec<String> = (0..60)
-            .map(|_| {
-                (0..20)
-                    .map(|_| {
-                        x = x
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-                            [(x >> 33) as usize % 57] as char
-                    })
-                    .collect()
-            })
-            .collect();
+        let values = fake_bodies(0x9e37_79b9_7f4a_7c15, 60, 20);
         let items: Vec<String> = values
             .iter()
             .enumerate()
@@ -1338,20 +1343,8 @@ mod tests {
         let m = e.rules()[0].matcher().unwrap();
         let rx = m.regexes(e.rule(0)).unwrap();
         assert!(rx.detect.is_none() && rx.check.is_some() && rx.long.is_some());
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let values: Vec<String> = (0..80)
-            .map(|_| {
-                let body: String = (0..20)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-                            [(x % 57) as usize] as char
-                    })
-                    .collect();
-                format!("tok_{body}")
-            })
+        let values: Vec<String> = (fake_bodies(0x2545_f491_4f6c_dd1d, 80, 20).iter())
+            .map(|b| format!("tok_{b}"))
             .collect();
         let items: Vec<String> = values.iter().map(|v| format!("k: \"{v}\"")).collect();
         // A near miss the check lets through and the regex drops (26 characters where the
