@@ -6,7 +6,7 @@
 use std::{env, fs, path::Path};
 
 #[allow(dead_code)]
-#[path = "src/prefilter.rs"]
+#[path = "src/engine/keywords.rs"]
 mod prefilter;
 
 fn main() {

@@ -4,8 +4,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use keywarden::config::Allowlist;
 use keywarden::engine::Engine;
-use keywarden::finding::Provenance;
-use keywarden::scanner::{ScanOptions, Scanner};
+use keywarden::pipeline::finding::Provenance;
+use keywarden::pipeline::{ScanOptions, Scanner};
 use std::hint::black_box;
 
 fn sample() -> Vec<u8> {

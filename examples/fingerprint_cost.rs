@@ -20,7 +20,7 @@ fn main() {
             let mut n = 0;
             for c in values.chunks(batch) {
                 let v: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();
-                n += keywarden::fingerprint::fingerprints(&v).len();
+                n += keywarden::pipeline::fingerprint::fingerprints(&v).len();
             }
             let us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
             print!("round {round} batch {batch}: {us:.1} us  ");

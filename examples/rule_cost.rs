@@ -15,7 +15,7 @@ fn main() {
     for e in ignore::WalkBuilder::new(&dir).build().flatten() {
         if e.file_type().is_some_and(|t| t.is_file())
             && let Ok(d) = std::fs::read(e.path())
-            && !keywarden::scanner::is_binary(&d)
+            && !keywarden::pipeline::is_binary(&d)
         {
             total += d.len();
             blobs.push(d);
@@ -46,7 +46,7 @@ fn main() {
     let t = Instant::now();
     let (mut layers, mut bytes) = (0usize, 0usize);
     for b in &blobs {
-        for l in keywarden::decode::layers(b, 2) {
+        for l in keywarden::pipeline::decode::layers(b, 2) {
             layers += 1;
             bytes += l.decoded.len();
         }

@@ -89,15 +89,15 @@ fn diff_prefers_the_working_tree_for_changed_files() {
 #[test]
 fn hook_is_installed_and_respects_foreign_hooks() {
     let r = Repo::new();
-    let hook = keywarden::hook::install(&r.path, false).unwrap();
+    let hook = keywarden::cli::install_hook::install(&r.path, false).unwrap();
     assert_eq!(hook, r.path.join(".git/hooks/pre-commit"));
     let text = std::fs::read_to_string(&hook).unwrap();
     assert!(text.contains("keywarden scan --staged"));
     // Re-installing over our own hook is fine.
-    keywarden::hook::install(&r.path, false).unwrap();
+    keywarden::cli::install_hook::install(&r.path, false).unwrap();
     std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
-    assert!(keywarden::hook::install(&r.path, false).is_err());
-    keywarden::hook::install(&r.path, true).unwrap();
+    assert!(keywarden::cli::install_hook::install(&r.path, false).is_err());
+    keywarden::cli::install_hook::install(&r.path, true).unwrap();
     assert!(
         std::fs::read_to_string(&hook)
             .unwrap()
@@ -105,7 +105,7 @@ fn hook_is_installed_and_respects_foreign_hooks() {
     );
 
     r.git(&["config", "core.hooksPath", "githooks"]);
-    let hook = keywarden::hook::install(&r.path, false).unwrap();
+    let hook = keywarden::cli::install_hook::install(&r.path, false).unwrap();
     assert_eq!(hook, r.path.join("githooks/pre-commit"));
     #[cfg(unix)]
     {
@@ -118,7 +118,7 @@ fn hook_is_installed_and_respects_foreign_hooks() {
 #[test]
 fn hook_blocks_a_commit_with_a_staged_secret() {
     let r = Repo::new();
-    keywarden::hook::install(&r.path, false).unwrap();
+    keywarden::cli::install_hook::install(&r.path, false).unwrap();
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_keywarden"))
         .parent()
         .unwrap();

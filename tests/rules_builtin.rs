@@ -5,7 +5,7 @@ use keywarden::rules;
 #[test]
 fn builtin_rules_pass_their_examples() {
     let all = rules::builtin().expect("rule files parse");
-    let report = keywarden::rulecheck::check(&all);
+    let report = keywarden::rules::check::check(&all);
     assert!(
         report.errors.is_empty(),
         "rule errors:\n{}",
@@ -43,7 +43,7 @@ fn rules_check_fails_on_a_broken_example() {
         .unwrap();
     r.examples.push("no key here".into());
     r.negative_examples.push("AKIAZ4QF7RW2MLKJ5V3N".into()); // keywarden:allow
-    let report = keywarden::rulecheck::check(std::slice::from_ref(r));
+    let report = keywarden::rules::check::check(std::slice::from_ref(r));
     assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
 }
 

@@ -292,7 +292,7 @@ fn many_secrets_on_one_long_line() {
         assert_eq!(f["end_column"].as_u64(), Some((col + k.len()) as u64));
         assert_eq!(
             f["fingerprint"],
-            keywarden::fingerprint::fingerprint(k.as_bytes())
+            keywarden::pipeline::fingerprint::fingerprint(k.as_bytes())
         );
         let s = f["snippet"].as_str().unwrap();
         assert!(keys.iter().all(|k| !s.contains(k.as_str())), "{s}");

@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for layer in keywarden::decode::layers(data, 3) {
+    for layer in keywarden::pipeline::decode::layers(data, 3) {
         assert!(layer.start <= layer.end && layer.end <= data.len());
     }
 });

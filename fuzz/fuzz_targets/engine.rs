@@ -3,8 +3,8 @@
 
 use keywarden::config::Allowlist;
 use keywarden::engine::Engine;
-use keywarden::finding::Provenance;
-use keywarden::scanner::{ScanOptions, Scanner};
+use keywarden::pipeline::finding::Provenance;
+use keywarden::pipeline::{ScanOptions, Scanner};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 

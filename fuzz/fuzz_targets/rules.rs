@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(rules) = keywarden::rules::parse_rule_file("fuzz.toml", text) {
-        let _ = keywarden::rulecheck::check(&rules);
+        let _ = keywarden::rules::check::check(&rules);
     }
     let _ = toml::from_str::<keywarden::config::Config>(text);
 });

@@ -1,7 +1,7 @@
 //! JSON (one document) and JSONL (one finding per line) output, schema `keywarden/scan/v1`.
 
 use super::{SCHEMA, ScanReport, Summary, Suppressed};
-use crate::finding::Finding;
+use crate::pipeline::finding::Finding;
 use serde::Serialize;
 
 #[derive(Serialize)]

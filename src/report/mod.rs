@@ -4,7 +4,7 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
-use crate::finding::Finding;
+use crate::pipeline::finding::Finding;
 use crate::rules::{Rule, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

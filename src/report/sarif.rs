@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 
 use super::ScanReport;
-use crate::finding::Finding;
+use crate::pipeline::finding::Finding;
 use crate::rules::{Confidence, Rule, Severity};
 use serde_json::{Value, json};
 use serde_sarif::sarif::{

@@ -1,8 +1,8 @@
 //! Working trees: a parallel walk that honours .gitignore/.ignore, scans hidden files, never
 //! enters `.git`, and reads each file once.
 
-use crate::finding::{Finding, Provenance};
-use crate::scanner::{Scanner, Stats};
+use crate::pipeline::finding::{Finding, Provenance};
+use crate::pipeline::{Scanner, Stats};
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -125,7 +125,7 @@ fn scan_file(scanner: &Scanner, path: &Path, shown: String) -> Vec<Finding> {
         if let Err(e) = file.by_ref().take(first).read_to_end(buf) {
             return fail(e);
         }
-        if crate::scanner::is_binary(buf) {
+        if crate::pipeline::is_binary(buf) {
             Stats::add(&scanner.stats.skipped_binary, 1);
             return Vec::new();
         }

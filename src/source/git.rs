@@ -3,9 +3,9 @@
 mod history;
 mod worktree;
 
-use crate::finding::{CommitInfo, Finding};
+use crate::pipeline::finding::{CommitInfo, Finding};
+use crate::pipeline::{Scanner, Stats};
 use crate::report::VcsInfo;
-use crate::scanner::{Scanner, Stats};
 use anyhow::{Result, anyhow};
 use gix::bstr::ByteSlice;
 use std::collections::BTreeMap;

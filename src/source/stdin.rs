@@ -1,7 +1,7 @@
 //! Standard input as one blob.
 
-use crate::finding::{Finding, Provenance};
-use crate::scanner::{Scanner, Stats};
+use crate::pipeline::finding::{Finding, Provenance};
+use crate::pipeline::{Scanner, Stats};
 use std::io::Read;
 
 pub fn scan(scanner: &Scanner, name: &str) -> anyhow::Result<Vec<Finding>> {

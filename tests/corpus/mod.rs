@@ -134,10 +134,10 @@ pub fn kinds() -> Vec<Kind> {
             |r| r.s(B64, 40)
         ),
         kind!("github-pat", "github", "GITHUB_TOKEN", |r| {
-            keywarden::validate::make_base62_crc32("ghp_", &r.s(ALNUM, 30))
+            keywarden::engine::filters::validate::make_base62_crc32("ghp_", &r.s(ALNUM, 30))
         }),
         kind!("github-oauth", "github", "GH_OAUTH_TOKEN", |r| {
-            keywarden::validate::make_base62_crc32("gho_", &r.s(ALNUM, 30))
+            keywarden::engine::filters::validate::make_base62_crc32("gho_", &r.s(ALNUM, 30))
         }),
         kind!("github-fine-grained", "github", "GH_PAT", |r| format!(
             "github_pat_{}_{}",
@@ -221,7 +221,7 @@ pub fn kinds() -> Vec<Kind> {
             r.s(HEX, 32)
         )),
         kind!("npm-token", "npm", "NPM_TOKEN", |r| {
-            keywarden::validate::make_base62_crc32("npm_", &r.s(ALNUM, 30))
+            keywarden::engine::filters::validate::make_base62_crc32("npm_", &r.s(ALNUM, 30))
         }),
         kind!("pypi-token", "pypi", "PYPI_TOKEN", |r| format!(
             "pypi-AgEIcHlwaS5vcmc{}",

@@ -28,7 +28,7 @@ pub fn aws_key() -> String {
             state ^= state << 17;
             key.push(ALPHABET[(state % 32) as usize] as char);
         }
-        if !keywarden::placeholder::is_placeholder(key.as_bytes()) {
+        if !keywarden::engine::filters::placeholder::is_placeholder(key.as_bytes()) {
             return key;
         }
     }

@@ -243,9 +243,9 @@ pub fn value_fingerprint(bytes: &[u8]) -> Option<String> {
     if FINGERPRINTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= FINGERPRINT_BUDGET {
         return None;
     }
-    let key = std::env::var(crate::fingerprint::KEY_ENV).ok();
-    Some(crate::fingerprint::fingerprint_with_key(
-        &crate::normalize::value(bytes),
+    let key = std::env::var(crate::pipeline::fingerprint::KEY_ENV).ok();
+    Some(crate::pipeline::fingerprint::fingerprint_with_key(
+        &crate::pipeline::fingerprint::normalize::value(bytes),
         key.as_deref(),
     ))
 }

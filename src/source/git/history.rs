@@ -5,8 +5,8 @@
 //! contents stream through the workers.
 
 use super::{GitOptions, GitScan, commit_info, is_lfs_pointer, open, too_large, vcs_info};
-use crate::finding::{CommitInfo, Finding, Provenance};
-use crate::scanner::{Scanner, Stats};
+use crate::pipeline::finding::{CommitInfo, Finding, Provenance};
+use crate::pipeline::{Scanner, Stats};
 use anyhow::{Result, anyhow, bail};
 use gix::ObjectId;
 use gix::bstr::{BStr, BString, ByteSlice, ByteVec};

@@ -2,8 +2,8 @@
 //! index, HEAD and the base tree.
 
 use super::{GitScan, is_lfs_pointer, open, too_large, vcs_info};
-use crate::finding::{Finding, Provenance};
-use crate::scanner::{Scanner, Stats};
+use crate::pipeline::finding::{Finding, Provenance};
+use crate::pipeline::{Scanner, Stats};
 use anyhow::{Result, anyhow};
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};

@@ -1,6 +1,8 @@
 //! Rules as data: the TOML format, the built-in set embedded at build time, and the checks
 //! behind `keywarden rules check`.
 
+pub mod check;
+
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -136,7 +138,7 @@ pub enum Normalize {
 impl Normalize {
     pub fn apply(self, raw: &[u8]) -> Vec<u8> {
         match self {
-            Normalize::Base64Body => crate::normalize::base64_body(raw),
+            Normalize::Base64Body => crate::pipeline::fingerprint::normalize::base64_body(raw),
         }
     }
 }
@@ -295,7 +297,7 @@ pub fn lint(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
             warnings.push(format!("{}: no references", r.id));
         }
         if let Some(v) = &r.validate
-            && !crate::validate::is_known(v)
+            && !crate::engine::filters::validate::is_known(v)
         {
             errors.push(format!("{}: unknown validator {v:?}", r.id));
         }

@@ -6,8 +6,8 @@
 //! file and line. What cannot: entries whose secret keywarden does not detect, and gitleaks
 //! entries for commits (history) when the scan is of a working tree.
 
-use crate::baseline::{Baseline, Entry};
-use crate::finding::Finding;
+use crate::pipeline::finding::Finding;
+use crate::pipeline::suppress::baseline::{Baseline, Entry};
 use anyhow::{Context, Result, bail};
 use sha1_smol::Sha1;
 use std::collections::HashSet;

@@ -261,7 +261,7 @@ mod tests {
     use super::*;
 
     fn screen(re: &str) -> Option<Screen> {
-        Screen::new(&crate::window::parse(re).unwrap())
+        Screen::new(&crate::engine::lead::parse(re).unwrap())
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! `keywarden scan`: configuration, the chosen source, and the report.
 
-use crate::baseline::Baseline;
 use crate::config::{Allowlist, Config};
 use crate::engine::Engine;
-use crate::finding::Finding;
-use crate::ignorefile::IgnoreFile;
+use crate::pipeline::finding::Finding;
+use crate::pipeline::suppress::baseline::Baseline;
+use crate::pipeline::suppress::ignore_file::IgnoreFile;
+use crate::pipeline::{ScanOptions, Scanner, Stats};
 use crate::report::{self, Format, ScanReport, Summary, Suppressed};
 use crate::rules::{self, Confidence};
-use crate::scanner::{ScanOptions, Scanner, Stats};
 use crate::source::{self, files::WalkOptions, git::GitOptions};
 use anyhow::{Context, Result};
 use clap::Args;

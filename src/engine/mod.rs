@@ -1,13 +1,18 @@
 //! The matcher: one case-insensitive Aho-Corasick automaton over every rule's keywords runs
-//! once per blob (`prefilter`); only rules whose keywords occur are confirmed with their regex, and only in
+//! once per blob (`keywords`); only rules whose keywords occur are confirmed with their regex, and only in
 //! windows around the keyword hits. Then entropy, validator and placeholder filters.
 
-use crate::entropy::shannon;
-use crate::placeholder::is_placeholder;
-use crate::prefilter::KeywordSet;
+pub mod filters;
+pub mod keywords;
+pub mod lead;
+pub mod screen;
+
+use crate::engine::filters::entropy::shannon;
+use crate::engine::filters::placeholder::is_placeholder;
+use crate::engine::filters::validate::{self, Verdict};
+use crate::engine::keywords::KeywordSet;
+use crate::engine::screen::Screen;
 use crate::rules::{Confidence, OnInvalid, Rule};
-use crate::screen::Screen;
-use crate::validate::{self, Verdict};
 use anyhow::{Context, Result, bail};
 use regex_automata::nfa::thompson;
 use regex_automata::util::pool::Pool;
@@ -225,7 +230,7 @@ impl Matcher {
     fn build(rule: &Rule) -> Result<Matcher> {
         // Parsed once: the windows are worked out from the tree the regex is built from.
         // Group 1 wraps the rule's own regex.
-        let Some(hir) = crate::window::parse(&format!("({})", rule.regex)) else {
+        let Some(hir) = crate::engine::lead::parse(&format!("({})", rule.regex)) else {
             match regex_syntax::Parser::new().parse(&rule.regex) {
                 Err(syn) => bail!("rule {}: invalid regex: {syn}", rule.id),
                 Ok(_) => bail!("rule {}: invalid regex", rule.id),
@@ -235,10 +240,10 @@ impl Matcher {
             regex_syntax::hir::HirKind::Capture(c) => &*c.sub,
             _ => &hir,
         };
-        let analysis = crate::window::Analysis::new(&rule.keywords);
+        let analysis = crate::engine::lead::Analysis::new(&rule.keywords);
         let keyword_lead = analysis.as_ref().and_then(|a| a.lead(inner));
         let lead = keyword_lead.filter(|&l| l <= rule.max_len);
-        let single_line = !crate::window::can_span_lines(inner);
+        let single_line = !crate::engine::lead::can_span_lines(inner);
         // A few bytes of lead cost less to search through than a second regex costs to build.
         // Of the rest from the keyword on, only whether it matches at a hit is asked.
         let suffix = match lead {
@@ -849,7 +854,7 @@ impl Engine {
         {
             return None;
         }
-        if crate::placeholder::is_documentation_example(secret) {
+        if crate::engine::filters::placeholder::is_documentation_example(secret) {
             return None;
         }
         if !cr.rule.allow_placeholders && is_placeholder(secret) {
@@ -1120,16 +1125,16 @@ mod tests {
 
     #[test]
     fn only_bounds_above_the_limit_are_relaxed() {
-        let h =
-            crate::window::parse(r"(?P<s>k=[a-z]{3,300}(?:[0-9]{100,12000}|x{0,1001}?))").unwrap();
+        let h = crate::engine::lead::parse(r"(?P<s>k=[a-z]{3,300}(?:[0-9]{100,12000}|x{0,1001}?))")
+            .unwrap();
         let shown = relax(h.clone()).to_string();
         assert!(shown.contains("{3,300}") && !shown.contains("12000") && !shown.contains("1001"));
         assert!(shown.contains("{100,}") && shown.contains("*?"), "{shown}");
         // A bound above the limit inside another repetition is found; a tree without one
         // comes back as it was.
-        let nested = crate::window::parse(r"(?:a[0-9]{1,2000})+").unwrap();
+        let nested = crate::engine::lead::parse(r"(?:a[0-9]{1,2000})+").unwrap();
         assert!(!relax(nested).to_string().contains("2000"));
-        let small = crate::window::parse(r"(k=[a-z]{3,1000}|x+)").unwrap();
+        let small = crate::engine::lead::parse(r"(k=[a-z]{3,1000}|x+)").unwrap();
         assert_eq!(relax(small.clone()), small);
         // Groups survive: the secret is still found by name.
         let e = engine(&[("long", r"key=(?P<secret>[A-Z]{20,5000})\b", "key=")]);
@@ -1265,7 +1270,7 @@ mod tests {
 
     #[test]
     fn detect_answers_whether_its_suffix_matches_at_the_start() {
-        let hir = crate::window::parse(r#"token[ \t]*=[ \t]*"[^"\s]{12,300}""#).unwrap();
+        let hir = crate::engine::lead::parse(r#"token[ \t]*=[ \t]*"[^"\s]{12,300}""#).unwrap();
         let d = Detect::build(&hir).unwrap();
         let at = |hay: &str, from: usize| {
             let input = Input::new(hay.as_bytes())

@@ -4,7 +4,7 @@
 //! names one secret value, so a different secret later written on the same line (or anywhere)
 //! is still reported.
 
-use crate::finding::Finding;
+use crate::pipeline::finding::Finding;
 use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 use std::path::{Path, PathBuf};

@@ -1,10 +1,14 @@
 //! The per-blob pipeline shared by every source: engine matches, decoded layers, filters,
 //! locations, redaction and fingerprints.
 
+pub mod decode;
+pub mod finding;
+pub mod fingerprint;
+pub mod suppress;
+
 use crate::config::Allowlist;
-use crate::decode;
 use crate::engine::{Engine, Match};
-use crate::finding::{Finding, LineCursor, PendingSecret, Provenance, redact};
+use crate::pipeline::finding::{Finding, LineCursor, PendingSecret, Provenance, redact};
 use crate::rules::Confidence;
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -278,7 +282,7 @@ fn fingerprinted(found: Vec<(Finding, Vec<u8>)>) -> Vec<Finding> {
 /// Fingerprints of `values`, in order: batches of the size the CPU hashes best, on all
 /// cores when there are many.
 fn fingerprint_all(values: &[&[u8]]) -> Vec<String> {
-    use crate::fingerprint::{batch, fingerprints};
+    use crate::pipeline::fingerprint::{batch, fingerprints};
     if values.len() < PARALLEL_FINGERPRINTS {
         return fingerprints(values);
     }

@@ -174,7 +174,7 @@ fn url_credentials(url: &[u8]) -> Verdict {
             .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
         && !pass.is_empty()
         && !host.is_empty()
-        && !crate::placeholder::is_placeholder(pass.as_bytes())
+        && !crate::engine::filters::placeholder::is_placeholder(pass.as_bytes())
         && password(pass.as_bytes()) != Verdict::Invalid;
     verdict(ok)
 }
@@ -182,7 +182,7 @@ fn url_credentials(url: &[u8]) -> Verdict {
 /// A password someone chose (in a connection URL or string): not a textbook word such as
 /// `somepassword` or `admin123`, which documentation uses.
 fn password(v: &[u8]) -> Verdict {
-    if crate::placeholder::is_dummy_password(v) {
+    if crate::engine::filters::placeholder::is_dummy_password(v) {
         Verdict::Invalid
     } else {
         Verdict::Plausible
@@ -224,7 +224,7 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     if v.contains(&b'(') || v.ends_with(b")") || memchr::memmem::find(v, b"://").is_some() {
         return false;
     }
-    if crate::placeholder::is_dummy_password(v) {
+    if crate::engine::filters::placeholder::is_dummy_password(v) {
         return false;
     }
     // Digests written with their algorithm (Vault audit HMACs, lockfile and image digests).

@@ -6,6 +6,8 @@
 //! guessing impossible without it. Reproducible with Python's standard library:
 //! `hashlib.pbkdf2_hmac("sha256", value, b"keywarden-fp-v1", 1000, 16).hex()`.
 
+pub mod normalize;
+
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 

@@ -6,7 +6,7 @@
 //! same fingerprint, rule and path; a finding left over matches an unused entry with the same
 //! fingerprint and rule (the file moved).
 
-use crate::finding::Finding;
+use crate::pipeline::finding::Finding;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

@@ -1,5 +1,8 @@
 //! Command-line interface: argument parsing and dispatch to the library.
 
+pub mod install_hook;
+pub mod scan;
+
 use crate::rules::{self, Rule};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -20,7 +23,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan files, directories, stdin or git history for secrets.
-    Scan(crate::scan::ScanArgs),
+    Scan(crate::cli::scan::ScanArgs),
     /// Audit secret rotation against a policy, from secrets-manager exports and audit logs.
     Audit(crate::audit::AuditArgs),
     /// Manage and check rules.
@@ -59,13 +62,13 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum BaselineCommand {
     /// Re-scan and drop baseline entries whose secret is gone (pass the same scan options).
-    Prune(Box<crate::scan::ScanArgs>),
+    Prune(Box<crate::cli::scan::ScanArgs>),
     /// Build a keywarden baseline from a detect-secrets `.secrets.baseline` or a gitleaks
     /// `.gitleaksignore` / JSON report, by scanning the same tree.
     Import {
         /// The other tool.
         #[arg(long, value_enum)]
-        from: crate::migrate::Source,
+        from: crate::pipeline::suppress::import::Source,
         /// Its baseline, ignore file or report.
         file: PathBuf,
         /// Baseline file to write.
@@ -129,12 +132,12 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Scan(a) => crate::scan::run(&a),
+        Command::Scan(a) => crate::cli::scan::run(&a),
         Command::Audit(a) => crate::audit::run(&a),
         Command::Rules { command } => rules_cmd(command),
         Command::Baseline { command } => baseline_cmd(command),
         Command::InstallHook { repo, force } => {
-            let path = crate::hook::install(&repo, force)?;
+            let path = crate::cli::install_hook::install(&repo, force)?;
             println!("installed pre-commit hook at {}", path.display());
             Ok(0)
         }
@@ -160,8 +163,8 @@ fn run(cli: Cli) -> Result<i32> {
                     buf.pop();
                 }
             }
-            let value = crate::normalize::value(&buf);
-            println!("{}", crate::fingerprint::fingerprint(&value));
+            let value = crate::pipeline::fingerprint::normalize::value(&buf);
+            println!("{}", crate::pipeline::fingerprint::fingerprint(&value));
             Ok(0)
         }
     }
@@ -198,7 +201,7 @@ fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
                 }
                 all
             };
-            let report = crate::rulecheck::check(&rules);
+            let report = crate::rules::check::check(&rules);
             for w in &report.warnings {
                 eprintln!("warning: {w}");
             }
@@ -223,8 +226,10 @@ fn baseline_cmd(cmd: BaselineCommand) -> Result<i32> {
             let Some(path) = args.baseline.clone() else {
                 anyhow::bail!("baseline prune needs --baseline FILE");
             };
-            let before = crate::baseline::Baseline::load(&path)?.entries.len();
-            let outcome = crate::scan::collect(&args)?;
+            let before = crate::pipeline::suppress::baseline::Baseline::load(&path)?
+                .entries
+                .len();
+            let outcome = crate::cli::scan::collect(&args)?;
             let kept = outcome.baseline_kept.unwrap_or_default();
             kept.save(&path)?;
             println!(
@@ -243,9 +248,10 @@ fn baseline_cmd(cmd: BaselineCommand) -> Result<i32> {
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let args = crate::scan::ScanArgs::for_import(path);
-            let outcome = crate::scan::collect(&args)?;
-            let imported = crate::migrate::import(from, &text, &outcome.findings)?;
+            let args = crate::cli::scan::ScanArgs::for_import(path);
+            let outcome = crate::cli::scan::collect(&args)?;
+            let imported =
+                crate::pipeline::suppress::import::import(from, &text, &outcome.findings)?;
             // Values were only held for matching; the baseline keeps fingerprints.
             imported.baseline.save(&output)?;
             println!(
