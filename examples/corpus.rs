@@ -5,7 +5,7 @@
 //!
 //! cargo run --release --example corpus -- [--files N] [--seed S] [--out DIR] [--score FILE]
 
-#[path = "../tests/corpus/mod.rs"]
+#[path = "../tests/it/corpus/mod.rs"]
 mod corpus;
 
 use std::path::PathBuf;

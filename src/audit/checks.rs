@@ -1,4 +1,4 @@
-//! The checks: every (check, secret) that fails becomes one [`Outcome`].
+//! The checks: every (check, secret) that fails becomes one [`CheckResult`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -7,51 +7,11 @@ use serde_json::{Value, json};
 use super::inventory::aws::{arn_name, join_credential_slots, partial_arn};
 use super::inventory::gcp;
 use super::logs::{Activity, KeyActivity, Pos, SecretActivity};
-use super::model::{Item, Leak, Loc, Outcome as EvOutcome, Provider, Usage};
+use super::model::{AccessOutcome as EvOutcome, Item, Leak, Loc, Provider, Usage};
 use super::policy::{Class, Policy};
 use super::time::{DAY, Secs, days_between, fmt, fmt_date};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn parse(s: &str) -> Option<Severity> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "info" => Severity::Info,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-    /// GitHub code scanning `security-severity`.
-    pub fn score(self) -> &'static str {
-        match self {
-            Severity::Info => "1.0",
-            Severity::Low => "3.0",
-            Severity::Medium => "5.5",
-            Severity::High => "8.0",
-            Severity::Critical => "9.5",
-        }
-    }
-}
+pub use crate::rules::Severity;
 
 /// A check's stable description.
 pub struct CheckDef {
@@ -274,7 +234,7 @@ pub enum Status {
 
 /// One result: a (check, secret) that failed, needs review, or is exempted.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct CheckResult {
     pub check: &'static str,
     pub secret_id: String,
     pub name: String,
@@ -295,7 +255,7 @@ pub struct Outcome {
 pub struct Audit {
     pub now: Secs,
     pub items: Vec<Item>,
-    pub outcomes: Vec<Outcome>,
+    pub outcomes: Vec<CheckResult>,
     pub leaks_total: usize,
 }
 
@@ -334,7 +294,7 @@ struct Ctx<'a> {
     now: Secs,
     policy: &'a Policy,
     activity: &'a Activity,
-    out: Vec<Outcome>,
+    out: Vec<CheckResult>,
 }
 
 struct Subject<'a> {
@@ -367,7 +327,7 @@ impl Ctx<'_> {
         if exemption.is_some() {
             status = Status::Suppressed;
         }
-        self.out.push(Outcome {
+        self.out.push(CheckResult {
             check,
             secret_id: s.id.to_string(),
             name: s.name.to_string(),

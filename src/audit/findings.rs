@@ -4,7 +4,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::input::{self, Format, Record};
+use super::input::{self, InputFormat, Record};
 use super::inventory::{BadRecord, norm_fingerprint};
 use super::logs::str_at;
 use super::model::{Leak, Loc};
@@ -14,7 +14,7 @@ use super::time::{self, Secs};
 const MAX_FINDINGS_BYTES: u64 = 512 << 20;
 
 pub fn load<R: Read>(
-    format: Format,
+    format: InputFormat,
     reader: R,
     file: &str,
     leaks: &mut Vec<Leak>,
@@ -35,7 +35,7 @@ pub fn load<R: Read>(
 }
 
 pub fn parse_bytes(
-    format: Format,
+    format: InputFormat,
     bytes: &[u8],
     file: &str,
     leaks: &mut Vec<Leak>,
@@ -45,7 +45,7 @@ pub fn parse_bytes(
         file: file.to_string(),
         line,
     };
-    if format == Format::KeywardenSarif {
+    if format == InputFormat::KeywardenSarif {
         return match serde_json::from_slice::<Value>(bytes) {
             Ok(v) => sarif(&v, bytes, file, leaks, bad),
             Err(e) => {

@@ -17,7 +17,7 @@ pub enum Role {
 
 /// Every input format the auditor reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
+pub enum InputFormat {
     AwsSecrets,
     AwsIamKeys,
     AwsCredentialReport,
@@ -34,53 +34,54 @@ pub enum Format {
     KeywardenSarif,
 }
 
-impl Format {
-    pub const ALL: [Format; 14] = [
-        Format::AwsSecrets,
-        Format::AwsIamKeys,
-        Format::AwsCredentialReport,
-        Format::VaultKv,
-        Format::GcpSecrets,
-        Format::AzureSecrets,
-        Format::K8sSecrets,
-        Format::Generic,
-        Format::CloudTrail,
-        Format::VaultAudit,
-        Format::GcpAudit,
-        Format::AzureAudit,
-        Format::KeywardenJson,
-        Format::KeywardenSarif,
+impl InputFormat {
+    pub const ALL: [InputFormat; 14] = [
+        InputFormat::AwsSecrets,
+        InputFormat::AwsIamKeys,
+        InputFormat::AwsCredentialReport,
+        InputFormat::VaultKv,
+        InputFormat::GcpSecrets,
+        InputFormat::AzureSecrets,
+        InputFormat::K8sSecrets,
+        InputFormat::Generic,
+        InputFormat::CloudTrail,
+        InputFormat::VaultAudit,
+        InputFormat::GcpAudit,
+        InputFormat::AzureAudit,
+        InputFormat::KeywardenJson,
+        InputFormat::KeywardenSarif,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            Format::AwsSecrets => "aws-secrets",
-            Format::AwsIamKeys => "aws-iam-keys",
-            Format::AwsCredentialReport => "aws-credential-report",
-            Format::VaultKv => "vault-kv",
-            Format::GcpSecrets => "gcp-secrets",
-            Format::AzureSecrets => "azure-secrets",
-            Format::K8sSecrets => "k8s-secrets",
-            Format::Generic => "generic",
-            Format::CloudTrail => "cloudtrail",
-            Format::VaultAudit => "vault-audit",
-            Format::GcpAudit => "gcp-audit",
-            Format::AzureAudit => "azure-audit",
-            Format::KeywardenJson => "keywarden-json",
-            Format::KeywardenSarif => "keywarden-sarif",
+            InputFormat::AwsSecrets => "aws-secrets",
+            InputFormat::AwsIamKeys => "aws-iam-keys",
+            InputFormat::AwsCredentialReport => "aws-credential-report",
+            InputFormat::VaultKv => "vault-kv",
+            InputFormat::GcpSecrets => "gcp-secrets",
+            InputFormat::AzureSecrets => "azure-secrets",
+            InputFormat::K8sSecrets => "k8s-secrets",
+            InputFormat::Generic => "generic",
+            InputFormat::CloudTrail => "cloudtrail",
+            InputFormat::VaultAudit => "vault-audit",
+            InputFormat::GcpAudit => "gcp-audit",
+            InputFormat::AzureAudit => "azure-audit",
+            InputFormat::KeywardenJson => "keywarden-json",
+            InputFormat::KeywardenSarif => "keywarden-sarif",
         }
     }
 
-    pub fn from_name(s: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.name() == s)
+    pub fn from_name(s: &str) -> Option<InputFormat> {
+        InputFormat::ALL.into_iter().find(|f| f.name() == s)
     }
 
     pub fn role(self) -> Role {
         match self {
-            Format::CloudTrail | Format::VaultAudit | Format::GcpAudit | Format::AzureAudit => {
-                Role::Log
-            }
-            Format::KeywardenJson | Format::KeywardenSarif => Role::Findings,
+            InputFormat::CloudTrail
+            | InputFormat::VaultAudit
+            | InputFormat::GcpAudit
+            | InputFormat::AzureAudit => Role::Log,
+            InputFormat::KeywardenJson | InputFormat::KeywardenSarif => Role::Findings,
             _ => Role::Inventory,
         }
     }
@@ -88,15 +89,15 @@ impl Format {
     /// Top-level keys whose array holds the records (a document without them is one record).
     pub fn array_keys(self) -> &'static [&'static str] {
         match self {
-            Format::AwsSecrets => &["SecretList", "SecretValues"],
-            Format::AwsIamKeys => &["AccessKeyMetadata"],
-            Format::K8sSecrets => &["items"],
-            Format::CloudTrail => &["Records", "Events"],
-            Format::AzureAudit => &["records", "value"],
-            Format::GcpAudit => &["entries"],
-            Format::AzureSecrets => &["value"],
-            Format::GcpSecrets => &["secrets", "versions"],
-            Format::KeywardenJson => &["findings"],
+            InputFormat::AwsSecrets => &["SecretList", "SecretValues"],
+            InputFormat::AwsIamKeys => &["AccessKeyMetadata"],
+            InputFormat::K8sSecrets => &["items"],
+            InputFormat::CloudTrail => &["Records", "Events"],
+            InputFormat::AzureAudit => &["records", "value"],
+            InputFormat::GcpAudit => &["entries"],
+            InputFormat::AzureSecrets => &["value"],
+            InputFormat::GcpSecrets => &["secrets", "versions"],
+            InputFormat::KeywardenJson => &["findings"],
             _ => &[],
         }
     }
@@ -107,13 +108,13 @@ impl Format {
 #[derive(Debug, Clone)]
 pub struct InputSpec {
     pub path: String,
-    pub format: Option<Format>,
+    pub format: Option<InputFormat>,
 }
 
 impl InputSpec {
     pub fn parse(arg: &str) -> Result<InputSpec> {
         if let Some((pre, rest)) = arg.split_once(':') {
-            if let Some(f) = Format::from_name(pre) {
+            if let Some(f) = InputFormat::from_name(pre) {
                 return Ok(InputSpec {
                     path: rest.to_string(),
                     format: Some(f),
@@ -124,7 +125,7 @@ impl InputSpec {
                 && !rest.starts_with('/')
                 && !rest.starts_with('\\')
             {
-                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+                let names: Vec<_> = InputFormat::ALL.iter().map(|f| f.name()).collect();
                 if !std::path::Path::new(arg).exists() {
                     bail!(
                         "unknown format {pre:?} in {arg:?} (known: {})",
@@ -194,7 +195,7 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Detects the format of a file of the given role from its first bytes.
-pub fn detect(prefix: &[u8], role: Role) -> Option<Format> {
+pub fn detect(prefix: &[u8], role: Role) -> Option<InputFormat> {
     let text = String::from_utf8_lossy(prefix);
     let t = text.trim_start_matches('\u{feff}').trim_start();
     let json = t.starts_with('{') || t.starts_with('[');
@@ -204,26 +205,26 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<Format> {
                 return None;
             }
             if has_key(t, "protoPayload") {
-                Some(Format::GcpAudit)
+                Some(InputFormat::GcpAudit)
             } else if has_key(t, "operationName")
                 && (has_key(t, "resultSignature")
                     || t.contains("AuditEvent")
                     || t.contains("vault.azure.net"))
             {
-                Some(Format::AzureAudit)
+                Some(InputFormat::AzureAudit)
             } else if has_key(t, "Records")
                 || has_key(t, "eventVersion")
                 || has_key(t, "eventSource")
                 || has_key(t, "CloudTrailEvent")
                 || t.contains("via CloudTrail")
             {
-                Some(Format::CloudTrail)
+                Some(InputFormat::CloudTrail)
             } else if has_key(t, "request") && (has_key(t, "type") || has_key(t, "auth")) {
-                Some(Format::VaultAudit)
+                Some(InputFormat::VaultAudit)
             } else if has_key(t, "records")
                 || (has_key(t, "OperationName") && (has_key(t, "id_s") || t.contains("VAULTS")))
             {
-                Some(Format::AzureAudit)
+                Some(InputFormat::AzureAudit)
             } else {
                 None
             }
@@ -233,12 +234,12 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<Format> {
                 return None;
             }
             if has_key(t, "runs") && (t.contains("sarif") || has_key(t, "version")) {
-                Some(Format::KeywardenSarif)
+                Some(InputFormat::KeywardenSarif)
             } else if t.contains("keywarden/scan")
                 || has_key(t, "rule_id")
                 || has_key(t, "findings")
             {
-                Some(Format::KeywardenJson)
+                Some(InputFormat::KeywardenJson)
             } else {
                 None
             }
@@ -253,44 +254,44 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<Format> {
             if !json {
                 let header = first_line(t).to_ascii_lowercase();
                 if header.starts_with("user,arn,") {
-                    return Some(Format::AwsCredentialReport);
+                    return Some(InputFormat::AwsCredentialReport);
                 }
                 let cols: Vec<&str> = header
                     .split(',')
                     .map(|c| c.trim().trim_matches('"'))
                     .collect();
                 if cols.contains(&"id") {
-                    return Some(Format::Generic);
+                    return Some(InputFormat::Generic);
                 }
                 return None;
             }
             if has_key(t, "SecretList")
                 || (has_key(t, "ARN") && t.contains("arn:aws:secretsmanager"))
             {
-                Some(Format::AwsSecrets)
+                Some(InputFormat::AwsSecrets)
             } else if has_key(t, "AccessKeyMetadata") || has_key(t, "AccessKeyId") {
-                Some(Format::AwsIamKeys)
+                Some(InputFormat::AwsIamKeys)
             } else if has_key(t, "Content")
                 && (has_key(t, "ReportFormat") || has_key(t, "GeneratedTime"))
             {
-                Some(Format::AwsCredentialReport)
+                Some(InputFormat::AwsCredentialReport)
             } else if has_key(t, "metadata") && has_key(t, "path") && !has_key(t, "apiVersion") {
-                Some(Format::VaultKv)
+                Some(InputFormat::VaultKv)
             } else if has_key(t, "apiVersion")
                 || (has_key(t, "kind") && t.contains("Secret") && has_key(t, "metadata"))
             {
-                Some(Format::K8sSecrets)
+                Some(InputFormat::K8sSecrets)
             } else if t.contains("vault.azure.net")
                 || (has_key(t, "attributes") && has_key(t, "enabled"))
             {
-                Some(Format::AzureSecrets)
+                Some(InputFormat::AzureSecrets)
             } else if t.contains("/secrets/")
                 && t.contains("projects/")
                 && (has_key(t, "createTime") || has_key(t, "replication"))
             {
-                Some(Format::GcpSecrets)
+                Some(InputFormat::GcpSecrets)
             } else if has_key(t, "id") {
-                Some(Format::Generic)
+                Some(InputFormat::Generic)
             } else {
                 None
             }
@@ -362,7 +363,7 @@ pub fn json_records<R: BufRead>(
             emit_line(t, line, keys, f);
         }
     }
-    let mut scanner = Scanner::new(keys, skipped_lines + 1);
+    let mut scanner = RecordSplitter::new(keys, skipped_lines + 1);
     scanner.feed(&first, f);
     loop {
         let chunk = reader.fill_buf()?;
@@ -448,7 +449,7 @@ fn emit_value(v: Value, line: usize, keys: &[&str], f: &mut dyn FnMut(Record)) {
 
 /// Byte-level JSON structure scanner: finds record boundaries without parsing values, so
 /// a large `{"Records":[...]}` document streams one element at a time.
-struct Scanner<'k> {
+struct RecordSplitter<'k> {
     keys: &'k [&'k str],
     line: usize,
     depth: usize,
@@ -473,9 +474,9 @@ struct Scanner<'k> {
     overflow: bool,
 }
 
-impl<'k> Scanner<'k> {
+impl<'k> RecordSplitter<'k> {
     fn new(keys: &'k [&'k str], line: usize) -> Self {
-        Scanner {
+        RecordSplitter {
             keys,
             line,
             depth: 0,

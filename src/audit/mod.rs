@@ -16,7 +16,7 @@ use std::io::Write;
 use anyhow::{Context, Result, anyhow, bail};
 
 use checks::Severity;
-use input::{Format, InputSpec, Role};
+use input::{InputFormat, InputSpec, Role};
 use inventory::BadRecord;
 
 /// Command-line arguments of `keywarden audit`.
@@ -73,7 +73,7 @@ fn open_spec(
     arg: &str,
     role: Role,
     stdin_used: &mut bool,
-) -> Result<(InputSpec, Format, input::Reader)> {
+) -> Result<(InputSpec, InputFormat, input::Reader)> {
     let spec = InputSpec::parse(arg)?;
     if spec.path == "-" {
         if *stdin_used {
@@ -259,7 +259,7 @@ pub fn fuzz_parse(kind: &str, data: &[u8]) {
         }
         return;
     }
-    let Some(format) = Format::from_name(kind) else {
+    let Some(format) = InputFormat::from_name(kind) else {
         return;
     };
     let mut bad = Vec::new();

@@ -205,7 +205,7 @@ pub enum Action {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum AccessOutcome {
     Ok,
     Denied,
     Failed,
@@ -219,7 +219,7 @@ pub struct Event {
     /// Secret reference as the log names it (normalised per provider).
     pub secret: Option<String>,
     pub action: Action,
-    pub outcome: Outcome,
+    pub outcome: AccessOutcome,
     pub principal: Option<String>,
     /// Access key that signed the call (CloudTrail `userIdentity.accessKeyId`).
     pub key_id: Option<String>,

@@ -111,22 +111,22 @@ pub struct Class {
     pub burst_window: i64,
 }
 
-enum Matcher {
+enum IdPattern {
     Regex(Regex),
     Glob(globset::GlobMatcher),
 }
 
-impl Matcher {
+impl IdPattern {
     fn is_match(&self, s: &str) -> bool {
         match self {
-            Matcher::Regex(r) => r.is_match(s),
-            Matcher::Glob(g) => g.is_match(s),
+            IdPattern::Regex(r) => r.is_match(s),
+            IdPattern::Glob(g) => g.is_match(s),
         }
     }
 }
 
-pub struct Rule {
-    matcher: Matcher,
+pub struct ClassRule {
+    matcher: IdPattern,
     pub class: String,
     pub pattern: String,
 }
@@ -146,7 +146,7 @@ pub struct Policy {
     pub source: String,
     pub sha256: String,
     pub classes: BTreeMap<String, Class>,
-    pub rules: Vec<Rule>,
+    pub rules: Vec<ClassRule>,
     pub tag_keys: Vec<String>,
     pub by_kind: BTreeMap<String, String>,
     pub exemptions: Vec<Exemption>,
@@ -279,7 +279,7 @@ impl Policy {
                 }
             });
             let matcher = match syntax.as_str() {
-                "regex" => Matcher::Regex(
+                "regex" => IdPattern::Regex(
                     regex::RegexBuilder::new(&r.pattern)
                         .size_limit(1 << 20)
                         .build()
@@ -291,7 +291,7 @@ impl Policy {
                             )
                         })?,
                 ),
-                "glob" => Matcher::Glob(
+                "glob" => IdPattern::Glob(
                     globset::GlobBuilder::new(&r.pattern)
                         .literal_separator(false)
                         .build()
@@ -309,7 +309,7 @@ impl Policy {
                     i + 1
                 ),
             };
-            rules.push(Rule {
+            rules.push(ClassRule {
                 matcher,
                 class: r.class.clone(),
                 pattern: r.pattern.clone(),

@@ -138,7 +138,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// A finished scan before it is printed.
-pub struct Outcome {
+pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
     pub summary: Summary,
@@ -181,7 +181,7 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     })
 }
 
-pub fn print(args: &ScanArgs, o: &Outcome) -> Result<()> {
+pub fn print(args: &ScanArgs, o: &ScanOutcome) -> Result<()> {
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
@@ -224,12 +224,12 @@ pub fn print(args: &ScanArgs, o: &Outcome) -> Result<()> {
 }
 
 /// Runs the scan the arguments describe and applies baseline and ignore file.
-pub fn collect(args: &ScanArgs) -> Result<Outcome> {
+pub fn collect(args: &ScanArgs) -> Result<ScanOutcome> {
     collect_keeping_scanner(args).map(|(o, _)| o)
 }
 
 /// `collect`, handing back the scanner too, so that the caller decides when it is freed.
-fn collect_keeping_scanner(args: &ScanArgs) -> Result<(Outcome, Scanner)> {
+fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     let started = Instant::now();
     let scan_time = jiff::Timestamp::now().to_string();
     let paths = if args.paths.is_empty() {
@@ -428,7 +428,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(Outcome, Scanner)> {
         .filter(|r| fired.contains(r.id.as_str()))
         .cloned()
         .collect();
-    let outcome = Outcome {
+    let outcome = ScanOutcome {
         findings,
         suppressed,
         summary,

@@ -1103,7 +1103,7 @@ mod tests {
         // Read in place, not copied (on the little-endian targets it is built for).
         assert_eq!(embedded.reads_in_place(), cfg!(target_endian = "little"));
         let built = KeywordSet::new(&kws).unwrap();
-        let hay = std::fs::read("src/engine.rs").unwrap();
+        let hay = std::fs::read("src/engine/mod.rs").unwrap();
         let hits = |k: &KeywordSet| {
             let mut v = Vec::new();
             k.for_each_hit(&hay, |h| v.push((h.start, h.end, h.keyword)));

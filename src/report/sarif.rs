@@ -15,22 +15,12 @@ use std::collections::{BTreeMap, HashMap};
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
-    }
+    s.sarif_level()
 }
 
 /// GitHub's `security-severity`: a CVSS-like score as a string.
 pub fn security_severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "9.5",
-        Severity::High => "8.0",
-        Severity::Medium => "5.5",
-        Severity::Low => "3.0",
-        Severity::Info => "1.0",
-    }
+    s.security_severity()
 }
 
 fn result_level(s: Severity) -> ResultLevel {

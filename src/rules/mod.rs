@@ -34,6 +34,30 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+    /// Parses a severity name, any case.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+    /// GitHub code scanning's `security-severity`: a CVSS-like score, as a string.
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Critical => "9.5",
+            Severity::High => "8.0",
+            Severity::Medium => "5.5",
+            Severity::Low => "3.0",
+            Severity::Info => "1.0",
+        }
+    }
+    /// The SARIF `level` a result of this severity gets.
+    pub fn sarif_level(self) -> &'static str {
+        match self {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "note",
+        }
+    }
     pub const ALL: [Severity; 5] = [
         Severity::Critical,
         Severity::High,

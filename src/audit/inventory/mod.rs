@@ -12,7 +12,7 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::input::{self, Format, Record};
+use super::input::{self, InputFormat, Record};
 use super::model::{Item, Loc};
 use super::time::{self, Secs};
 
@@ -28,7 +28,7 @@ pub struct BadRecord {
 
 /// Parses one inventory input into items; bad records are reported and skipped.
 pub fn load<R: BufRead>(
-    format: Format,
+    format: InputFormat,
     reader: R,
     file: &str,
     items: &mut Vec<Item>,
@@ -39,7 +39,10 @@ pub fn load<R: BufRead>(
         file: file.to_string(),
         line,
     };
-    let csv_like = matches!(format, Format::Generic | Format::AwsCredentialReport);
+    let csv_like = matches!(
+        format,
+        InputFormat::Generic | InputFormat::AwsCredentialReport
+    );
     if csv_like {
         let mut reader = reader;
         let head = reader.fill_buf()?;
@@ -52,7 +55,7 @@ pub fn load<R: BufRead>(
                 records += 1;
                 match row {
                     Ok((line, cols)) => {
-                        let r = if format == Format::Generic {
+                        let r = if format == InputFormat::Generic {
                             generic::from_row(&cols, loc(line))
                         } else {
                             aws::credential_row(&cols, loc(line))
@@ -79,7 +82,7 @@ pub fn load<R: BufRead>(
 }
 
 fn load_json<R: BufRead>(
-    format: Format,
+    format: InputFormat,
     reader: R,
     file: &str,
     items: &mut Vec<Item>,
@@ -112,19 +115,19 @@ fn load_json<R: BufRead>(
 }
 
 /// Parses one JSON record of an inventory format.
-pub fn parse_value(format: Format, v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
+pub fn parse_value(format: InputFormat, v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
     if !v.is_object() {
         return Err(format!("expected a JSON object, found {}", kind_of(v)));
     }
     match format {
-        Format::AwsSecrets => aws::secret(v, loc).map(|i| vec![i]),
-        Format::AwsIamKeys => aws::access_keys(v, loc),
-        Format::AwsCredentialReport => aws::credential_report_json(v, loc),
-        Format::VaultKv => vault::kv_metadata(v, loc).map(|i| vec![i]),
-        Format::GcpSecrets => gcp::secret_or_version(v, loc).map(|i| vec![i]),
-        Format::AzureSecrets => azure::secret_or_version(v, loc).map(|i| vec![i]),
-        Format::K8sSecrets => k8s::secret(v, loc),
-        Format::Generic => generic::from_json(v, loc).map(|i| vec![i]),
+        InputFormat::AwsSecrets => aws::secret(v, loc).map(|i| vec![i]),
+        InputFormat::AwsIamKeys => aws::access_keys(v, loc),
+        InputFormat::AwsCredentialReport => aws::credential_report_json(v, loc),
+        InputFormat::VaultKv => vault::kv_metadata(v, loc).map(|i| vec![i]),
+        InputFormat::GcpSecrets => gcp::secret_or_version(v, loc).map(|i| vec![i]),
+        InputFormat::AzureSecrets => azure::secret_or_version(v, loc).map(|i| vec![i]),
+        InputFormat::K8sSecrets => k8s::secret(v, loc),
+        InputFormat::Generic => generic::from_json(v, loc).map(|i| vec![i]),
         other => Err(format!("{} is not an inventory format", other.name())),
     }
 }

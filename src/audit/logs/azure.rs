@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::str_at;
 use crate::audit::inventory::azure::{alias, split_id};
-use crate::audit::model::{Action, Event, Outcome, Provider};
+use crate::audit::model::{AccessOutcome, Action, Event, Provider};
 use crate::audit::time;
 
 pub fn event(v: &Value) -> Result<Option<Event>, String> {
@@ -49,11 +49,11 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         .unwrap_or("")
         .to_ascii_lowercase();
     let outcome = if status == 401 || status == 403 || sig == "forbidden" || sig == "unauthorized" {
-        Outcome::Denied
+        AccessOutcome::Denied
     } else if status >= 400 {
-        Outcome::Failed
+        AccessOutcome::Failed
     } else {
-        Outcome::Ok
+        AccessOutcome::Ok
     };
     let claim = v.pointer("/identity/claim");
     let principal = claim

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::str_at;
-use crate::audit::model::{Action, Event, Outcome, Provider};
+use crate::audit::model::{AccessOutcome, Action, Event, Provider};
 use crate::audit::time;
 
 const SM: &str = "secretsmanager.amazonaws.com";
@@ -33,14 +33,14 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
     let error = str_at(v, &["errorCode"]);
     let message = str_at(v, &["errorMessage"]).map(str::to_string);
     let outcome = match error {
-        None => Outcome::Ok,
+        None => AccessOutcome::Ok,
         Some(e)
             if e.to_ascii_lowercase().starts_with("accessdenied")
                 || e.to_ascii_lowercase().contains("unauthorized") =>
         {
-            Outcome::Denied
+            AccessOutcome::Denied
         }
-        Some(_) => Outcome::Failed,
+        Some(_) => AccessOutcome::Failed,
     };
     let principal = str_at(v, &["userIdentity", "arn"])
         .or_else(|| str_at(v, &["userIdentity", "principalId"]))

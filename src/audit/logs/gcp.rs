@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::str_at;
 use crate::audit::inventory::gcp::split_name;
-use crate::audit::model::{Action, Event, Outcome, Provider};
+use crate::audit::model::{AccessOutcome, Action, Event, Provider};
 use crate::audit::time;
 
 pub fn event(v: &Value) -> Result<Option<Event>, String> {
@@ -51,10 +51,10 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
                 .any(|x| x.get("granted").and_then(Value::as_bool) == Some(false))
         });
     let outcome = match code {
-        7 | 16 => Outcome::Denied,
-        0 if not_granted => Outcome::Denied,
-        0 => Outcome::Ok,
-        _ => Outcome::Failed,
+        7 | 16 => AccessOutcome::Denied,
+        0 if not_granted => AccessOutcome::Denied,
+        0 => AccessOutcome::Ok,
+        _ => AccessOutcome::Failed,
     };
     let principal = str_at(p, &["authenticationInfo", "principalEmail"])
         .or_else(|| str_at(p, &["requestMetadata", "callerIp"]))

@@ -11,9 +11,9 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::input::{self, Format, Record};
+use super::input::{self, InputFormat, Record};
 use super::inventory::BadRecord;
-use super::model::{Action, Event, Loc, Outcome, Provider};
+use super::model::{AccessOutcome, Action, Event, Loc, Provider};
 use super::time::Secs;
 
 /// Position of an event: index into [`Activity::files`] and line.
@@ -34,7 +34,7 @@ pub struct SecretActivity {
     pub provider: Option<Provider>,
     pub last_read_ok: Option<(Secs, Pos)>,
     /// Latest read, successful or not: (time, position, principal, outcome).
-    pub last_access: Option<(Secs, Pos, String, Outcome)>,
+    pub last_access: Option<(Secs, Pos, String, AccessOutcome)>,
     /// Latest new value (writes, successful rotations).
     pub last_write: Option<(Secs, String)>,
     pub last_rot_ok: Option<Secs>,
@@ -156,7 +156,7 @@ impl Activity {
             return;
         }
         let principal = ev.principal.unwrap_or_else(|| "unknown".into());
-        let pid = if ev.outcome == Outcome::Denied {
+        let pid = if ev.outcome == AccessOutcome::Denied {
             Some(self.principal_id(&principal))
         } else {
             None
@@ -173,7 +173,7 @@ impl Activity {
         }
         match ev.action {
             Action::Read => {
-                if ev.outcome == Outcome::Ok {
+                if ev.outcome == AccessOutcome::Ok {
                     later(&mut a.last_read_ok, t, |x| x.0, (t, pos));
                 }
                 later(
@@ -183,10 +183,12 @@ impl Activity {
                     (t, pos, principal, ev.outcome),
                 );
             }
-            Action::Write if ev.outcome == Outcome::Ok => {
+            Action::Write if ev.outcome == AccessOutcome::Ok => {
                 later(&mut a.last_write, t, |x| x.0, (t, ev.name))
             }
-            Action::Create if ev.outcome == Outcome::Ok => later(&mut a.last_restore, t, |x| *x, t),
+            Action::Create if ev.outcome == AccessOutcome::Ok => {
+                later(&mut a.last_restore, t, |x| *x, t)
+            }
             Action::RotationSucceeded => {
                 later(&mut a.last_rot_ok, t, |x| *x, t);
                 later(&mut a.last_write, t, |x| x.0, (t, ev.name));
@@ -197,10 +199,10 @@ impl Activity {
                 |x| x.0,
                 (t, pos, ev.message.unwrap_or(ev.name)),
             ),
-            Action::Delete if ev.outcome == Outcome::Ok => {
+            Action::Delete if ev.outcome == AccessOutcome::Ok => {
                 later(&mut a.last_delete, t, |x| x.0, (t, pos))
             }
-            Action::Restore if ev.outcome == Outcome::Ok => {
+            Action::Restore if ev.outcome == AccessOutcome::Ok => {
                 later(&mut a.last_restore, t, |x| *x, t)
             }
             _ => {}
@@ -210,7 +212,7 @@ impl Activity {
 
 /// Parses one audit log input into `activity`; bad records are reported and skipped.
 pub fn load<R: BufRead>(
-    format: Format,
+    format: InputFormat,
     reader: R,
     file: &str,
     activity: &mut Activity,
@@ -231,12 +233,12 @@ pub fn load<R: BufRead>(
                     r.map(|evs| evs.into_iter().map(|e| (e, pos)).collect::<Vec<_>>())
                 };
                 let res = match format {
-                    Format::CloudTrail => with_pos(cloudtrail::events(&value)),
-                    Format::VaultAudit => vault::event(&value, &mut vault_state, pos),
-                    Format::GcpAudit => {
+                    InputFormat::CloudTrail => with_pos(cloudtrail::events(&value)),
+                    InputFormat::VaultAudit => vault::event(&value, &mut vault_state, pos),
+                    InputFormat::GcpAudit => {
                         with_pos(gcp::event(&value).map(|e| e.into_iter().collect()))
                     }
-                    Format::AzureAudit => {
+                    InputFormat::AzureAudit => {
                         with_pos(azure::event(&value).map(|e| e.into_iter().collect()))
                     }
                     other => Err(format!("{} is not an audit-log format", other.name())),
@@ -285,17 +287,17 @@ pub fn load<R: BufRead>(
 }
 
 /// Parses one record of a log format (for fuzzing and tests).
-pub fn parse_value(format: Format, v: &Value) -> Result<Vec<Event>, String> {
+pub fn parse_value(format: InputFormat, v: &Value) -> Result<Vec<Event>, String> {
     match format {
-        Format::CloudTrail => cloudtrail::events(v),
-        Format::VaultAudit => {
+        InputFormat::CloudTrail => cloudtrail::events(v),
+        InputFormat::VaultAudit => {
             let mut pairing = vault::Pairing::default();
             let mut evs = vault::event(v, &mut pairing, Pos::default())?;
             evs.extend(pairing.flush());
             Ok(evs.into_iter().map(|(e, _)| e).collect())
         }
-        Format::GcpAudit => gcp::event(v).map(|e| e.into_iter().collect()),
-        Format::AzureAudit => azure::event(v).map(|e| e.into_iter().collect()),
+        InputFormat::GcpAudit => gcp::event(v).map(|e| e.into_iter().collect()),
+        InputFormat::AzureAudit => azure::event(v).map(|e| e.into_iter().collect()),
         other => Err(format!("{} is not an audit-log format", other.name())),
     }
 }

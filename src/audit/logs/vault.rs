@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::Value;
 
 use super::{Pos, str_at};
-use crate::audit::model::{Action, Event, Outcome, Provider};
+use crate::audit::model::{AccessOutcome, Action, Event, Provider};
 use crate::audit::time;
 
 enum Slot {
@@ -116,11 +116,11 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         .and_then(Value::as_bool)
         == Some(false);
     let outcome = if error.contains("permission denied") || denied_policy {
-        Outcome::Denied
+        AccessOutcome::Denied
     } else if !error.is_empty() {
-        Outcome::Failed
+        AccessOutcome::Failed
     } else {
-        Outcome::Ok
+        AccessOutcome::Ok
     };
     let principal = str_at(v, &["auth", "display_name"])
         .or_else(|| str_at(v, &["auth", "entity_id"]))
@@ -141,7 +141,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
     let mut out = Vec::new();
     let typ = v.get("type").and_then(Value::as_str).unwrap_or("");
     match (str_at(req, &["id"]), typ) {
-        (Some(id), "request") if ev.outcome == Outcome::Ok => {
+        (Some(id), "request") if ev.outcome == AccessOutcome::Ok => {
             pairing.put(id, Slot::Waiting(Box::new(ev), pos), &mut out)
         }
         (Some(id), "request") => {

@@ -49,13 +49,13 @@ pub fn render(r: &ReportData) -> Value {
     let by_sev: serde_json::Map<String, Value> = r
         .by_severity()
         .into_iter()
-        .map(|(k, v)| (k.name().to_string(), json!(v)))
+        .map(|(k, v)| (k.as_str().to_string(), json!(v)))
         .collect();
     json!({
         "schema": SCHEMA,
         "now": fmt(a.now),
         "policy": {"source": r.policy_source, "sha256": r.policy_sha256},
-        "fail_on": r.fail_on.map(|s| s.name()),
+        "fail_on": r.fail_on.map(|s| s.as_str()),
         "inputs": r.inputs.iter().map(|i| json!({"file": i.file, "role": i.role, "format": i.format, "records": i.records, "errors": i.errors})).collect::<Vec<_>>(),
         "coverage": r.coverage.iter().map(|(p, c)| (p.name().to_string(), json!({"from": fmt(c.from), "to": fmt(c.to), "events": c.events}))).collect::<serde_json::Map<_, _>>(),
         "input_errors": r.bad.iter().map(|b| json!({"file": b.loc.file, "line": b.loc.line, "error": b.error})).collect::<Vec<_>>(),

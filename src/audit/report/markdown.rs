@@ -62,7 +62,7 @@ pub fn render(r: &ReportData) -> String {
         );
         for o in &a.outcomes {
             let sev = match o.status {
-                Status::Fail => o.severity.name().to_string(),
+                Status::Fail => o.severity.as_str().to_string(),
                 Status::Review => "review".into(),
                 Status::Suppressed => format!(
                     "suppressed ({})",

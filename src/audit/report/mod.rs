@@ -7,7 +7,7 @@ pub mod text;
 
 use std::collections::BTreeMap;
 
-use super::checks::{Audit, Outcome, Severity, Status};
+use super::checks::{Audit, CheckResult, Severity, Status};
 use super::inventory::BadRecord;
 use super::logs::Coverage;
 use super::model::Provider;
@@ -46,14 +46,14 @@ pub struct Priority {
 }
 
 impl ReportData<'_> {
-    pub fn active(&self) -> impl Iterator<Item = &Outcome> {
+    pub fn active(&self) -> impl Iterator<Item = &CheckResult> {
         self.audit
             .outcomes
             .iter()
             .filter(|o| o.status != Status::Suppressed)
     }
 
-    pub fn failing(&self, o: &Outcome) -> bool {
+    pub fn failing(&self, o: &CheckResult) -> bool {
         o.status == Status::Fail && self.fail_on.is_some_and(|f| o.severity >= f)
     }
 

@@ -65,7 +65,7 @@ pub fn render(r: &ReportData) -> Value {
                 },
                 "defaultConfiguration": {"level": if c.review { "note" } else { level(c.severity) }},
                 "properties": {
-                    "security-severity": c.severity.score(),
+                    "security-severity": c.severity.security_severity(),
                     "tags": ["security", "secrets", "rotation"],
                     "controls": c.controls,
                 },
@@ -93,7 +93,7 @@ pub fn render(r: &ReportData) -> Value {
                 "partialFingerprints": {"primaryLocationLineHash": hash, "keywardenAudit/v1": hash},
                 "properties": {
                     "secret_id": o.secret_id,
-                    "severity": o.severity.name(),
+                    "severity": o.severity.as_str(),
                     "class": o.class,
                     "class_source": o.class_source,
                     "kind": o.kind,

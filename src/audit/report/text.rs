@@ -77,7 +77,7 @@ pub fn render(r: &ReportData) -> String {
     }
     for o in &a.outcomes {
         let tag = match o.status {
-            Status::Fail => o.severity.name().to_uppercase(),
+            Status::Fail => o.severity.as_str().to_uppercase(),
             Status::Review => "REVIEW".to_string(),
             Status::Suppressed => "SUPPRESSED".to_string(),
         };

@@ -301,7 +301,7 @@ pub(super) fn scan_diff(scanner: &Scanner, path: &Path, base: &str) -> Result<Gi
 
 /// 1-based numbers of the lines of `new` that are not in `old`, sorted.
 pub(crate) fn added_lines(old: &[u8], new: &[u8]) -> Vec<usize> {
-    use gix::diff::blob::{Algorithm, Diff, InternedInput};
+    use gix_imara_diff::{Algorithm, Diff, InternedInput};
     if old.is_empty() {
         let n = new.lines_with_terminator().count();
         return (1..=n).collect();

@@ -1,7 +1,7 @@
 //! Hostile and damaged input: no panics, bad records reported with their line, the rest
 //! still audited; large inputs stream.
 
-mod common_audit;
+use crate::common_audit;
 use common_audit::*;
 
 use std::io::Write;

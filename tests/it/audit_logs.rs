@@ -1,6 +1,6 @@
 //! Each audit-log format (and each CloudTrail delivery shape) and the leak joins.
 
-mod common_audit;
+use crate::common_audit;
 use common_audit::*;
 
 use std::io::Write;

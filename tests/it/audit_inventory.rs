@@ -1,6 +1,6 @@
 //! Each inventory format: every check fires exactly where the fixture has a violation.
 
-mod common_audit;
+use crate::common_audit;
 use common_audit::*;
 
 fn arn(name: &str) -> String {

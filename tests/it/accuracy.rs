@@ -1,7 +1,7 @@
 //! Accuracy on a generated labelled corpus: recall and precision must not drop below the
 //! recorded floor. `cargo run --release --example corpus` runs the same at any scale.
 
-mod corpus;
+use crate::corpus;
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! The `scan` command as a user runs it: walking, skipping, exit codes, output and redaction.
 
-mod common;
+use crate::common;
 use common::*;
 use std::fs;
 

@@ -1,6 +1,6 @@
 //! SARIF output against the official 2.1.0 schema and GitHub code scanning's requirements.
 
-mod common;
+use crate::common;
 use common::*;
 use std::fs;
 

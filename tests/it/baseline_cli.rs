@@ -1,6 +1,6 @@
 //! Adoption flows: baselines, ignore files, pruning and imports, as a team would use them.
 
-mod common;
+use crate::common;
 use common::*;
 use std::fs;
 

@@ -1,6 +1,6 @@
 //! Policy layering, exemptions, exit codes, stdin / FORMAT:FILE / .gz, SARIF validity.
 
-mod common_audit;
+use crate::common_audit;
 use common_audit::*;
 
 use std::io::Write;

@@ -1,6 +1,6 @@
 //! `keywarden scan --staged`, `--diff REF` and the pre-commit hook installer.
 
-mod git_support;
+use crate::git_support;
 
 use git_support::{Repo, aws_key, scan};
 

@@ -1,7 +1,7 @@
 //! `keywarden scan --git`: every ref, attribution to the introducing commit, scoping flags
 //! and robustness cases, on repositories built at test time.
 
-mod git_support;
+use crate::git_support;
 
 use git_support::{AUTHOR, EMAIL, Repo, aws_key, git_in, scan};
 

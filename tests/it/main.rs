@@ -1,0 +1,20 @@
+//! Integration tests, in one binary so the suite links once. Shared helpers live in
+//! `common` (launching the binary, temporary trees), `common_audit`, `git_support` (repositories
+//! built at test time) and `corpus` (the seeded labelled corpus generator).
+
+mod common;
+mod common_audit;
+mod corpus;
+mod git_support;
+
+mod accuracy;
+mod audit_inventory;
+mod audit_logs;
+mod audit_policy_cli;
+mod audit_robustness;
+mod baseline_cli;
+mod git_history;
+mod git_staged;
+mod rules_builtin;
+mod sarif;
+mod scan_cli;
