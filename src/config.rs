@@ -76,7 +76,32 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("config {}", path.display()))
+        let cfg: Config =
+            toml::from_str(&text).with_context(|| format!("config {}", path.display()))?;
+        if let Some(c) = cfg.exit_code
+            && !(1..=255).contains(&c)
+        {
+            anyhow::bail!(
+                "config {}: exit_code must be 1-255 (0 would pass a gate with findings), found {c}",
+                path.display()
+            );
+        }
+        for r in &cfg.rules {
+            crate::engine::CompiledRule::compile(r.clone())
+                .with_context(|| format!("config {}: [[rule]] {}", path.display(), r.id))?;
+        }
+        let _ = Allowlist::new(&cfg.allowlist)
+            .with_context(|| format!("config {}: [allowlist]", path.display()))?;
+        Ok(cfg)
+    }
+
+    /// Whether `text` is a project config rather than a plain rule file: it has a table or
+    /// key that only a config has.
+    pub fn looks_like_config(text: &str) -> bool {
+        let Ok(v) = toml::from_str::<toml::Table>(text) else {
+            return false;
+        };
+        v.keys().any(|k| k != "rule")
     }
 
     /// The nearest `.keywarden.toml` at or above `start`.
@@ -85,8 +110,28 @@ impl Config {
     }
 
     /// Built-in rules with this config's additions, replacements, removals and overrides.
-    pub fn apply_rules(&self, base: Vec<Rule>) -> Vec<Rule> {
+    /// The rules in force: `base` with the config's rules added or replacing, disabled rules
+    /// dropped and overrides applied. A rule id the config names that no rule has is an error
+    /// naming the closest id: a typo would otherwise change nothing and say nothing.
+    pub fn apply_rules(&self, base: Vec<Rule>) -> Result<Vec<Rule>> {
         let mut rules = crate::rules::merge(base, self.rules.clone());
+        let known: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        let mentioned = (self.disable_rules.iter().map(|id| (id, "disable_rules")))
+            .chain(self.rule_overrides.keys().map(|id| (id, "rule_overrides")))
+            .chain(
+                (self.allowlist.per_rule.iter())
+                    .flat_map(|r| r.ids.iter().map(|id| (id, "allowlist.rule ids"))),
+            );
+        for (id, place) in mentioned {
+            if !known.contains(&id.as_str()) {
+                let hint = closest(id, &known)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "{place} names unknown rule `{id}`{hint}; `keywarden rules list` shows the ids"
+                );
+            }
+        }
         rules.retain(|r| !self.disable_rules.contains(&r.id));
         for r in &mut rules {
             if let Some(o) = self.rule_overrides.get(&r.id) {
@@ -98,8 +143,36 @@ impl Config {
                 }
             }
         }
-        rules
+        Ok(rules)
     }
+}
+
+/// The id in `known` nearest to `id`: one it extends (`jwt` for `jwt-token`), else the nearest
+/// by edit distance when that is near enough to be a typo.
+pub fn closest<'a>(id: &str, known: &[&'a str]) -> Option<&'a str> {
+    let dist = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let sub = prev[j] + usize::from(ca != *cb);
+                cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    };
+    let extended = format!("{id}-");
+    if let Some(k) = known.iter().find(|k| k.starts_with(&extended)) {
+        return Some(k);
+    }
+    known
+        .iter()
+        .map(|k| (dist(id, k), *k))
+        .filter(|(d, _)| *d <= 3.max(id.len() / 3))
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// The nearest file called `name` in `start` (or its directory) or a parent of it.
@@ -118,6 +191,73 @@ pub fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
         dir = d.parent();
     }
     None
+}
+
+/// Path globs in a config or ignore file are anchored at the directory holding that file,
+/// while findings name paths relative to the scan's base (see [`crate::source::paths`]). An
+/// anchor maps a finding's path to the path its globs are written against, the same way for
+/// tree, staged, diff and history scans and wherever the scan was started.
+#[derive(Debug, Clone, Default)]
+pub enum Anchor {
+    /// Globs are written against finding paths as they are (no file, or the file sits at the
+    /// base).
+    #[default]
+    Base,
+    /// The file sits in this directory below the base (`sub/`): paths outside it are not
+    /// covered.
+    Below(String),
+    /// The base is below the file's directory by this prefix (`sub/`).
+    Above(String),
+    /// Unrelated directories: resolve each path.
+    Elsewhere { base: PathBuf, dir: PathBuf },
+}
+
+impl Anchor {
+    /// The anchor for a file in `dir` when findings are relative to `base` (both canonical).
+    pub fn new(base: &Path, dir: &Path) -> Anchor {
+        let slash = |p: &Path| format!("{}/", p.to_string_lossy().replace('\\', "/"));
+        if dir == base {
+            Anchor::Base
+        } else if let Ok(rel) = dir.strip_prefix(base) {
+            Anchor::Below(slash(rel))
+        } else if let Ok(rel) = base.strip_prefix(dir) {
+            Anchor::Above(slash(rel))
+        } else {
+            Anchor::Elsewhere {
+                base: base.to_path_buf(),
+                dir: dir.to_path_buf(),
+            }
+        }
+    }
+
+    /// For the file at `file` (its directory is the anchor).
+    pub fn for_file(base: &Path, file: &Path) -> Anchor {
+        let abs = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+        match abs.parent() {
+            Some(dir) => Anchor::new(base, dir),
+            None => Anchor::Base,
+        }
+    }
+
+    /// `path` (a finding's path) relative to the anchor, or `None` when it lies outside it.
+    pub fn rel<'a>(&self, path: &'a str) -> Option<std::borrow::Cow<'a, str>> {
+        use std::borrow::Cow;
+        let resolve = |base: &Path, dir: &Path| {
+            let abs = base.join(path);
+            abs.strip_prefix(dir)
+                .ok()
+                .map(|r| Cow::Owned(r.to_string_lossy().replace('\\', "/")))
+        };
+        match self {
+            Anchor::Base => Some(Cow::Borrowed(path)),
+            Anchor::Below(prefix) => path.strip_prefix(prefix.as_str()).map(Cow::Borrowed),
+            Anchor::Above(prefix) if !Path::new(path).is_absolute() => {
+                Some(Cow::Owned(format!("{prefix}{path}")))
+            }
+            Anchor::Above(_) => None,
+            Anchor::Elsewhere { base, dir } => resolve(base, dir),
+        }
+    }
 }
 
 struct Matchers {
@@ -167,6 +307,7 @@ impl Matchers {
 pub struct Allowlist {
     global: Matchers,
     per_rule: Vec<(Vec<String>, Matchers)>,
+    anchor: Anchor,
 }
 
 impl Allowlist {
@@ -183,7 +324,14 @@ impl Allowlist {
                     ))
                 })
                 .collect::<Result<_>>()?,
+            anchor: Anchor::Base,
         })
+    }
+
+    /// Path globs anchored at the config file's directory.
+    pub fn anchored(mut self, anchor: Anchor) -> Self {
+        self.anchor = anchor;
+        self
     }
 
     pub fn empty() -> Self {
@@ -192,7 +340,7 @@ impl Allowlist {
 
     /// A whole path is allowed (nothing in it is reported).
     pub fn path_allowed(&self, path: &str) -> bool {
-        self.global.path(path)
+        self.anchor.rel(path).is_some_and(|p| self.global.path(&p))
     }
 
     /// A finding is allowed by a value or per-rule allowlist.
@@ -200,9 +348,10 @@ impl Allowlist {
         if self.global.value(secret) {
             return true;
         }
-        self.per_rule
-            .iter()
-            .any(|(ids, m)| ids.iter().any(|i| i == rule_id) && (m.path(path) || m.value(secret)))
+        self.per_rule.iter().any(|(ids, m)| {
+            ids.iter().any(|i| i == rule_id)
+                && (self.anchor.rel(path).is_some_and(|p| m.path(&p)) || m.value(secret))
+        })
     }
 }
 

@@ -6,16 +6,37 @@ use std::path::{Path, PathBuf};
 /// Marks hooks this module wrote, so they can be replaced without `force`.
 const MARKER: &str = "# keywarden pre-commit hook";
 
-fn script() -> String {
+/// The hook fails closed: a commit is blocked when keywarden cannot run (not on the PATH a
+/// GUI client or another shell gives hooks, or crashed), since a gate that passes when its
+/// scanner is missing is no gate. The binary that installed the hook is tried when keywarden
+/// is not on PATH.
+fn script(installed_by: Option<&Path>) -> String {
+    let fallback = installed_by
+        .map(|p| shell_quote(&p.to_string_lossy()))
+        .unwrap_or_else(|| "''".into());
     format!(
         "#!/bin/sh\n{MARKER}: blocks commits that stage secrets.\n\
-         # Bypass once with `git commit --no-verify`.\n\
-         if ! command -v keywarden >/dev/null 2>&1; then\n\
-         \techo 'keywarden: not on PATH; skipping the secret scan' >&2\n\
-         \texit 0\n\
+         # Bypass once, on purpose, with `git commit --no-verify`.\n\
+         kw=keywarden\n\
+         if ! command -v \"$kw\" >/dev/null 2>&1; then\n\
+         \tkw={fallback}\n\
+         \tif [ -z \"$kw\" ] || [ ! -x \"$kw\" ]; then\n\
+         \t\techo 'keywarden: not found on PATH; commit blocked because staged files could not be scanned.' >&2\n\
+         \t\techo 'keywarden: install keywarden or put it on PATH, or bypass once with: git commit --no-verify' >&2\n\
+         \t\texit 1\n\
+         \tfi\n\
          fi\n\
-         exec keywarden scan --staged\n"
+         \"$kw\" scan --staged\n\
+         status=$?\n\
+         if [ \"$status\" -ge 2 ]; then\n\
+         \techo \"keywarden: the secret scan did not complete (exit $status); commit blocked. Bypass once with: git commit --no-verify\" >&2\n\
+         fi\n\
+         exit $status\n"
     )
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// Writes the pre-commit hook for the repository holding `repo` (honouring `core.hooksPath`)
@@ -36,7 +57,12 @@ pub fn install(repo: &Path, force: bool) -> Result<PathBuf> {
     } else if hook.exists() && !force {
         bail!("{} exists; use --force to replace it", hook.display());
     }
-    std::fs::write(&hook, script()).with_context(|| format!("writing {}", hook.display()))?;
+    // Only a keywarden binary is a fallback (a test harness or another host program is not).
+    let me = std::env::current_exe()
+        .ok()
+        .filter(|p| p.file_stem().is_some_and(|s| s == "keywarden"));
+    std::fs::write(&hook, script(me.as_deref()))
+        .with_context(|| format!("writing {}", hook.display()))?;
     make_executable(&hook)?;
     Ok(hook)
 }

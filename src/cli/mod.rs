@@ -86,7 +86,7 @@ pub enum RulesCommand {
     List(RulesArgs),
     /// Compile every rule and run its examples; exit 1 on any failure.
     Check {
-        /// Rule files to check instead of the built-in rules.
+        /// Rule files or configs (their `[[rule]]`s) to check instead of the built-in rules.
         files: Vec<PathBuf>,
         /// Also fail on warnings (missing references, negative examples, ...).
         #[arg(long)]
@@ -96,9 +96,13 @@ pub enum RulesCommand {
 
 #[derive(Args, Debug)]
 pub struct RulesArgs {
-    /// Extra rule or config file.
+    /// Config or extra rule file (default: the nearest .keywarden.toml at or above the current
+    /// directory).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// List the built-in rules alone, ignoring any .keywarden.toml.
+    #[arg(long)]
+    pub no_config: bool,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -173,7 +177,12 @@ fn run(cli: Cli) -> Result<i32> {
 fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
     match cmd {
         RulesCommand::List(a) => {
-            let rules = load_rules(a.config.as_deref())?;
+            let config = match (&a.config, a.no_config) {
+                (Some(p), _) => Some(p.clone()),
+                (None, false) => crate::config::Config::discover(std::path::Path::new(".")),
+                (None, true) => None,
+            };
+            let rules = load_rules(config.as_deref())?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if a.json {
                 serde_json::to_writer_pretty(&mut out, &rules)?;
@@ -197,7 +206,7 @@ fn rules_cmd(cmd: RulesCommand) -> Result<i32> {
             } else {
                 let mut all = Vec::new();
                 for f in &files {
-                    all.extend(rules::load_file(f)?);
+                    all.extend(load_rule_or_config_file(f)?);
                 }
                 all
             };
@@ -269,11 +278,31 @@ fn baseline_cmd(cmd: BaselineCommand) -> Result<i32> {
     }
 }
 
-/// Built-in rules merged with a config file's rules.
+/// The rules in force: built-in rules with a config's rules, disabled rules and overrides
+/// applied, or merged with a plain rule file's rules.
 pub fn load_rules(config: Option<&std::path::Path>) -> Result<Vec<Rule>> {
     let base = rules::builtin()?;
-    Ok(match config {
-        Some(p) => rules::merge(base, rules::load_file(p)?),
-        None => rules::merge(base, Vec::new()),
-    })
+    match config {
+        Some(p) if is_config_file(p)? => crate::config::Config::load(p)?.apply_rules(base),
+        Some(p) => Ok(rules::merge(base, rules::load_file(p)?)),
+        None => Ok(rules::merge(base, Vec::new())),
+    }
+}
+
+fn is_config_file(p: &std::path::Path) -> Result<bool> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    Ok(crate::config::Config::looks_like_config(&text))
+}
+
+/// The `[[rule]]`s of a rule file or of a config (whose other tables are not rules).
+fn load_rule_or_config_file(p: &std::path::Path) -> Result<Vec<Rule>> {
+    if is_config_file(p)? {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let cfg: crate::config::Config =
+            toml::from_str(&text).with_context(|| format!("config {}", p.display()))?;
+        Ok(cfg.rules)
+    } else {
+        rules::load_file(p)
+    }
 }

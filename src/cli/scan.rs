@@ -37,12 +37,16 @@ pub struct ScanArgs {
     /// Skip files larger than this (bytes; K, M, G suffixes allowed). Default 25M.
     #[arg(long, value_parser = parse_size)]
     pub max_file_size: Option<u64>,
-    /// Report only findings at or above this confidence.
-    #[arg(long, value_parser = clap::value_parser!(Confidence))]
+    /// Report only findings at or above this confidence: low (all), medium or high.
+    #[arg(long, value_parser = clap::value_parser!(Confidence), value_name = "low|medium|high")]
     pub min_confidence: Option<Confidence>,
-    /// Exit code when findings remain (default 1).
-    #[arg(long)]
+    /// Exit code when findings remain (1-255, default 1).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=255))]
     pub exit_code: Option<i32>,
+    /// Exit as if complete when some inputs could not be read (missing paths, permissions,
+    /// loops). Reports still say the scan was incomplete.
+    #[arg(long)]
+    pub allow_incomplete: bool,
     /// Report findings on lines marked `keywarden:allow` too.
     #[arg(long)]
     pub no_inline_allow: bool,
@@ -69,25 +73,25 @@ pub struct ScanArgs {
     pub color: String,
 
     /// Scan the full git history of the repository at PATH (every blob once).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "diff"])]
     pub git: bool,
     /// Only commits in the range A..B (implies --git).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "diff"])]
     pub range: Option<String>,
     /// Only commits not reachable from REF (implies --git).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "diff"])]
     pub since_ref: Option<String>,
     /// Only commits reachable from this branch; repeatable (implies --git).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "diff"])]
     pub branch: Vec<String>,
     /// Every ref: branches, tags, remotes, notes, stash (the default for --git).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "diff"])]
     pub all_refs: bool,
-    /// Stop after this many commits (newest first).
-    #[arg(long)]
+    /// Stop after this many commits, newest first (implies --git).
+    #[arg(long, conflicts_with_all = ["staged", "diff"])]
     pub max_commits: Option<usize>,
     /// Only the content staged in the index (pre-commit).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "diff")]
     pub staged: bool,
     /// Only lines added since REF.
     #[arg(long)]
@@ -165,20 +169,42 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
                 .filter(|s| s.by == "baseline")
                 .map(|s| &s.finding),
         );
-        Baseline::from_findings(all).save(path)?;
+        let baseline = Baseline::from_findings(all);
+        baseline.save(path)?;
         eprintln!(
-            "keywarden: wrote {} entries to baseline {}",
-            o.findings.len() + o.suppressed.iter().filter(|s| s.by == "baseline").count(),
+            "keywarden: wrote {} to baseline {}",
+            crate::report::Summary::count(baseline.entries.len() as u64, "entry", "entries"),
             path.display()
         );
+        if !o.summary.complete {
+            eprintln!(
+                "keywarden: the scan was incomplete ({} could not be read); the baseline covers only what was read",
+                crate::report::Summary::count(o.summary.errors, "input", "inputs")
+            );
+            if !args.allow_incomplete {
+                return Ok(EXIT_INCOMPLETE);
+            }
+        }
         return Ok(0);
     }
     print(args, &o)?;
-    Ok(if o.findings.is_empty() {
+    Ok(exit_code(args, &o))
+}
+
+/// Exit code of an incomplete scan: some input could not be read, so finding nothing is not a
+/// pass. Distinct from the findings code so that a gate can tell the two apart.
+pub const EXIT_INCOMPLETE: i32 = 3;
+
+/// 0 clean, the findings code (1 unless configured), or [`EXIT_INCOMPLETE`] when an input
+/// could not be read, unless `--allow-incomplete`.
+pub fn exit_code(args: &ScanArgs, o: &ScanOutcome) -> i32 {
+    if !o.summary.complete && !args.allow_incomplete {
+        EXIT_INCOMPLETE
+    } else if o.findings.is_empty() {
         0
     } else {
         o.exit_code
-    })
+    }
 }
 
 pub fn print(args: &ScanArgs, o: &ScanOutcome) -> Result<()> {
@@ -237,15 +263,35 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     } else {
         args.paths.clone()
     };
-    let config = if args.no_config {
-        Config::default()
+    let config_path = if args.no_config {
+        None
     } else {
-        match args.config.clone().or_else(|| Config::discover(&paths[0])) {
-            Some(p) => Config::load(&p)?,
-            None => Config::default(),
-        }
+        args.config.clone().or_else(|| Config::discover(&paths[0]))
     };
-    let rules = config.apply_rules(rules::builtin()?);
+    let config = match &config_path {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let git_mode = args.git
+        || args.range.is_some()
+        || args.since_ref.is_some()
+        || !args.branch.is_empty()
+        || args.all_refs
+        || args.max_commits.is_some();
+    let repo_mode = git_mode || args.staged || args.diff.is_some();
+    if repo_mode && paths.len() > 1 {
+        anyhow::bail!(
+            "--git, --staged and --diff scan one repository; name one path (found {})",
+            paths.len()
+        );
+    }
+    if repo_mode && paths[0].as_os_str() == "-" {
+        anyhow::bail!("stdin (`-`) cannot be combined with --git, --staged or --diff");
+    }
+    // Every reported path, and every path glob in the config and ignore file, is resolved
+    // against one base: the repository root, else the current directory.
+    let base = crate::source::paths::base_for(&paths[0]);
+    let rules = config.apply_rules(rules::builtin()?)?;
     // Config rules are compiled now so that a bad regex is a clear error; built-in rules
     // (compiled by the test suite) compile on first use.
     for r in &config.rules {
@@ -266,17 +312,17 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
         decode_depth: args.decode_depth,
         defer_fingerprints: true,
     };
-    let scanner = Scanner::new(engine, opts, Allowlist::new(&config.allowlist)?);
+    let allowlist = Allowlist::new(&config.allowlist)?;
+    let allowlist = match &config_path {
+        Some(p) => allowlist.anchored(crate::config::Anchor::for_file(&base, p)),
+        None => allowlist,
+    };
+    let scanner = Scanner::new(engine, opts, allowlist);
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let progress = progress_bar(args);
 
-    let git_mode = args.git
-        || args.range.is_some()
-        || args.since_ref.is_some()
-        || !args.branch.is_empty()
-        || args.all_refs;
     let mut summary = Summary::default();
     let mut vcs = None;
     let mut findings: Vec<Finding> = if args.staged || args.diff.is_some() || git_mode {
@@ -311,7 +357,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
             no_ignore: args.no_ignore,
             threads,
         };
-        source::files::scan(&scanner, &paths, &walk, progress.as_ref())
+        source::files::scan(&scanner, &base, &paths, &walk, progress.as_ref())
     };
     if let Some(p) = &progress {
         p.finish_and_clear();
@@ -351,7 +397,8 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
         }
     });
     if let Some(p) = ignore_path {
-        let ignore = IgnoreFile::load(&p)?;
+        let mut ignore = IgnoreFile::load(&p)?;
+        ignore.anchor = crate::config::Anchor::for_file(&base, &p);
         let mut kept = Vec::with_capacity(findings.len());
         for f in findings {
             match ignore.matches(&f) {
@@ -390,7 +437,9 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     summary.skipped_too_large = Stats::get(&st.skipped_large);
     summary.skipped_symlinks = Stats::get(&st.skipped_symlink);
     summary.skipped_allowlisted_paths = Stats::get(&st.skipped_allowlisted_path);
+    summary.skipped_special = Stats::get(&st.skipped_special);
     summary.errors = Stats::get(&st.errors);
+    summary.complete = summary.errors == 0;
     summary.error_messages = st
         .error_messages
         .lock()

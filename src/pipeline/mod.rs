@@ -52,6 +52,7 @@ pub struct Stats {
     pub skipped_symlink: AtomicU64,
     pub skipped_allowlisted_path: AtomicU64,
     pub skipped_lfs: AtomicU64,
+    pub skipped_special: AtomicU64,
     pub errors: AtomicU64,
     pub suppressed_inline: AtomicU64,
     pub suppressed_allowlist: AtomicU64,

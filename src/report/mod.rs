@@ -21,7 +21,7 @@ pub enum Format {
 }
 
 /// Counts for the summary line; every skipped or suppressed item is counted here.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
@@ -29,7 +29,15 @@ pub struct Summary {
     pub skipped_too_large: u64,
     pub skipped_symlinks: u64,
     pub skipped_allowlisted_paths: u64,
+    /// Named pipes, sockets and devices: never read, since reading one can block or never end.
+    #[serde(default)]
+    pub skipped_special: u64,
+    /// Inputs that could not be read (missing paths, permissions, loops, bad objects).
     pub errors: u64,
+    /// False when any input could not be read: the scan saw less than it was asked to, so
+    /// "no findings" is not a clean result. Exit code 3 unless `--allow-incomplete`.
+    #[serde(default = "yes")]
+    pub complete: bool,
     pub findings: u64,
     pub findings_by_severity: BTreeMap<String, u64>,
     pub suppressed: BTreeMap<String, u64>,
@@ -44,6 +52,41 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_messages: Vec<String>,
     pub elapsed_ms: u64,
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Summary {
+            files_scanned: 0,
+            bytes_scanned: 0,
+            skipped_binary: 0,
+            skipped_too_large: 0,
+            skipped_symlinks: 0,
+            skipped_allowlisted_paths: 0,
+            skipped_special: 0,
+            errors: 0,
+            complete: true,
+            findings: 0,
+            findings_by_severity: BTreeMap::new(),
+            suppressed: BTreeMap::new(),
+            baseline_unmatched: None,
+            extra: BTreeMap::new(),
+            notes: Vec::new(),
+            error_messages: Vec::new(),
+            elapsed_ms: 0,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Summary {
+    /// `n thing` or `n things`.
+    pub fn count(n: u64, one: &str, many: &str) -> String {
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
 }
 
 /// Version-control facts for SARIF `versionControlProvenance`.

@@ -252,10 +252,28 @@ pub fn build(r: &ScanReport) -> Sarif {
         .information_uri("https://github.com/keywarden/keywarden")
         .rules(descriptors)
         .build();
-    let invocation = Invocation::builder()
-        .execution_successful(true)
+    // A scan that could not read all its inputs did not succeed, whatever it found; each
+    // unread input is a notification so that a dashboard shows why.
+    let mut invocation = Invocation::builder()
+        .execution_successful(r.summary.errors == 0)
         .start_time_utc(r.scan_time.clone())
         .build();
+    if r.summary.errors > 0 {
+        let mut notes: Vec<Value> = (r.summary.error_messages.iter())
+            .map(|m| json!({"level": "error", "message": {"text": m}}))
+            .collect();
+        let listed = r.summary.error_messages.len() as u64;
+        if r.summary.errors > listed {
+            notes.push(json!({"level": "error", "message": {"text": format!(
+                "{} more inputs could not be read", r.summary.errors - listed)}}));
+        }
+        invocation.tool_execution_notifications = Some(
+            notes
+                .into_iter()
+                .filter_map(|n| serde_json::from_value(n).ok())
+                .collect(),
+        );
+    }
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)

@@ -1,6 +1,6 @@
 //! Text for people: findings grouped by file, then a summary. Colour only on a terminal.
 
-use super::ScanReport;
+use super::{ScanReport, Summary};
 use crate::rules::Severity;
 
 struct Paint(bool);
@@ -44,11 +44,19 @@ fn human_bytes(n: u64) -> String {
 pub fn write_summary_line(s: &super::Summary, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     writeln!(
         out,
-        "keywarden: {} findings in {} files ({}) in {:.2}s",
-        s.findings,
-        s.files_scanned,
+        "keywarden: {} in {} ({}) in {:.2}s{}",
+        Summary::count(s.findings, "finding", "findings"),
+        Summary::count(s.files_scanned, "file", "files"),
         human_bytes(s.bytes_scanned),
-        s.elapsed_ms as f64 / 1000.0
+        s.elapsed_ms as f64 / 1000.0,
+        if s.complete {
+            String::new()
+        } else {
+            format!(
+                "; INCOMPLETE: {} could not be read",
+                Summary::count(s.errors, "input", "inputs")
+            )
+        }
     )?;
     Ok(())
 }
@@ -112,13 +120,17 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     } else {
         p.wrap(
             "1;31",
-            &format!("{} findings ({})", s.findings, by_sev.join(", ")),
+            &format!(
+                "{} ({})",
+                Summary::count(s.findings, "finding", "findings"),
+                by_sev.join(", ")
+            ),
         )
     };
     writeln!(
         out,
-        "{findings} in {} files ({}) in {:.2}s",
-        s.files_scanned,
+        "{findings} in {} ({}) in {:.2}s",
+        Summary::count(s.files_scanned, "file", "files"),
         human_bytes(s.bytes_scanned),
         s.elapsed_ms as f64 / 1000.0
     )?;
@@ -127,6 +139,7 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
         (s.skipped_too_large, "too large"),
         (s.skipped_symlinks, "symlinks"),
         (s.skipped_allowlisted_paths, "allowlisted paths"),
+        (s.skipped_special, "pipes, sockets or devices"),
     ];
     let extra: Vec<(u64, String)> = s
         .extra
@@ -140,7 +153,7 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     }
     if !extra.is_empty() {
         let parts: Vec<String> = extra.iter().map(|(n, w)| format!("{n} {w}")).collect();
-        writeln!(out, "history: {}", parts.join(", "))?;
+        writeln!(out, "git: {}", parts.join(", "))?;
     }
     let sup: Vec<String> = s
         .suppressed
@@ -161,7 +174,11 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
         writeln!(out, "note: {n}")?;
     }
     if s.errors > 0 {
-        writeln!(out, "{}", p.wrap("33", &format!("{} errors:", s.errors)))?;
+        let head = format!(
+            "INCOMPLETE SCAN: {} could not be read, so this is not a clean result:",
+            Summary::count(s.errors, "input", "inputs")
+        );
+        writeln!(out, "{}", p.wrap("1;33", &head))?;
         for e in s.error_messages.iter().take(20) {
             writeln!(out, "  {e}")?;
         }

@@ -3,6 +3,7 @@
 
 use crate::pipeline::finding::{Finding, Provenance};
 use crate::pipeline::{Scanner, Stats};
+use crate::source::paths::Shown;
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -15,24 +16,11 @@ pub struct WalkOptions {
     pub threads: usize,
 }
 
-/// `p` as shown in findings, with `/` separators: relative to the scanned directory `root`,
-/// or as given when `root_is_file` (the root itself was named).
-pub fn display_path(root: &Path, root_is_file: bool, p: &Path) -> String {
-    let rel = if root_is_file {
-        p
-    } else {
-        p.strip_prefix(root).unwrap_or(p)
-    };
-    let s = rel.to_string_lossy().replace('\\', "/");
-    if s.is_empty() {
-        p.to_string_lossy().into_owned()
-    } else {
-        s
-    }
-}
-
+/// Walks every root and scans its files. Paths in findings are relative to `base`
+/// (see [`crate::source::paths`]).
 pub fn scan(
     scanner: &Scanner,
+    base: &Path,
     roots: &[PathBuf],
     opts: &WalkOptions,
     progress: Option<&indicatif::ProgressBar>,
@@ -45,7 +33,7 @@ pub fn scan(
                 .error(format!("{}: no such file or directory", root.display()));
             continue;
         }
-        let root_is_file = root.is_file();
+        let shown_as = Shown::new(base, root);
         let walker = WalkBuilder::new(root)
             .hidden(false)
             .follow_links(opts.follow_symlinks)
@@ -59,6 +47,7 @@ pub fn scan(
             .build_parallel();
         walker.run(|| {
             let findings = &findings;
+            let shown_as = &shown_as;
             Box::new(move |entry| {
                 let entry = match entry {
                     Ok(e) => e,
@@ -73,11 +62,18 @@ pub fn scan(
                     }
                     return WalkState::Continue;
                 }
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                let Some(kind) = entry.file_type() else {
+                    return WalkState::Continue;
+                };
+                if !kind.is_file() {
+                    // Reading a named pipe, socket or device can block or never end.
+                    if !kind.is_dir() && !kind.is_symlink() {
+                        Stats::add(&scanner.stats.skipped_special, 1);
+                    }
                     return WalkState::Continue;
                 }
                 let path = entry.path();
-                let shown = display_path(root, root_is_file, path);
+                let shown = shown_as.show(path);
                 if scanner.allowlist.path_allowed(&shown) {
                     Stats::add(&scanner.stats.skipped_allowlisted_path, 1);
                     return WalkState::Continue;

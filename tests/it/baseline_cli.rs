@@ -66,7 +66,7 @@ fn baseline_accepts_old_findings_and_flags_new_ones() {
         d,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(finding_paths(&out), vec!["new.py"]);
+    assert_eq!(finding_paths(&out), vec!["app/new.py"]);
 
     // SARIF shows the accepted finding as suppressed, with baseline states.
     let out = run(
@@ -203,7 +203,7 @@ fn imports_detect_secrets_and_gitleaks_triage() {
         String::from_utf8_lossy(&out.stderr)
     );
     let out = run(&["scan", "conf", "--baseline", "kw.bl", "-f", "json"], d);
-    assert_eq!(finding_paths(&out), vec!["b.env"]);
+    assert_eq!(finding_paths(&out), vec!["conf/b.env"]);
 
     write(d, ".gitleaksignore", "conf/b.env:aws-access-token:1\n");
     let out = run(
@@ -220,7 +220,7 @@ fn imports_detect_secrets_and_gitleaks_triage() {
     );
     assert_eq!(out.status.code(), Some(0));
     let out = run(&["scan", "conf", "--baseline", "gl.bl", "-f", "json"], d);
-    assert_eq!(finding_paths(&out), vec!["a.env"]);
+    assert_eq!(finding_paths(&out), vec!["conf/a.env"]);
     assert!(!fs::read_to_string(d.join("gl.bl")).unwrap().contains(&k2));
 }
 

@@ -237,7 +237,7 @@ fn text_report_summarises() {
     let out = run(&["scan", "."], d);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("a.txt"), "{text}");
-    assert!(text.contains("1 findings (1 high) in 1 files"), "{text}");
+    assert!(text.contains("1 finding (1 high) in 1 file "), "{text}");
     assert!(text.contains("skipped: 1 binary"), "{text}");
     assert!(!text.contains('\x1b'), "no colour when not a terminal");
 }

@@ -21,6 +21,8 @@ pub struct IgnoreEntry {
 #[derive(Default)]
 pub struct IgnoreFile {
     pub entries: Vec<IgnoreEntry>,
+    /// Path globs are relative to the ignore file's directory.
+    pub anchor: crate::config::Anchor,
 }
 
 impl IgnoreFile {
@@ -64,7 +66,10 @@ impl IgnoreFile {
                 line: i + 1,
             });
         }
-        Ok(IgnoreFile { entries })
+        Ok(IgnoreFile {
+            entries,
+            anchor: Default::default(),
+        })
     }
 
     pub fn load(path: &Path) -> Result<IgnoreFile> {
@@ -84,7 +89,11 @@ impl IgnoreFile {
             .iter()
             .find(|e| {
                 e.fingerprint == f.fingerprint
-                    && e.path.as_ref().is_none_or(|g| g.is_match(&f.path))
+                    && e.path.as_ref().is_none_or(|g| {
+                        self.anchor
+                            .rel(&f.path)
+                            .is_some_and(|p| g.is_match(p.as_ref()))
+                    })
             })
             .map(|e| e.reason.as_str())
     }
