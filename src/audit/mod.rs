@@ -41,7 +41,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "sarif", "markdown"])]
     pub format: String,
     /// Write the report here instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<String>,
     /// Exit 1 when a failing result has at least this severity (info, low, medium, high, critical, none).
     #[arg(long = "fail-on", value_name = "SEVERITY", default_value = "high")]

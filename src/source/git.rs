@@ -68,6 +68,38 @@ pub(crate) fn open(path: &Path) -> Result<gix::Repository> {
     Ok(repo)
 }
 
+/// A revision that did not resolve, explained: what is missing and how to get it. gix's own
+/// messages ("couldn't parse revision", "delegate.traverse(NthAncestor(1)) failed") say
+/// neither, and the usual causes are a shallow CI checkout or a repository without commits.
+pub(crate) fn unresolved(
+    repo: &gix::Repository,
+    spec: &str,
+    err: impl std::fmt::Display,
+) -> anyhow::Error {
+    let unborn = repo.head_id().is_err();
+    let hexish = |s: &str| s.len() >= 7 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let root = spec.split(['~', '^', '@']).next().unwrap_or(spec).trim();
+    if unborn && (root.is_empty() || root == "HEAD") {
+        return anyhow!(
+            "{spec:?}: the repository has no commits yet, so there is no HEAD to compare with; \
+             use --staged to scan what is staged"
+        );
+    }
+    if repo.is_shallow().unwrap_or(false) {
+        return anyhow!(
+            "{spec:?} is not in this shallow clone (its history is cut off); fetch the history \
+             it needs, e.g. `git fetch --unshallow` or `git fetch --deepen=100`, or check out \
+             with `fetch-depth: 0` (actions/checkout) / `GIT_DEPTH: 0` (GitLab CI) ({err})"
+        );
+    }
+    if hexish(root) {
+        return anyhow!(
+            "commit {root} is not in this repository; fetch it first (e.g. `git fetch origin {root}`) ({err})"
+        );
+    }
+    anyhow!("{spec:?} names no branch, tag or commit in this repository ({err})")
+}
+
 /// Repository URI (origin's URL, else the path), HEAD and branch for SARIF.
 pub(crate) fn vcs_info(repo: &gix::Repository) -> VcsInfo {
     let repository_uri = repo

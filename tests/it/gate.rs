@@ -344,3 +344,46 @@ fn case13_counts_read_as_english() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(".keywarden.toml"), "{}", stderr(&out));
 }
+
+#[test]
+fn case12_git_errors_say_what_is_missing() {
+    let mut r = Repo::new();
+    let empty = run(&["scan", "--diff", "HEAD"], &r.path);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        stderr(&empty).contains("no commits yet"),
+        "{}",
+        stderr(&empty)
+    );
+    r.write("a.txt", "a\n");
+    let first = r.commit("a");
+    r.write("a.txt", "b\n");
+    r.commit("b");
+    let clone = r.sibling("shallow");
+    crate::git_support::git_in(
+        r.path.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", r.path.display()),
+            "shallow",
+        ],
+    );
+    for args in [
+        vec!["scan", "--range", &format!("{first}..HEAD")],
+        vec!["scan", "--range", "HEAD~1..HEAD"],
+        vec!["scan", "--diff", "HEAD~1"],
+    ] {
+        let out = run(&args, &clone);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("shallow clone") && err.contains("fetch"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = run(&["scan", "--diff", "no-such-branch"], &r.path);
+    assert!(stderr(&out).contains("names no branch"), "{}", stderr(&out));
+}

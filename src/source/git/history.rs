@@ -245,10 +245,8 @@ impl Tips {
 fn resolve(repo: &gix::Repository, spec: &str) -> Result<ObjectId> {
     let id = repo
         .rev_parse_single(spec)
-        .map_err(|e| anyhow!("cannot resolve {spec:?}: {e}"))?;
-    let obj = id
-        .object()
-        .map_err(|e| anyhow!("cannot read {spec:?}: {e}"))?;
+        .map_err(|e| super::unresolved(repo, spec, e))?;
+    let obj = id.object().map_err(|e| super::unresolved(repo, spec, e))?;
     Ok(obj
         .peel_tags_to_end()
         .map_err(|e| anyhow!("cannot peel {spec:?}: {e}"))?

@@ -188,9 +188,9 @@ pub(super) fn scan_diff(scanner: &Scanner, path: &Path, base: &str) -> Result<Gi
     };
     let base_tree = repo
         .rev_parse_single(base)
-        .map_err(|e| anyhow!("cannot resolve {base:?}: {e}"))?
+        .map_err(|e| super::unresolved(&repo, base, e))?
         .object()
-        .map_err(|e| anyhow!("cannot read {base:?}: {e}"))?
+        .map_err(|e| super::unresolved(&repo, base, e))?
         .peel_to_tree()
         .map_err(|e| anyhow!("{base:?} has no tree: {e}"))?;
     // Path to the new blob (None: only the working tree has it).
