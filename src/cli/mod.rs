@@ -63,20 +63,25 @@ pub enum Command {
 pub enum BaselineCommand {
     /// Re-scan and drop baseline entries whose secret is gone (pass the same scan options).
     Prune(Box<crate::cli::scan::ScanArgs>),
-    /// Build a keywarden baseline from a detect-secrets `.secrets.baseline` or a gitleaks
-    /// `.gitleaksignore` / JSON report, by scanning the same tree.
+    /// Add a detect-secrets `.secrets.baseline` or a gitleaks `.gitleaksignore` / JSON report to
+    /// a keywarden baseline, by scanning the same tree. The format is recognised from the
+    /// content; entries are merged into an existing baseline unless --force.
     Import {
-        /// The other tool.
+        /// The other tool (default: recognised from the file's content; given, the content must
+        /// agree).
         #[arg(long, value_enum)]
-        from: crate::pipeline::suppress::import::Source,
+        from: Option<crate::pipeline::suppress::import::Source>,
         /// Its baseline, ignore file or report.
         file: PathBuf,
-        /// Baseline file to write.
+        /// Baseline file to write (merged into if it exists).
         #[arg(long, short = 'o', default_value = ".keywarden-baseline")]
         output: PathBuf,
         /// Tree to scan (default: the current directory).
         #[arg(long, default_value = ".")]
         path: PathBuf,
+        /// Replace the output baseline instead of merging into it.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -254,28 +259,105 @@ fn baseline_cmd(cmd: BaselineCommand) -> Result<i32> {
             file,
             output,
             path,
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let args = crate::cli::scan::ScanArgs::for_import(path);
-            let outcome = crate::cli::scan::collect(&args)?;
-            let imported =
-                crate::pipeline::suppress::import::import(from, &text, &outcome.findings)?;
-            // Values were only held for matching; the baseline keeps fingerprints.
-            imported.baseline.save(&output)?;
-            println!(
-                "wrote {} entries to {} ({} mapped, {} could not be mapped)",
-                imported.baseline.entries.len(),
-                output.display(),
-                imported.mapped,
-                imported.unmapped.len()
-            );
-            for u in imported.unmapped.iter().take(50) {
-                println!("  not mapped: {u}");
-            }
-            Ok(0)
+            force,
+        } => import_cmd(from, &file, &output, path, force),
+    }
+}
+
+fn import_cmd(
+    from: Option<crate::pipeline::suppress::import::Source>,
+    file: &std::path::Path,
+    output: &std::path::Path,
+    path: PathBuf,
+    force: bool,
+) -> Result<i32> {
+    use crate::pipeline::suppress::{baseline::Baseline, import};
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    // Everything that can refuse the import does so before the scan and before anything is
+    // written: a wrong or unknown input once replaced a baseline with an empty one.
+    let parsed = import::parse(from, &text).with_context(|| file.display().to_string())?;
+    if parsed.wanted.is_empty() {
+        println!(
+            "{} ({}) has no entries: nothing imported, {} left as it is",
+            file.display(),
+            parsed.format.describe(),
+            output.display()
+        );
+        return Ok(0);
+    }
+    let existed = output.exists();
+    let existing = if force || !existed {
+        None
+    } else {
+        Some(Baseline::load(output).context(
+            "the output exists and is not a keywarden baseline (use --force to replace it)",
+        )?)
+    };
+    let args = crate::cli::scan::ScanArgs::for_import(path);
+    let outcome = crate::cli::scan::collect(&args)?;
+    // Values were only held for matching; the baseline keeps fingerprints.
+    let imported = import::map(&parsed, &outcome.findings);
+    drop(outcome);
+    let found = imported.baseline.entries.len();
+    let (baseline, added, kept) = match existing {
+        Some(mut b) => {
+            let kept = b.entries.len();
+            let added = b.merge(imported.baseline);
+            (b, added, kept)
+        }
+        None => (imported.baseline, found, 0),
+    };
+    baseline.save(output)?;
+    println!(
+        "{} ({}): {} of {} entries mapped onto {} findings",
+        file.display(),
+        parsed.format.describe(),
+        imported.mapped,
+        parsed.wanted.len(),
+        found
+    );
+    println!(
+        "{} {}: {} added, {} already present{}, {} entries in all",
+        if force && existed {
+            "replaced"
+        } else {
+            "wrote"
+        },
+        output.display(),
+        added,
+        found - added,
+        if kept > 0 {
+            format!(", {kept} existing kept")
+        } else {
+            String::new()
+        },
+        baseline.entries.len()
+    );
+    if !imported.unmapped.is_empty() {
+        println!(
+            "{} entries could not be mapped (keywarden does not detect the value there, or it \
+             is only in history):",
+            imported.unmapped.len()
+        );
+        for u in imported.unmapped.iter().take(50) {
+            println!("  not mapped: {u}");
+        }
+        if imported.unmapped.len() > 50 {
+            println!("  ... and {} more", imported.unmapped.len() - 50);
         }
     }
+    if imported.mapped == 0 {
+        // Still exit 0: the merge kept the baseline as it was, and a tree where every accepted
+        // secret has since been removed is a legitimate reason for nothing to map.
+        eprintln!(
+            "keywarden: warning: none of the {} entries in {} mapped onto a finding; check that \
+             --path is the tree the other tool scanned",
+            parsed.wanted.len(),
+            file.display()
+        );
+    }
+    Ok(0)
 }
 
 /// The rules in force: built-in rules with a config's rules, disabled rules and overrides

@@ -106,6 +106,9 @@ pub struct ScanArgs {
     /// Ignore file (default: the nearest .keywardenignore at or above the first path).
     #[arg(long)]
     pub ignore_file: Option<PathBuf>,
+    /// Apply no .keywardenignore (the config and any --baseline still apply).
+    #[arg(long, conflicts_with = "ignore_file")]
+    pub no_ignore_file: bool,
 }
 
 impl ScanArgs {
@@ -122,6 +125,11 @@ impl ScanArgs {
         a.paths = vec![path];
         a.show_secrets = true;
         a.no_progress = true;
+        // Import maps the other tool's entries onto what keywarden detects; a value the
+        // ignore file silences is still detected, and suppressing it here made its entry
+        // "not mapped". The config stays (its rules and allowlists decide what is detected),
+        // and no baseline is given, so none applies.
+        a.no_ignore_file = true;
         a
     }
 }
@@ -390,7 +398,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     // Reviewed suppressions: the ignore file, then the baseline.
     let mut suppressed = Vec::new();
     let ignore_path = args.ignore_file.clone().or_else(|| {
-        if args.no_config {
+        if args.no_config || args.no_ignore_file {
             None
         } else {
             IgnoreFile::discover(&paths[0])

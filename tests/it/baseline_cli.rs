@@ -224,6 +224,451 @@ fn imports_detect_secrets_and_gitleaks_triage() {
     assert!(!fs::read_to_string(d.join("gl.bl")).unwrap().contains(&k2));
 }
 
+/// Non-comment lines of a baseline file, sorted.
+fn entries(path: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    v.sort();
+    v
+}
+
+fn sha1_hex(s: &str) -> String {
+    sha1_smol::Sha1::from(s.as_bytes()).digest().to_string()
+}
+
+/// A detect-secrets baseline with one entry per (file, line, type, value).
+fn detect_secrets_baseline(items: &[(&str, u64, &str, &str)]) -> String {
+    let mut results = serde_json::Map::new();
+    for (file, line, kind, value) in items {
+        let list = results
+            .entry(file.to_string())
+            .or_insert_with(|| serde_json::json!([]));
+        list.as_array_mut().unwrap().push(serde_json::json!({
+            "type": kind,
+            "filename": file,
+            "hashed_secret": sha1_hex(value),
+            "is_verified": false,
+            "line_number": line,
+        }));
+    }
+    serde_json::json!({
+        "version": "1.5.0",
+        "plugins_used": [{"name": "AWSKeyDetector"}, {"name": "PrivateKeyDetector"}],
+        "filters_used": [],
+        "results": results,
+        "generated_at": "2026-01-01T00:00:00Z",
+    })
+    .to_string()
+}
+
+/// A tree with `n` fake AWS key ids (in `keys/k{i}.env`, on line 1) and an `n`-entry keywarden
+/// baseline of them in `kw.bl`.
+fn tree_with_baseline(d: &std::path::Path, rng: &mut Rng, n: usize) -> Vec<String> {
+    let keys: Vec<String> = (0..n).map(|_| fake_aws_key_id(rng)).collect();
+    for (i, k) in keys.iter().enumerate() {
+        write(
+            d,
+            &format!("keys/k{i}.env"),
+            &format!("AWS_ACCESS_KEY_ID={k}\n"),
+        );
+    }
+    let out = run(&["scan", "keys", "--write-baseline", "kw.bl"], d);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(entries(&d.join("kw.bl")).len(), n);
+    keys
+}
+
+#[test]
+fn import_refuses_unrecognised_format() {
+    let mut rng = Rng::new(25);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys = tree_with_baseline(d, &mut rng, 8);
+    let before = fs::read_to_string(d.join("kw.bl")).unwrap();
+    write(
+        d,
+        ".secrets.baseline",
+        &detect_secrets_baseline(&[("k0.env", 1, "AWS Access Key", &keys[0])]),
+    );
+    write(
+        d,
+        "gitleaks.json",
+        r#"[{"File":"k0.env","StartLine":1,"RuleID":"aws-access-token","Commit":""}]"#,
+    );
+    // Another tool's report: JSON, but neither format.
+    write(
+        d,
+        "other.json",
+        r#"{"SourceMetadata":{"Data":{"Filesystem":{"file":"k0.env","line":1}}},"DetectorName":"AWS"}"#,
+    );
+    write(
+        d,
+        "notes.txt",
+        "# triage\nk0.env: accepted, see ticket 12\n",
+    );
+    write(d, "broken.json", "{\"results\": {");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--from", "gitleaks", ".secrets.baseline"],
+            "looks like a detect-secrets baseline",
+        ),
+        (
+            &["--from", "detect-secrets", "gitleaks.json"],
+            "looks like a gitleaks JSON report",
+        ),
+        (&["other.json"], "unrecognised JSON document"),
+        (&["--from", "gitleaks", "other.json"], "unrecognised JSON"),
+        (&["--from", "gitleaks", "notes.txt"], "line 2"),
+        (&["broken.json"], "does not parse"),
+    ];
+    for (extra, said) in cases {
+        let mut args = vec!["baseline", "import", "--path", "keys", "-o", "kw.bl"];
+        args.extend_from_slice(extra);
+        let out = run(&args, d);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(said), "{extra:?}: {err}");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("not mapped"),
+            "{extra:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(d.join("kw.bl")).unwrap(),
+            before,
+            "{extra:?}: the baseline is untouched"
+        );
+    }
+    let err = String::from_utf8_lossy(
+        &run(
+            &[
+                "baseline",
+                "import",
+                "--from",
+                "gitleaks",
+                ".secrets.baseline",
+            ],
+            d,
+        )
+        .stderr,
+    )
+    .into_owned();
+    assert!(err.contains("use --from detect-secrets"), "{err}");
+    // Recognised without --from.
+    let out = run(
+        &[
+            "baseline",
+            "import",
+            ".secrets.baseline",
+            "--path",
+            "keys",
+            "-o",
+            "kw.bl",
+        ],
+        d,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("detect-secrets baseline"));
+    assert_eq!(fs::read_to_string(d.join("kw.bl")).unwrap(), before);
+}
+
+#[test]
+fn import_merges_into_existing_baseline_unless_forced() {
+    let mut rng = Rng::new(26);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys = tree_with_baseline(d, &mut rng, 8);
+    let old = entries(&d.join("kw.bl"));
+    let extra = fake_aws_key_id(&mut rng);
+    write(
+        d,
+        "keys/new.env",
+        &format!("X=1\nAWS_ACCESS_KEY_ID={extra}\n"),
+    );
+    // One entry already in the baseline, one new.
+    write(
+        d,
+        ".gitleaksignore",
+        "# reviewed\nk3.env:aws-access-token:1\nnew.env:aws-access-token:2\n",
+    );
+    let import = |more: &[&str]| {
+        let mut args = vec![
+            "baseline",
+            "import",
+            "--from",
+            "gitleaks",
+            ".gitleaksignore",
+            "--path",
+            "keys",
+            "-o",
+            "kw.bl",
+        ];
+        args.extend_from_slice(more);
+        let out = run(&args, d);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let said = import(&[]);
+    assert!(
+        said.contains("1 added, 1 already present, 8 existing kept, 9 entries in all"),
+        "{said}"
+    );
+    let merged = entries(&d.join("kw.bl"));
+    assert_eq!(merged.len(), 9);
+    assert!(
+        old.iter().all(|e| merged.contains(e)),
+        "existing entries kept"
+    );
+    // Again: nothing new, nothing duplicated.
+    let said = import(&[]);
+    assert!(said.contains("0 added, 2 already present"), "{said}");
+    assert_eq!(entries(&d.join("kw.bl")), merged);
+    // The merged baseline accepts every key.
+    let out = run(&["scan", "keys", "--baseline", "kw.bl", "-f", "json"], d);
+    assert_eq!(out.status.code(), Some(0));
+    // --force replaces: only the two imported entries remain.
+    let said = import(&["--force"]);
+    assert!(said.contains("replaced"), "{said}");
+    assert_eq!(entries(&d.join("kw.bl")).len(), 2);
+    let out = run(&["scan", "keys", "--baseline", "kw.bl", "-f", "json"], d);
+    assert_eq!(finding_paths(&out).len(), keys.len() - 1);
+    // Written through a temporary file that is renamed: none is left behind.
+    let names: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+    // An output that is not a keywarden baseline is not merged into (nor overwritten).
+    write(d, "notes.txt", "some notes\n");
+    let out = run(
+        &[
+            "baseline",
+            "import",
+            ".gitleaksignore",
+            "--path",
+            "keys",
+            "-o",
+            "notes.txt",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "some notes\n"
+    );
+}
+
+#[test]
+fn import_maps_values_silenced_by_the_ignore_file() {
+    let mut rng = Rng::new(27);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let k = fake_aws_key_id(&mut rng);
+    write(d, "conf/a.env", &format!("AWS_ACCESS_KEY_ID={k}\n"));
+    let fp = run_stdin(&["fingerprint"], d, k.as_bytes());
+    let fp = String::from_utf8_lossy(&fp.stdout).trim().to_string();
+    write(
+        d,
+        ".keywardenignore",
+        &format!("{fp}  # test account, revoked\n"),
+    );
+    assert_eq!(run(&["scan", "conf"], d).status.code(), Some(0));
+    write(
+        d,
+        ".secrets.baseline",
+        &detect_secrets_baseline(&[("a.env", 1, "AWS Access Key", &k)]),
+    );
+    let out = run(
+        &[
+            "baseline",
+            "import",
+            ".secrets.baseline",
+            "--path",
+            "conf",
+            "-o",
+            "kw.bl",
+        ],
+        d,
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(said.contains("1 of 1 entries mapped"), "{said}");
+    assert!(!said.contains("not mapped"), "{said}");
+    assert_eq!(entries(&d.join("kw.bl")).len(), 1);
+    // Without the ignore file, the imported baseline accepts the key on its own.
+    fs::remove_file(d.join(".keywardenignore")).unwrap();
+    let out = run(&["scan", "conf", "--baseline", "kw.bl", "-f", "json"], d);
+    assert_eq!(out.status.code(), Some(0));
+    // `scan --no-ignore-file` reports it.
+    write(
+        d,
+        ".keywardenignore",
+        &format!("{fp}  # test account, revoked\n"),
+    );
+    assert_eq!(
+        run(&["scan", "conf", "--no-ignore-file"], d).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn import_maps_detect_secrets_private_keys_by_line() {
+    let mut rng = Rng::new(28);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = corpus::pem(&mut rng, "RSA PRIVATE KEY", 1624, "MIIEpAIBAAKCAQEA");
+    let key2 = corpus::pem(
+        &mut rng,
+        "OPENSSH PRIVATE KEY",
+        400,
+        "b3BlbnNzaC1rZXktdjEAAAAA",
+    );
+    write(d, "deploy/id_rsa", &format!("{key}\n"));
+    write(d, "deploy/other", &format!("# header\n\n{key2}\n"));
+    // detect-secrets hashes the matched marker, not the key.
+    write(
+        d,
+        ".secrets.baseline",
+        &detect_secrets_baseline(&[
+            ("id_rsa", 1, "Private Key", "BEGIN RSA PRIVATE KEY"),
+            ("other", 3, "Private Key", "BEGIN OPENSSH PRIVATE KEY"),
+        ]),
+    );
+    let out = run(
+        &[
+            "baseline",
+            "import",
+            "--from",
+            "detect-secrets",
+            ".secrets.baseline",
+            "--path",
+            "deploy",
+            "-o",
+            "kw.bl",
+        ],
+        d,
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("2 of 2 entries mapped"), "{said}");
+    let bl = entries(&d.join("kw.bl"));
+    assert_eq!(bl.len(), 2, "{bl:?}");
+    assert!(bl.iter().any(|e| e.contains("\tprivate-key-rsa\tid_rsa")));
+    assert!(
+        bl.iter()
+            .any(|e| e.contains("\tprivate-key-openssh\tother"))
+    );
+    let out = run(&["scan", "deploy", "--baseline", "kw.bl", "-f", "json"], d);
+    assert_eq!(out.status.code(), Some(0));
+    // A line that is not the key's does not map.
+    write(
+        d,
+        ".secrets.baseline",
+        &detect_secrets_baseline(&[("other", 1, "Private Key", "BEGIN OPENSSH PRIVATE KEY")]),
+    );
+    let out = run(
+        &[
+            "baseline",
+            "import",
+            ".secrets.baseline",
+            "--path",
+            "deploy",
+            "-o",
+            "kw2.bl",
+        ],
+        d,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not mapped: other:1 (Private Key)"));
+}
+
+#[test]
+fn import_with_nothing_mapped_warns_and_keeps_the_baseline() {
+    let mut rng = Rng::new(29);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys = tree_with_baseline(d, &mut rng, 3);
+    let before = entries(&d.join("kw.bl"));
+    // Values keywarden does not find in the tree (removed since the other tool's triage).
+    let gone = fake_aws_key_id(&mut rng);
+    write(
+        d,
+        ".secrets.baseline",
+        &detect_secrets_baseline(&[
+            ("k0.env", 1, "AWS Access Key", &gone),
+            ("old/removed.py", 12, "Secret Keyword", "hunter2-not-real"),
+        ]),
+    );
+    let out = run(
+        &[
+            "baseline",
+            "import",
+            ".secrets.baseline",
+            "--path",
+            "keys",
+            "-o",
+            "kw.bl",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: none of the 2 entries"), "{err}");
+    assert!(
+        said.contains("not mapped: k0.env:1 (AWS Access Key)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("not mapped: old/removed.py:12 (Secret Keyword)"),
+        "{said}"
+    );
+    assert!(!said.contains(&gone) && !said.contains(&keys[0]));
+    assert_eq!(entries(&d.join("kw.bl")), before, "merged: nothing lost");
+    // gitleaks lines for history read the same way.
+    write(
+        d,
+        ".gitleaksignore",
+        "0123456789abcdef0123456789abcdef01234567:gone.env:aws-access-token:4\n",
+    );
+    let out = run(
+        &[
+            "baseline",
+            "import",
+            ".gitleaksignore",
+            "--path",
+            "keys",
+            "-o",
+            "kw.bl",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("not mapped: gone.env:4 (aws-access-token, commit 0123456789ab)")
+    );
+}
+
 #[test]
 fn init_writes_a_config_that_loads() {
     let dir = tempfile::tempdir().unwrap();

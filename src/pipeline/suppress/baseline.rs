@@ -85,9 +85,19 @@ impl Baseline {
         out
     }
 
+    /// Writes the baseline atomically: a temporary file in the same directory, renamed over
+    /// `path`, so that an interrupted or failed write never leaves a truncated baseline (which
+    /// would accept nothing, or fail every CI run until restored).
     pub fn save(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.render())
+        write_atomic(path, self.render().as_bytes())
             .with_context(|| format!("writing baseline {}", path.display()))
+    }
+
+    /// Adds `other`'s entries; returns how many were new (the rest were already present).
+    pub fn merge(&mut self, other: Baseline) -> usize {
+        let before = self.entries.len();
+        self.entries.extend(other.entries);
+        self.entries.len() - before
     }
 
     /// Splits findings into (new, baselined) and returns the entries that matched nothing.
@@ -132,6 +142,38 @@ impl Baseline {
         let stale = unused.into_iter().cloned().collect();
         (new, known, stale)
     }
+}
+
+/// Writes `bytes` to `path` by renaming a sibling temporary file over it (a rename within one
+/// directory is atomic on POSIX and replaces the target on Windows too).
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "baseline".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        // Keep the mode of the file being replaced (a new file gets the umask's).
+        if let Ok(meta) = std::fs::metadata(path) {
+            f.set_permissions(meta.permissions())?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]
@@ -185,6 +227,30 @@ mod tests {
         assert!(stale.is_empty());
         let (_, _, stale) = b.partition(vec![]);
         assert_eq!(stale.len(), 2);
+    }
+
+    #[test]
+    fn merge_counts_new_entries_and_save_replaces_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("kw.bl");
+        let mut b = Baseline::from_findings(&[f("kw1:aa", "a.txt"), f("kw1:bb", "b.txt")]);
+        b.save(&p).unwrap();
+        let added = b.merge(Baseline::from_findings(&[
+            f("kw1:bb", "b.txt"),
+            f("kw1:cc", "c.txt"),
+        ]));
+        assert_eq!(added, 1);
+        b.save(&p).unwrap();
+        assert_eq!(Baseline::load(&p).unwrap().entries.len(), 3);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("kw.bl")],
+            "no temp file left"
+        );
     }
 
     #[test]
