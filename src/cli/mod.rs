@@ -294,10 +294,19 @@ fn import_cmd(
             "the output exists and is not a keywarden baseline (use --force to replace it)",
         )?)
     };
+    let root = {
+        use crate::source::paths::{absolute, base_for, relative_to};
+        let (base, tree) = (base_for(&path), absolute(&path));
+        if base == tree {
+            String::new()
+        } else {
+            relative_to(&base, &tree)
+        }
+    };
     let args = crate::cli::scan::ScanArgs::for_import(path);
     let outcome = crate::cli::scan::collect(&args)?;
     // Values were only held for matching; the baseline keeps fingerprints.
-    let imported = import::map(&parsed, &outcome.findings);
+    let imported = import::map(&parsed, &outcome.findings, &root);
     drop(outcome);
     let found = imported.baseline.entries.len();
     let (baseline, added, kept) = match existing {

@@ -573,10 +573,13 @@ fn import_maps_detect_secrets_private_keys_by_line() {
     assert!(said.contains("2 of 2 entries mapped"), "{said}");
     let bl = entries(&d.join("kw.bl"));
     assert_eq!(bl.len(), 2, "{bl:?}");
-    assert!(bl.iter().any(|e| e.contains("\tprivate-key-rsa\tid_rsa")));
     assert!(
         bl.iter()
-            .any(|e| e.contains("\tprivate-key-openssh\tother"))
+            .any(|e| e.contains("\tprivate-key-rsa\tdeploy/id_rsa"))
+    );
+    assert!(
+        bl.iter()
+            .any(|e| e.contains("\tprivate-key-openssh\tdeploy/other"))
     );
     let out = run(&["scan", "deploy", "--baseline", "kw.bl", "-f", "json"], d);
     assert_eq!(out.status.code(), Some(0));

@@ -307,14 +307,21 @@ fn is_private_key_rule(rule_id: &str) -> bool {
 }
 
 /// Maps the entries onto `findings`, which must carry unredacted values in `secret` (the import
-/// scans with them shown and never prints them).
-pub fn map(parsed: &Parsed, findings: &[Finding]) -> Imported {
+/// scans with them shown and never prints them). The other tool named files relative to the
+/// tree it scanned; `root` is that tree relative to the base findings are named against (empty
+/// when it is the base).
+pub fn map(parsed: &Parsed, findings: &[Finding], root: &str) -> Imported {
     let mut out = Imported::default();
     let mut seen = HashSet::new();
     for w in &parsed.wanted {
+        let file = if root.is_empty() {
+            norm(&w.file).to_string()
+        } else {
+            format!("{root}/{}", norm(&w.file))
+        };
         let covers = |f: &Finding| f.line as u64 <= w.line && w.line <= f.end_line as u64;
         let hits: Vec<&Finding> = (findings.iter())
-            .filter(|f| norm(&f.path) == norm(&w.file))
+            .filter(|f| norm(&f.path) == file)
             .filter(|f| match &w.how {
                 Match::Sha1(h) => Sha1::from(f.secret.as_bytes()).digest().to_string() == *h,
                 Match::PrivateKeyLine => is_private_key_rule(&f.rule_id) && covers(f),
