@@ -446,6 +446,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     summary.skipped_symlinks = Stats::get(&st.skipped_symlink);
     summary.skipped_allowlisted_paths = Stats::get(&st.skipped_allowlisted_path);
     summary.skipped_special = Stats::get(&st.skipped_special);
+    summary.skipped_scanner_baselines = Stats::get(&st.skipped_scanner_baselines);
     summary.errors = Stats::get(&st.errors);
     summary.complete = summary.errors == 0;
     summary.error_messages = st

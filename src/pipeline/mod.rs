@@ -53,6 +53,7 @@ pub struct Stats {
     pub skipped_allowlisted_path: AtomicU64,
     pub skipped_lfs: AtomicU64,
     pub skipped_special: AtomicU64,
+    pub skipped_scanner_baselines: AtomicU64,
     pub errors: AtomicU64,
     pub suppressed_inline: AtomicU64,
     pub suppressed_allowlist: AtomicU64,
@@ -93,6 +94,23 @@ pub fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(SNIFF)]).is_some()
 }
 
+/// Another scanner's baseline: a detect-secrets `.secrets.baseline` holds the SHA-1 of each value
+/// it accepted (`hashed_secret`), never a value, and those hex digests read as generic secrets.
+/// Recognised by name, or by content for a JSON document whose opening names detect-secrets'
+/// `plugins_used` and `results`. Counted, not scanned.
+pub fn is_scanner_baseline(path: &str, data: &[u8]) -> bool {
+    let named = path == ".secrets.baseline" || path.ends_with("/.secrets.baseline");
+    let head = &data[..data.len().min(4096)];
+    let json = head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !json {
+        return false;
+    }
+    let has = |needle: &[u8]| memchr::memmem::find(head, needle).is_some();
+    let detect_secrets =
+        has(b"\"plugins_used\"") && (has(b"\"results\"") || has(b"\"filters_used\""));
+    detect_secrets && (named || has(b"\"generated_at\"") || has(b"\"hashed_secret\""))
+}
+
 impl Scanner {
     pub fn new(engine: Engine, opts: ScanOptions, allowlist: Allowlist) -> Self {
         Scanner {
@@ -107,6 +125,10 @@ impl Scanner {
     pub fn scan_blob(&self, data: &[u8], prov: &Provenance) -> Vec<Finding> {
         if is_binary(data) {
             Stats::add(&self.stats.skipped_binary, 1);
+            return Vec::new();
+        }
+        if is_scanner_baseline(&prov.path, data) {
+            Stats::add(&self.stats.skipped_scanner_baselines, 1);
             return Vec::new();
         }
         Stats::add(&self.stats.blobs_scanned, 1);

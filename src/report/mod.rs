@@ -32,6 +32,9 @@ pub struct Summary {
     /// Named pipes, sockets and devices: never read, since reading one can block or never end.
     #[serde(default)]
     pub skipped_special: u64,
+    /// Other scanners' baselines (detect-secrets `.secrets.baseline`): hashes, not secrets.
+    #[serde(default)]
+    pub skipped_scanner_baselines: u64,
     /// Inputs that could not be read (missing paths, permissions, loops, bad objects).
     pub errors: u64,
     /// False when any input could not be read: the scan saw less than it was asked to, so
@@ -64,6 +67,7 @@ impl Default for Summary {
             skipped_symlinks: 0,
             skipped_allowlisted_paths: 0,
             skipped_special: 0,
+            skipped_scanner_baselines: 0,
             errors: 0,
             complete: true,
             findings: 0,

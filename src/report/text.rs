@@ -140,6 +140,7 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
         (s.skipped_symlinks, "symlinks"),
         (s.skipped_allowlisted_paths, "allowlisted paths"),
         (s.skipped_special, "pipes, sockets or devices"),
+        (s.skipped_scanner_baselines, "other scanners' baselines"),
     ];
     let extra: Vec<(u64, String)> = s
         .extra

@@ -387,3 +387,35 @@ fn case12_git_errors_say_what_is_missing() {
     let out = run(&["scan", "--diff", "no-such-branch"], &r.path);
     assert!(stderr(&out).contains("names no branch"), "{}", stderr(&out));
 }
+
+#[test]
+fn case11_other_scanners_baselines_are_not_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(14);
+    let hashed = sha1_smol::Sha1::from(fake_aws_key_id(&mut rng))
+        .digest()
+        .to_string();
+    let entry = format!(
+        r#"{{"type": "Secret Keyword", "filename": "a.env", "hashed_secret": "{hashed}", "is_verified": false, "line_number": 2}}"#
+    );
+    write(
+        d,
+        ".secrets.baseline",
+        &format!(
+            "{{\n  \"version\": \"1.5.0\",\n  \"plugins_used\": [{{\"name\": \"KeywordDetector\"}}],\n  \"filters_used\": [],\n  \"results\": {{\n    \"a.env\": [\n      {entry}\n    ]\n  }},\n  \"generated_at\": \"2026-01-01T00:00:00Z\"\n}}\n"
+        ),
+    );
+    let out = run(&["scan", ".", "-f", "json"], d);
+    let v = json(&out);
+    assert_eq!(v["summary"]["findings"], 0, "{v:#}");
+    assert_eq!(v["summary"]["skipped_scanner_baselines"], 1);
+    // The same digest in a document that is not a baseline is still looked at.
+    write(
+        d,
+        "report.json",
+        &format!("{{\n  \"results\": {{\"a.env\": [\n    {entry}\n  ]}}\n}}\n"),
+    );
+    let out = run(&["scan", "report.json", "-f", "json"], d);
+    assert_eq!(json(&out)["summary"]["skipped_scanner_baselines"], 0);
+}
