@@ -13,6 +13,7 @@ mod audit_logs;
 mod audit_policy_cli;
 mod audit_robustness;
 mod baseline_cli;
+mod docs;
 mod gate;
 mod git_history;
 mod git_staged;
