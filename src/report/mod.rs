@@ -26,6 +26,9 @@ pub struct Summary {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub skipped_binary: u64,
+    /// Files decoded from UTF-16 or UTF-32 and scanned (also in `files_scanned`).
+    #[serde(default)]
+    pub decoded_utf16: u64,
     pub skipped_too_large: u64,
     pub skipped_symlinks: u64,
     pub skipped_allowlisted_paths: u64,
