@@ -3,10 +3,11 @@
 //! text instead of skipping it for its NUL bytes.
 //!
 //! Detection looks only at a blob's head (the bytes the binary test sniffs) and is only asked
-//! when that test would call the blob binary, so UTF-8 text never pays for it. It is strict,
-//! because a binary taken for text is scanned as noise: with a BOM, the head must decode
-//! cleanly; without one, it must also be mostly Latin-1 (the NUL pattern of mostly-ASCII text),
-//! which is all that tells a BOM-less UTF-16 file from a binary one.
+//! when that test would call the blob binary or the head starts with a byte UTF-8 never uses
+//! (a BOM), so UTF-8 text never pays for it. It is strict, because a binary taken for text is
+//! scanned as noise: the head must decode without controls and with few rare code points;
+//! without a BOM it must also be mostly Latin-1 (the NUL pattern of mostly-ASCII text), which
+//! is all that tells a BOM-less UTF-16 file from a binary one.
 
 /// A Unicode encoding with code units wider than a byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
