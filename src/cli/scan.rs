@@ -442,6 +442,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     summary.files_scanned = Stats::get(&st.blobs_scanned);
     summary.bytes_scanned = Stats::get(&st.bytes_scanned);
     summary.skipped_binary = Stats::get(&st.skipped_binary);
+    summary.decoded_utf16 = Stats::get(&st.decoded_utf16);
     summary.skipped_too_large = Stats::get(&st.skipped_large);
     summary.skipped_symlinks = Stats::get(&st.skipped_symlink);
     summary.skipped_allowlisted_paths = Stats::get(&st.skipped_allowlisted_path);

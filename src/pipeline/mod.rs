@@ -5,6 +5,7 @@ pub mod decode;
 pub mod finding;
 pub mod fingerprint;
 pub mod suppress;
+pub mod text_encoding;
 
 use crate::config::Allowlist;
 use crate::engine::{Engine, Match};
@@ -48,6 +49,8 @@ pub struct Stats {
     pub blobs_scanned: AtomicU64,
     pub bytes_scanned: AtomicU64,
     pub skipped_binary: AtomicU64,
+    /// Blobs decoded from UTF-16 or UTF-32 and scanned (also in `blobs_scanned`).
+    pub decoded_utf16: AtomicU64,
     pub skipped_large: AtomicU64,
     pub skipped_symlink: AtomicU64,
     pub skipped_allowlisted_path: AtomicU64,
@@ -90,8 +93,45 @@ pub struct Scanner {
 /// Bytes sniffed for NUL to call a blob binary.
 const SNIFF: usize = 8192;
 
+/// What a blob's first `SNIFF` bytes say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Text,
+    /// UTF-16 or UTF-32 text, to decode before scanning.
+    Encoded(text_encoding::Detected),
+    Binary,
+}
+
+/// Text, UTF-16/UTF-32 text, or binary (a NUL byte in the first 8 KiB that is not part of
+/// wide text). The encoding is only looked at when a NUL is seen or the first byte cannot
+/// start UTF-8, so UTF-8 text costs one `memchr` as before.
+pub fn sniff(data: &[u8]) -> Sniffed {
+    let head = &data[..data.len().min(SNIFF)];
+    // Bytes 0xFE and 0xFF never occur in UTF-8, so a UTF-16 BOM is worth a look even without
+    // a NUL: text with no ASCII in its head (all CJK, say) has none.
+    let wide = memchr::memchr(0, head).is_some();
+    if !wide && head.first().is_none_or(|&b| b < 0xFE) {
+        return Sniffed::Text;
+    }
+    match text_encoding::detect(head) {
+        Some(d) => Sniffed::Encoded(d),
+        None if wide => Sniffed::Binary,
+        None => Sniffed::Text,
+    }
+}
+
+/// Whether a blob is skipped as binary: UTF-16 and UTF-32 text are not.
 pub fn is_binary(data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(SNIFF)]).is_some()
+    sniff(data) == Sniffed::Binary
+}
+
+/// `data` as the pipeline scans it: decoded to UTF-8 if it is UTF-16 or UTF-32 text, else as
+/// it is. For comparing versions of a blob line by line (`--diff`).
+pub fn as_text(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match sniff(data) {
+        Sniffed::Encoded(d) => std::borrow::Cow::Owned(text_encoding::decode(data, d)),
+        _ => std::borrow::Cow::Borrowed(data),
+    }
 }
 
 /// Another scanner's baseline: a detect-secrets `.secrets.baseline` holds the SHA-1 of each value
@@ -122,17 +162,30 @@ impl Scanner {
     }
 
     /// Scans one blob that passed the size check; binary blobs are counted and skipped.
+    /// UTF-16 and UTF-32 text is scanned decoded to UTF-8: findings' lines, columns and byte
+    /// offsets are those of the decoded text, as an editor shows it.
     pub fn scan_blob(&self, data: &[u8], prov: &Provenance) -> Vec<Finding> {
-        if is_binary(data) {
-            Stats::add(&self.stats.skipped_binary, 1);
-            return Vec::new();
+        match sniff(data) {
+            Sniffed::Text => self.scan_text(data, data.len(), prov),
+            Sniffed::Encoded(d) => {
+                Stats::add(&self.stats.decoded_utf16, 1);
+                self.scan_text(&text_encoding::decode(data, d), data.len(), prov)
+            }
+            Sniffed::Binary => {
+                Stats::add(&self.stats.skipped_binary, 1);
+                Vec::new()
+            }
         }
+    }
+
+    /// Scans `data`, the text of a blob of `size` bytes (counted as scanned).
+    fn scan_text(&self, data: &[u8], size: usize, prov: &Provenance) -> Vec<Finding> {
         if is_scanner_baseline(&prov.path, data) {
             Stats::add(&self.stats.skipped_scanner_baselines, 1);
             return Vec::new();
         }
         Stats::add(&self.stats.blobs_scanned, 1);
-        Stats::add(&self.stats.bytes_scanned, data.len() as u64);
+        Stats::add(&self.stats.bytes_scanned, size as u64);
         // Findings with their secrets, fingerprinted at the end.
         let mut found: Vec<(Finding, Vec<u8>)> = Vec::new();
         let off = self.engine.rules_off_at(Some(&prov.path));

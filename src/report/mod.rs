@@ -26,6 +26,9 @@ pub struct Summary {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub skipped_binary: u64,
+    /// Files decoded from UTF-16 or UTF-32 and scanned (also in `files_scanned`).
+    #[serde(default)]
+    pub decoded_utf16: u64,
     pub skipped_too_large: u64,
     pub skipped_symlinks: u64,
     pub skipped_allowlisted_paths: u64,
@@ -68,6 +71,7 @@ impl Default for Summary {
             skipped_allowlisted_paths: 0,
             skipped_special: 0,
             skipped_scanner_baselines: 0,
+            decoded_utf16: 0,
             errors: 0,
             complete: true,
             findings: 0,

@@ -134,6 +134,9 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
         human_bytes(s.bytes_scanned),
         s.elapsed_ms as f64 / 1000.0
     )?;
+    if s.decoded_utf16 > 0 {
+        writeln!(out, "decoded: {} UTF-16/UTF-32 files", s.decoded_utf16)?;
+    }
     let mut skipped = vec![
         (s.skipped_binary, "binary"),
         (s.skipped_too_large, "too large"),

@@ -366,3 +366,24 @@ fn sarif_carries_commit_provenance() {
     assert!(text.contains(&c), "{text}");
     assert!(text.contains("versionControlProvenance"));
 }
+
+#[test]
+fn utf16_blobs_in_history_are_decoded() {
+    let mut r = Repo::new();
+    let key = aws_key();
+    let text = format!("[aws]\r\n{}", secret_line(&key));
+    let utf16: Vec<u8> = (text.encode_utf16()).flat_map(u16::to_be_bytes).collect();
+    std::fs::write(
+        r.path.join("creds.ini"),
+        [b"\xFE\xFF".as_slice(), &utf16].concat(),
+    )
+    .unwrap();
+    r.commit("add UTF-16BE credentials");
+    let run = scan(&r.path, &["--git"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = run.with_secret(&key);
+    assert_eq!(found.len(), 1, "{:#?}", run.json);
+    assert_eq!(found[0]["line"], 2);
+    assert_eq!(run.json["summary"]["decoded_utf16"], 1);
+    assert_eq!(run.json["summary"]["skipped_binary"], 0);
+}

@@ -71,6 +71,30 @@ fn diff_reports_only_added_lines() {
 }
 
 #[test]
+fn diff_compares_utf16_files_decoded() {
+    let mut r = Repo::new();
+    let (old, new) = (aws_key(), aws_key());
+    r.write("cfg.ini", &format!("[a]\r\nkey = {old}\r\n"));
+    let base = r.commit("base");
+    // Saved again as UTF-16LE with a BOM, as a Windows editor may: only the two lines added
+    // in the decoded text are new, not every line whose bytes changed.
+    let text = format!("[a]\r\nkey = {old}\r\n[b]\r\nkey = {new}\r\n");
+    let utf16: Vec<u8> = (text.encode_utf16()).flat_map(u16::to_le_bytes).collect();
+    std::fs::write(
+        r.path.join("cfg.ini"),
+        [b"\xFF\xFE".as_slice(), &utf16].concat(),
+    )
+    .unwrap();
+    r.commit("utf-16");
+    let run = scan(&r.path, &["--diff", &base]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = run.findings();
+    assert_eq!(f.len(), 1, "{:#?}", run.json);
+    assert_eq!(f[0]["secret"], new.as_str());
+    assert_eq!(f[0]["line"], 4);
+}
+
+#[test]
 fn diff_prefers_the_working_tree_for_changed_files() {
     let mut r = Repo::new();
     let key = aws_key();

@@ -402,3 +402,66 @@ fn files_that_are_secrets_by_their_name() {
     let out = run_stdin(&["scan", "-"], d, key.as_bytes());
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `text` as UTF-16LE code units, as PowerShell 5's `>` writes it.
+fn utf16le(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+#[test]
+fn utf16_files_are_decoded_and_scanned() {
+    let mut rng = Rng::new(11);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (k1, k2) = (fake_aws_key_id(&mut rng), fake_aws_key_id(&mut rng));
+    let text = |k: &str| format!("# exported\r\n\r\n  aws_access_key_id = {k}\r\nregion = ü\r\n");
+    write(
+        d,
+        "bom.txt",
+        &[b"\xFF\xFE".as_slice(), &utf16le(&text(&k1))].concat(),
+    );
+    write(d, "nobom.txt", &utf16le(&text(&k2)));
+    // A real binary next to them is still skipped.
+    write(
+        d,
+        "tool.bin",
+        b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0\x3e\0",
+    );
+    let out = run(&["scan", ".", "--format", "json", "--show-secrets"], d);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let mut f = findings(&v);
+    f.sort_by_key(|x| x["path"].as_str().unwrap().to_string());
+    assert_eq!(f.len(), 2, "{v:#}");
+    for (x, path, key) in [(&f[0], "bom.txt", &k1), (&f[1], "nobom.txt", &k2)] {
+        assert_eq!(x["path"], path);
+        assert_eq!(x["rule_id"], "aws-access-key-id");
+        assert_eq!(x["secret"], key.as_str());
+        // Lines and columns of the decoded text, as an editor shows it (no BOM column).
+        assert_eq!(x["line"], 3);
+        assert_eq!(x["column"], 23);
+        assert_eq!(x["snippet"], format!("aws_access_key_id = {key}"));
+    }
+    assert_eq!(v["summary"]["decoded_utf16"], 2);
+    assert_eq!(v["summary"]["skipped_binary"], 1);
+    assert_eq!(v["summary"]["files_scanned"], 2);
+
+    // Standard input goes through the same blob entry.
+    let input = [b"\xFF\xFE".as_slice(), &utf16le(&text(&k1))].concat();
+    let out = run_stdin(
+        &["scan", "-", "--format", "json", "--show-secrets"],
+        d,
+        &input,
+    );
+    let v = json(&out);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "{v:#}");
+    assert_eq!(f[0]["secret"], k1.as_str());
+    assert_eq!(f[0]["line"], 3);
+    assert_eq!(v["summary"]["decoded_utf16"], 1);
+}

@@ -3,7 +3,7 @@
 
 use super::{GitScan, is_lfs_pointer, open, too_large, vcs_info};
 use crate::pipeline::finding::{Finding, Provenance};
-use crate::pipeline::{Scanner, Stats};
+use crate::pipeline::{self, Scanner, Stats};
 use anyhow::{Result, anyhow};
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
@@ -285,7 +285,9 @@ pub(super) fn scan_diff(scanner: &Scanner, path: &Path, base: &str) -> Result<Gi
             }
             _ => &[],
         };
-        let added = added_lines(old, &new);
+        // Lines are compared as the pipeline numbers them: UTF-16/UTF-32 text decoded
+        // (`scan_blob` decodes the new version again; only wide text in a diff pays that).
+        let added = added_lines(&pipeline::as_text(old), &pipeline::as_text(&new));
         if added.is_empty() {
             continue;
         }
