@@ -1,8 +1,9 @@
 //! keywarden: a secret leak scanner and rotation-compliance auditor.
 //!
-//! Data flows one way: sources produce blobs with provenance, the engine matches rules over
-//! bytes, the scanner turns matches into findings, and reports print them. The auditor is a
-//! sibling that reuses fingerprints and reports.
+//! Data flows one way: `source` produces blobs with provenance, `engine` matches rules over
+//! bytes, `pipeline` turns matches into findings and suppresses the accepted ones, and `report`
+//! prints them. `audit` is a sibling that reuses fingerprints, severities and reports.
+//! docs/architecture.md maps every module and says where each kind of change goes.
 
 pub mod audit;
 pub mod cli;
