@@ -1300,3 +1300,33 @@ fn check_access(cx: &mut Ctx, s: &Subject, act: &SecretActivity, meta_deleted: O
         }
     }
 }
+
+#[cfg(test)]
+mod id_tests {
+    use super::CHECKS;
+
+    /// `def` looks checks up by id; an id written anywhere in the auditor that `CHECKS` lacks
+    /// would silently take the first check's metadata, so every literal id must be defined.
+    #[test]
+    fn every_check_id_the_auditor_writes_is_defined() {
+        let re = regex::Regex::new(r#""([A-Z]{3}-\d{3})""#).unwrap();
+        let sources = [
+            include_str!("checks.rs"),
+            include_str!("report/mod.rs"),
+            include_str!("report/sarif.rs"),
+            include_str!("mod.rs"),
+        ];
+        let mut seen = 0;
+        for src in sources {
+            for c in re.captures_iter(src) {
+                seen += 1;
+                assert!(
+                    CHECKS.iter().any(|d| d.id == &c[1]),
+                    "check id {} is used but not defined in CHECKS",
+                    &c[1]
+                );
+            }
+        }
+        assert!(seen > CHECKS.len());
+    }
+}
