@@ -177,6 +177,12 @@ pub fn closest<'a>(id: &str, known: &[&'a str]) -> Option<&'a str> {
 
 /// The nearest file called `name` in `start` (or its directory) or a parent of it.
 pub fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
+    nearest_dir(start, |d| d.join(name).is_file()).map(|d| d.join(name))
+}
+
+/// The nearest directory, from `start` (or its directory) upwards, for which `pred` holds;
+/// canonical.
+pub fn nearest_dir(start: &Path, pred: impl Fn(&Path) -> bool) -> Option<PathBuf> {
     let abs = std::fs::canonicalize(start).ok()?;
     let mut dir = if abs.is_dir() {
         Some(abs.as_path())
@@ -184,9 +190,8 @@ pub fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
         abs.parent()
     };
     while let Some(d) = dir {
-        let candidate = d.join(name);
-        if candidate.is_file() {
-            return Some(candidate);
+        if pred(d) {
+            return Some(d.to_path_buf());
         }
         dir = d.parent();
     }

@@ -8,22 +8,10 @@ use std::path::{Component, Path, PathBuf};
 
 /// The work tree (or bare repository) holding `start`, canonical.
 pub fn repo_root(start: &Path) -> Option<PathBuf> {
-    let abs = std::fs::canonicalize(start).ok()?;
-    let mut dir = if abs.is_dir() {
-        Some(abs.as_path())
-    } else {
-        abs.parent()
-    };
-    while let Some(d) = dir {
-        if d.join(".git").exists() {
-            return Some(d.to_path_buf());
-        }
-        if d.join("HEAD").is_file() && d.join("objects").is_dir() && d.join("refs").is_dir() {
-            return Some(d.to_path_buf());
-        }
-        dir = d.parent();
-    }
-    None
+    crate::config::nearest_dir(start, |d| {
+        d.join(".git").exists()
+            || (d.join("HEAD").is_file() && d.join("objects").is_dir() && d.join("refs").is_dir())
+    })
 }
 
 /// The base for a scan whose first path is `first`.

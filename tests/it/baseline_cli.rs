@@ -5,20 +5,7 @@ use common::*;
 use std::fs;
 
 fn write(dir: &std::path::Path, rel: &str, content: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, content).unwrap();
-}
-
-fn finding_paths(out: &std::process::Output) -> Vec<String> {
-    let mut v: Vec<String> = json(out)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
+    write_file(dir, rel, content)
 }
 
 #[test]

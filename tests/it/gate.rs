@@ -8,20 +8,11 @@ use std::path::Path;
 use std::process::Command;
 
 fn write(dir: &Path, rel: &str, body: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, body).unwrap();
+    write_file(dir, rel, body)
 }
 
 fn paths(out: &std::process::Output) -> Vec<String> {
-    let mut v: Vec<String> = json(out)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
+    finding_paths(out)
 }
 
 fn stderr(out: &std::process::Output) -> String {
@@ -359,18 +350,7 @@ fn case12_git_errors_say_what_is_missing() {
     let first = r.commit("a");
     r.write("a.txt", "b\n");
     r.commit("b");
-    let clone = r.sibling("shallow");
-    crate::git_support::git_in(
-        r.path.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &format!("file://{}", r.path.display()),
-            "shallow",
-        ],
-    );
+    let clone = r.shallow_clone("shallow");
     for args in [
         vec!["scan", "--range", &format!("{first}..HEAD")],
         vec!["scan", "--range", "HEAD~1..HEAD"],

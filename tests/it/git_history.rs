@@ -231,18 +231,7 @@ fn shallow_clone_is_scanned_with_a_note() {
     r.commit("old");
     r.write("new.env", &secret_line(&new));
     let tip = r.commit("new");
-    let clone = r.sibling("shallow");
-    git_in(
-        r.path.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &format!("file://{}", r.path.display()),
-            "shallow",
-        ],
-    );
+    let clone = r.shallow_clone("shallow");
     let run = scan(&clone, &["--git"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(

@@ -5,9 +5,7 @@ use common::*;
 use std::fs;
 
 fn write(dir: &std::path::Path, rel: &str, content: &[u8]) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, content).unwrap();
+    write_file(dir, rel, content)
 }
 
 fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {

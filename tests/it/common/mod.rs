@@ -15,6 +15,25 @@ pub fn fake_aws_key_id(rng: &mut Rng) -> String {
     format!("AKIA{}", rng.s(UPPER_B32, 16))
 }
 
+/// Writes `rel` under `dir`, creating its directories.
+pub fn write_file(dir: &Path, rel: &str, content: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+/// The sorted paths of a JSON report's findings.
+pub fn finding_paths(out: &Output) -> Vec<String> {
+    let mut v: Vec<String> = json(out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_keywarden")
 }

@@ -62,6 +62,16 @@ impl Repo {
         self.path.parent().unwrap().join(name)
     }
 
+    /// A `--depth 1` clone beside the repository, named `name`.
+    pub fn shallow_clone(&self, name: &str) -> PathBuf {
+        let url = format!("file://{}", self.path.display());
+        git_in(
+            self.path.parent().unwrap(),
+            &["clone", "-q", "--depth", "1", &url, name],
+        );
+        self.sibling(name)
+    }
+
     pub fn git(&self, args: &[&str]) -> String {
         git_in(&self.path, args)
     }
