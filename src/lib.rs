@@ -5,6 +5,10 @@
 //! prints them. `audit` is a sibling that reuses fingerprints, severities and reports.
 //! docs/architecture.md maps every module and says where each kind of change goes.
 
+// `unsafe` lives only in the kernels that need it (the keyword automaton read in place, SIMD
+// decoding and hashing), each of which allows it for itself with its SAFETY notes.
+#![deny(unsafe_code)]
+
 pub mod audit;
 pub mod cli;
 pub mod config;

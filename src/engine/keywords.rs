@@ -10,6 +10,7 @@
 //! its row, and every match state's row at or past a power of two no other row reaches, so
 //! one OR of the lanes' states and one test find them all. (Converting another crate's
 //! automaton into this table cost 4 ms of every start-up; building it costs about 1.)
+#![allow(unsafe_code)] // reads the embedded transition table in place; every block has a SAFETY note
 
 use anyhow::{Result, bail};
 use std::borrow::Cow;

@@ -1,5 +1,6 @@
 //! Decoded layers of a blob: base64, hex and URL-encoded spans whose decoding is text, so the
 //! same rules can look inside them. Bounded in depth, count and size.
+#![allow(unsafe_code)] // uses SIMD intrinsics; every block has a SAFETY note
 
 use base64::Engine as _;
 

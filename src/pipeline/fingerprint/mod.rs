@@ -5,6 +5,7 @@
 //! The iteration count slows offline guessing of weak values; an organisation-wide key makes
 //! guessing impossible without it. Reproducible with Python's standard library:
 //! `hashlib.pbkdf2_hmac("sha256", value, b"keywarden-fp-v1", 1000, 16).hex()`.
+#![allow(unsafe_code)] // uses SIMD intrinsics for batched hashing; every block has a SAFETY note
 
 pub mod normalize;
 
