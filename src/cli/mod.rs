@@ -1,6 +1,8 @@
 //! Command-line interface: argument parsing and dispatch to the library.
 
+pub mod completions;
 pub mod install_hook;
+pub mod man;
 pub mod scan;
 
 use crate::rules::{self, Rule};
@@ -23,8 +25,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan files, directories, stdin or git history for secrets.
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(crate::cli::scan::ScanArgs),
     /// Audit secret rotation against a policy, from secrets-manager exports and audit logs.
+    #[command(after_help = AUDIT_EXAMPLES)]
     Audit(crate::audit::AuditArgs),
     /// Manage and check rules.
     Rules {
@@ -35,6 +39,7 @@ pub enum Command {
     /// key block is fingerprinted by its base64 body, as findings are).
     Fingerprint(FingerprintArgs),
     /// Maintain baselines: prune entries that match nothing, import other tools' triage.
+    #[command(after_help = BASELINE_EXAMPLES)]
     Baseline {
         #[command(subcommand)]
         command: BaselineCommand,
@@ -57,6 +62,38 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(crate::cli::completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+// The most common invocations, shown after each command's `--help` (kept parseable by a test).
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  keywarden scan .                                        scan the working tree
+  keywarden scan --git --format sarif -o keywarden.sarif  the full git history, as SARIF
+  keywarden scan --staged                                 pre-commit: only what is staged";
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  keywarden audit --inventory sm.json --log trail.json
+  keywarden audit --inventory sm.json --log trail.json --findings findings.jsonl --format markdown
+  keywarden audit --inventory vault.json --policy policy.toml --format sarif -o audit.sarif";
+
+const BASELINE_EXAMPLES: &str = "\
+Examples:
+  keywarden scan --write-baseline .keywarden-baseline     accept the current findings
+  keywarden baseline prune --baseline .keywarden-baseline drop entries whose secret is gone
+  keywarden baseline import .secrets.baseline             import detect-secrets triage";
+
+/// The `keywarden ...` lines of the `--help` examples, for the test that parses them.
+pub fn help_examples() -> impl Iterator<Item = &'static str> {
+    [SCAN_EXAMPLES, AUDIT_EXAMPLES, BASELINE_EXAMPLES]
+        .into_iter()
+        .flat_map(str::lines)
+        .filter_map(|l| l.trim().strip_prefix("keywarden "))
+        .map(|l| l.split("  ").next().unwrap_or(l).trim())
 }
 
 #[derive(Subcommand, Debug)]
@@ -158,6 +195,14 @@ fn run(cli: Cli) -> Result<i32> {
                 .with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {}", path.display());
             Ok(0)
+        }
+        Command::Completions(a) => {
+            let mut out = std::io::stdout().lock();
+            crate::cli::completions::run(&a, &mut out)
+        }
+        Command::Man => {
+            let mut out = std::io::stdout().lock();
+            crate::cli::man::run(&mut out)
         }
         Command::Fingerprint(a) => {
             let mut buf = Vec::new();

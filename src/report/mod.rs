@@ -1,6 +1,9 @@
-//! Reports: the same scan result printed for people (text) or machines (JSON, JSONL, SARIF).
+//! Reports: the same scan result printed for people (text) or machines (JSON, JSONL, SARIF,
+//! GitLab Secret Detection, JUnit XML).
 
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
 
@@ -18,6 +21,10 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    /// GitLab Secret Detection report (security report schema 15.x).
+    Gitlab,
+    /// JUnit XML: a failing testcase per finding, for CI test dashboards.
+    Junit,
 }
 
 /// Counts for the summary line; every skipped or suppressed item is counted here.
@@ -147,5 +154,7 @@ pub fn write(
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Gitlab => gitlab::write(report, out),
+        Format::Junit => junit::write(report, out),
     }
 }

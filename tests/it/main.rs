@@ -14,6 +14,7 @@ mod audit_policy_cli;
 mod audit_robustness;
 mod baseline_cli;
 mod docs;
+mod formats;
 mod gate;
 mod git_history;
 mod git_staged;

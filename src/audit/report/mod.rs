@@ -1,6 +1,7 @@
-//! Reports: JSON (canonical, versioned), text, Markdown and SARIF 2.1.0.
+//! Reports: JSON (canonical, versioned), text, Markdown, SARIF 2.1.0 and JUnit XML.
 
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod text;
