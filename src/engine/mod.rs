@@ -486,8 +486,11 @@ pub struct Engine {
     /// Rules with no keywords: confirmed over every blob (with a path: every blob whose path
     /// matches).
     always: Vec<usize>,
-    /// Rules with a `path`, and that path's regex.
-    paths: Vec<(usize, regex::Regex)>,
+    /// Rules with a `path`, in the order of `path_set`'s patterns.
+    paths: Vec<usize>,
+    /// Every path rule's regex in one set: asked once per blob, where a regex per rule cost a
+    /// search per rule and blob.
+    path_set: Option<regex::RegexSet>,
     /// Whether a rule with a `path` also has keywords (its windows come from hits and must
     /// be filtered out at other paths).
     path_keywords: bool,
@@ -551,9 +554,11 @@ impl Engine {
                 always.push(i);
             }
             if let Some(p) = &r.rule.path {
-                let re = regex::Regex::new(p)
+                // Compiled alone first so that a bad path regex names its rule.
+                regex_syntax::Parser::new()
+                    .parse(p)
                     .with_context(|| format!("rule {}: invalid path regex", r.rule.id))?;
-                paths.push((i, re));
+                paths.push((i, p.as_str()));
             }
             for k in &r.rule.keywords {
                 let k = k.to_ascii_lowercase();
@@ -581,12 +586,22 @@ impl Engine {
             })
         };
         let path_keywords = (paths.iter()).any(|&(r, _)| !rules[r].rule.keywords.is_empty());
+        let path_set = if paths.is_empty() {
+            None
+        } else {
+            Some(
+                regex::RegexSet::new(paths.iter().map(|&(_, p)| p))
+                    .context("compiling the rules' path regexes")?,
+            )
+        };
+        let paths = paths.into_iter().map(|(r, _)| r).collect();
         Ok(Engine {
             rules,
             keywords,
             kw_rules,
             always,
             paths,
+            path_set,
             path_keywords,
         })
     }
@@ -617,9 +632,13 @@ impl Engine {
     /// The rules with a `path` that does not match `path` (None: no path, as for stdin):
     /// worked out once per blob, for `scan_except` on it and its decoded layers.
     pub fn rules_off_at(&self, path: Option<&str>) -> Vec<usize> {
-        (self.paths.iter())
-            .filter(|(_, re)| !path.is_some_and(|p| re.is_match(p)))
-            .map(|&(r, _)| r)
+        let (Some(set), Some(p)) = (&self.path_set, path) else {
+            return self.paths.clone();
+        };
+        let matched = set.matches(p);
+        (self.paths.iter().enumerate())
+            .filter(|&(i, _)| !matched.matched(i))
+            .map(|(_, &r)| r)
             .collect()
     }
 
