@@ -285,6 +285,20 @@ fn baseline_cmd(cmd: BaselineCommand) -> Result<i32> {
             let Some(path) = args.baseline.clone() else {
                 anyhow::bail!("baseline prune needs --baseline FILE");
             };
+            // Prune shares scan's options to scan the same way; the ones about reporting
+            // would be silently ignored, so they are refused.
+            let ignored = [
+                (args.output.is_some(), "--output"),
+                (args.write_baseline.is_some(), "--write-baseline"),
+                (args.exit_code.is_some(), "--exit-code"),
+                (args.show_secrets, "--show-secrets"),
+                (args.format != crate::report::Format::Text, "--format"),
+            ];
+            if let Some((_, flag)) = ignored.iter().find(|(set, _)| *set) {
+                anyhow::bail!(
+                    "baseline prune writes only the baseline; {flag} has no effect here (pass the scan options that choose what is scanned)"
+                );
+            }
             let before = crate::pipeline::suppress::baseline::Baseline::load(&path)?
                 .entries
                 .len();

@@ -399,3 +399,24 @@ fn case11_other_scanners_baselines_are_not_findings() {
     let out = run(&["scan", "report.json", "-f", "json"], d);
     assert_eq!(json(&out)["summary"]["skipped_scanner_baselines"], 0);
 }
+
+#[test]
+fn case13_baseline_prune_refuses_options_it_would_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "bl", "");
+    for flag in [
+        ["--format", "json"],
+        ["--output", "x"],
+        ["--exit-code", "5"],
+    ] {
+        let out = run(
+            &["baseline", "prune", "--baseline", "bl", flag[0], flag[1]],
+            d,
+        );
+        assert_eq!(out.status.code(), Some(2), "{flag:?}");
+        assert!(stderr(&out).contains(flag[0]), "{}", stderr(&out));
+    }
+    let out = run(&["baseline", "prune", "--baseline", "bl"], d);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
