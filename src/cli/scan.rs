@@ -179,6 +179,13 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         );
         let baseline = Baseline::from_findings(all);
         baseline.save(path)?;
+        if let Some(attrs) = Baseline::ensure_union_merge(path)? {
+            eprintln!(
+                "keywarden: marked {} merge=union in {} (commit it: branches that each accept a finding then merge without conflict)",
+                path.display(),
+                attrs.display()
+            );
+        }
         eprintln!(
             "keywarden: wrote {} to baseline {}",
             crate::report::Summary::count(baseline.entries.len() as u64, "entry", "entries"),

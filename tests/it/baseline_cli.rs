@@ -672,3 +672,69 @@ fn init_writes_a_config_that_loads() {
     write(d, "x.txt", "hello\n");
     assert_eq!(run(&["scan", "."], d).status.code(), Some(0));
 }
+
+#[test]
+fn baselines_accepted_on_two_branches_merge_in_git_without_conflict() {
+    use crate::git_support::{Repo, aws_key};
+    let mut r = Repo::new();
+    let path = r.path.clone();
+    let scan = |args: &[&str]| run(args, &path);
+    r.write("base.env", &format!("K={}\n", aws_key()));
+    let out = scan(&["scan", ".", "--write-baseline", ".keywarden-baseline"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("merge=union"));
+    let attrs = fs::read_to_string(r.path.join(".gitattributes")).unwrap();
+    assert!(
+        attrs.contains("/.keywarden-baseline merge=union"),
+        "{attrs}"
+    );
+    r.git(&["add", "."]);
+    r.commit("accept the base finding");
+    // Writing it again does not add the attribute twice.
+    scan(&["scan", ".", "--write-baseline", ".keywarden-baseline"]);
+    assert_eq!(
+        fs::read_to_string(r.path.join(".gitattributes")).unwrap(),
+        attrs
+    );
+
+    // Two branches each accept one new finding. Several on each side make neighbouring
+    // lines (which conflict without the union driver) all but certain.
+    for (branch, n) in [("a", 4), ("b", 4)] {
+        r.git(&["checkout", "-q", "-b", branch, "main"]);
+        for i in 0..n {
+            r.write(&format!("{branch}{i}.env"), &format!("K={}\n", aws_key()));
+        }
+        let out = scan(&["scan", ".", "--write-baseline", ".keywarden-baseline"]);
+        assert_eq!(out.status.code(), Some(0));
+        r.git(&["add", "."]);
+        r.commit(&format!("accept {branch}"));
+    }
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&["merge", "-q", "--no-edit", "a"]);
+    let merged = std::process::Command::new("git")
+        .args(["merge", "-q", "--no-edit", "b"])
+        .current_dir(&r.path)
+        .output()
+        .unwrap();
+    assert!(
+        merged.status.success(),
+        "merge conflicted: {}",
+        String::from_utf8_lossy(&merged.stdout)
+    );
+    // The merged baseline accepts both branches' findings and nothing else.
+    let out = scan(&[
+        "scan",
+        ".",
+        "--baseline",
+        ".keywarden-baseline",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json(&out)["summary"]["suppressed"]["baseline"], 9);
+}

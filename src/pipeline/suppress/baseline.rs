@@ -93,6 +93,44 @@ impl Baseline {
             .with_context(|| format!("writing baseline {}", path.display()))
     }
 
+    /// Marks the baseline at `path` `merge=union` in its repository's `.gitattributes` (once),
+    /// and returns the attributes file when it was changed. Sorted one-line entries conflict
+    /// whenever two branches each accept a finding whose lines are neighbours; with the union
+    /// driver git keeps both sides' lines, and since entries are a set read in any order, the
+    /// merged file is the union of both baselines. Outside a git work tree nothing is done.
+    pub fn ensure_union_merge(path: &Path) -> Result<Option<std::path::PathBuf>> {
+        let abs = crate::source::paths::absolute(path);
+        let Some(dir) = abs.parent() else {
+            return Ok(None);
+        };
+        let Some(root) = crate::source::paths::repo_root(dir) else {
+            return Ok(None);
+        };
+        if !root.join(".git").exists() {
+            return Ok(None);
+        }
+        let rel = crate::source::paths::relative_to(&root, &abs);
+        let attrs = root.join(".gitattributes");
+        let text = std::fs::read_to_string(&attrs).unwrap_or_default();
+        let pattern = format!("/{rel}");
+        let present = text.lines().any(|l| {
+            let mut w = l.split_whitespace();
+            matches!(w.next(), Some(p) if p == pattern || p == rel) && w.any(|a| a == "merge=union")
+        });
+        if present {
+            return Ok(None);
+        }
+        let mut out = text;
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "# keywarden baseline: each line is one accepted finding, so branches merge by union\n{pattern} merge=union\n"
+        ));
+        std::fs::write(&attrs, out).with_context(|| format!("writing {}", attrs.display()))?;
+        Ok(Some(attrs))
+    }
+
     /// Adds `other`'s entries; returns how many were new (the rest were already present).
     pub fn merge(&mut self, other: Baseline) -> usize {
         let before = self.entries.len();
