@@ -377,6 +377,12 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
+    if args.range.is_some() || args.since_ref.is_some() {
+        let dropped = source::git::drop_inherited(&paths[0], &mut findings)?;
+        summary
+            .extra
+            .insert("values_already_in_parent".into(), dropped);
+    }
     Scanner::fingerprint_pending(&mut findings);
     findings.sort_by(|a, b| {
         (

@@ -53,6 +53,51 @@ pub fn scan_diff(scanner: &Scanner, repo: &Path, base: &str) -> Result<GitScan> 
     worktree::scan_diff(scanner, repo, base)
 }
 
+/// Drops the findings of a scoped history scan (`--range`, `--since-ref`) whose value the
+/// commit inherited at that path: a commit that edits another line of a file already holding a
+/// secret introduces a new blob holding it, but not the secret, and a pull request that only
+/// changed `DEBUG=false` must not be failed for a key that was there before it. A value counts
+/// as inherited when some parent's version of the same path holds its exact bytes; values found
+/// inside an encoding, root commits and unreadable parents keep their findings. Returns how
+/// many were dropped. Runs before fingerprinting, while findings still hold their values.
+pub fn drop_inherited(repo_path: &Path, findings: &mut Vec<Finding>) -> Result<u64> {
+    let repo = open(repo_path)?;
+    let mut parents_of: std::collections::HashMap<String, Vec<gix::ObjectId>> =
+        std::collections::HashMap::new();
+    let mut dropped = 0;
+    findings.retain(|f| {
+        let (Some(c), Some(secret)) = (&f.commit, f.pending.as_ref()) else {
+            return true;
+        };
+        if f.decoded.is_some() || secret.0.is_empty() {
+            return true;
+        }
+        let parents = parents_of.entry(c.id.clone()).or_insert_with(|| {
+            gix::ObjectId::from_hex(c.id.as_bytes())
+                .ok()
+                .and_then(|id| repo.find_commit(id).ok())
+                .map(|commit| commit.parent_ids().map(|p| p.detach()).collect())
+                .unwrap_or_default()
+        });
+        let inherited = parents.iter().any(|p| {
+            let Ok(tree) = repo.find_commit(*p).and_then(|c| Ok(c.tree()?)) else {
+                return false;
+            };
+            let Ok(Some(entry)) = tree.lookup_entry(f.path.split('/').map(|s| s.as_bytes())) else {
+                return false;
+            };
+            entry
+                .object()
+                .is_ok_and(|o| memchr::memmem::find(&o.data, &secret.0).is_some())
+        });
+        if inherited {
+            dropped += 1;
+        }
+        !inherited
+    });
+    Ok(dropped)
+}
+
 pub(crate) const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
 
 /// Opens the repository holding `path` (a work tree, a bare repo, a linked worktree or any

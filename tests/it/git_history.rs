@@ -376,3 +376,31 @@ fn utf16_blobs_in_history_are_decoded() {
     assert_eq!(run.json["summary"]["decoded_utf16"], 1);
     assert_eq!(run.json["summary"]["skipped_binary"], 0);
 }
+
+#[test]
+fn a_range_does_not_credit_a_commit_with_a_secret_it_inherited() {
+    let mut r = Repo::new();
+    let (old, new) = (aws_key(), aws_key());
+    r.write("app.env", &format!("DEBUG=false\nKEY={old}\n"));
+    r.commit("add the key");
+    r.write("app.env", &format!("DEBUG=true\nKEY={old}\n"));
+    r.commit("only turn debugging on");
+    // The pull-request mode: the last commit changed another line of a file with a secret.
+    let run = scan(&r.path, &["--range", "HEAD~1..HEAD"]);
+    assert_eq!(run.code, 0, "{:#?}", run.json);
+    assert_eq!(run.extra("values_already_in_parent"), 1);
+    r.write("app.env", &format!("DEBUG=true\nKEY={old}\nKEY2={new}\n"));
+    r.commit("add another key");
+    let run = scan(&r.path, &["--range", "HEAD~1..HEAD"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.findings().len(), 1, "{:#?}", run.json);
+    assert_eq!(run.with_secret(&new).len(), 1);
+    // The whole range still reports the first key, introduced inside it.
+    let run = scan(&r.path, &["--since-ref", "HEAD~2"]);
+    assert!(
+        run.findings()
+            .iter()
+            .all(|f| f["commit"]["summary"] != "only turn debugging on")
+    );
+    assert_eq!(run.with_secret(&new).len(), 1);
+}
