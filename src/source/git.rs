@@ -80,7 +80,7 @@ pub fn drop_inherited(repo_path: &Path, findings: &mut Vec<Finding>) -> Result<u
                 .unwrap_or_default()
         });
         let inherited = parents.iter().any(|p| {
-            let Ok(tree) = repo.find_commit(*p).and_then(|c| Ok(c.tree()?)) else {
+            let Some(tree) = repo.find_commit(*p).ok().and_then(|c| c.tree().ok()) else {
                 return false;
             };
             let Ok(Some(entry)) = tree.lookup_entry(f.path.split('/').map(|s| s.as_bytes())) else {
