@@ -953,6 +953,9 @@ fn check_item(
         // EXP-001
         if live && it.expiry_supported && (c.require_expiry || c.max_validity_days.is_some()) {
             match it.expires {
+                // Without an expiry only `require_expiry` fails; max_validity_days alone
+                // bounds the expiries that exist (the policy resolved the implication).
+                None if !c.require_expiry => {}
                 None => cx.push(
                     s,
                     "EXP-001",

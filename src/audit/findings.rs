@@ -19,7 +19,7 @@ pub fn load<R: Read>(
     file: &str,
     leaks: &mut Vec<Leak>,
     bad: &mut Vec<BadRecord>,
-) -> std::io::Result<usize> {
+) -> std::io::Result<input::Count> {
     let mut bytes = Vec::new();
     reader
         .take(MAX_FINDINGS_BYTES + 1)
@@ -40,20 +40,27 @@ pub fn parse_bytes(
     file: &str,
     leaks: &mut Vec<Leak>,
     bad: &mut Vec<BadRecord>,
-) -> usize {
+) -> input::Count {
     let loc = |line| Loc {
         file: file.to_string(),
         line,
     };
     if format == InputFormat::KeywardenSarif {
         return match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => sarif(&v, bytes, file, leaks, bad),
+            Ok(v) => input::Count {
+                records: sarif(&v, bytes, file, leaks, bad),
+                partial: false,
+            },
             Err(e) => {
                 bad.push(BadRecord {
                     loc: loc(e.line()),
                     error: format!("invalid SARIF JSON: {e}"),
                 });
-                0
+                // A SARIF document that ends early is a truncated input, not a bad record.
+                input::Count {
+                    records: 0,
+                    partial: e.is_eof(),
+                }
             }
         };
     }
@@ -66,8 +73,13 @@ pub fn parse_bytes(
         .and_then(|h| h.scan_time)
         .and_then(|t| time::parse_value(&t));
     let mut n = 0;
+    let mut partial = false;
     let _ = input::json_records(bytes, &["findings"], &mut |rec| {
-        n += 1;
+        if matches!(rec, Record::Truncated { .. }) {
+            partial = true;
+        } else {
+            n += 1;
+        }
         match rec {
             Record::Ok { value, line } => match finding(&value, scan_time, loc(line)) {
                 Ok(Some(l)) => leaks.push(l),
@@ -77,13 +89,18 @@ pub fn parse_bytes(
                     error,
                 }),
             },
-            Record::Bad { line, error } => bad.push(BadRecord {
-                loc: loc(line),
-                error,
-            }),
+            Record::Bad { line, error } | Record::Truncated { line, error } => {
+                bad.push(BadRecord {
+                    loc: loc(line),
+                    error,
+                })
+            }
         }
     });
-    n
+    input::Count {
+        records: n,
+        partial,
+    }
 }
 
 /// One finding object. Leak time: the introducing commit's author date, else the scan time.

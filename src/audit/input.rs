@@ -154,9 +154,17 @@ pub type Reader = BufReader<Box<dyn Read>>;
 
 const PREFIX_LEN: usize = 16 * 1024;
 
+/// An opened input: the reader (from the start), its first bytes for detection, and the
+/// error met while reading them, if any (then the reader ends with that error).
+pub struct Opened {
+    pub reader: Reader,
+    pub prefix: Vec<u8>,
+    pub read_error: Option<String>,
+}
+
 /// Opens a file (or stdin), decompresses gzip by its magic bytes, and returns the reader
 /// plus the first bytes of content for detection.
-pub fn open(path: &str) -> Result<(Reader, Vec<u8>)> {
+pub fn open(path: &str) -> Result<Opened> {
     let raw: Box<dyn Read> = if path == "-" {
         Box::new(io::stdin())
     } else {
@@ -165,7 +173,7 @@ pub fn open(path: &str) -> Result<(Reader, Vec<u8>)> {
     open_reader(raw).with_context(|| format!("cannot read {path}"))
 }
 
-pub fn open_reader(raw: Box<dyn Read>) -> Result<(Reader, Vec<u8>)> {
+pub fn open_reader(raw: Box<dyn Read>) -> Result<Opened> {
     let mut br = BufReader::with_capacity(256 * 1024, raw);
     let magic = br.fill_buf()?;
     let inner: Box<dyn Read> = if magic.len() >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -175,11 +183,96 @@ pub fn open_reader(raw: Box<dyn Read>) -> Result<(Reader, Vec<u8>)> {
     };
     let mut inner = inner;
     let mut prefix = Vec::with_capacity(PREFIX_LEN);
-    (&mut inner)
-        .take(PREFIX_LEN as u64)
-        .read_to_end(&mut prefix)?;
-    let chained: Box<dyn Read> = Box::new(Cursor::new(prefix.clone()).chain(inner));
-    Ok((BufReader::with_capacity(256 * 1024, chained), prefix))
+    // A read error inside the first bytes (a truncated or corrupt `.gz`) must not lose the
+    // bytes read so far, nor abort the run: the error is replayed to the parser after the
+    // prefix, which reports the input as partial.
+    let mut failed = None;
+    let mut chunk = [0u8; 8192];
+    while prefix.len() < PREFIX_LEN {
+        let want = chunk.len().min(PREFIX_LEN - prefix.len());
+        match inner.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => prefix.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    let read_error = failed.as_ref().map(|e| e.to_string());
+    let rest: Box<dyn Read> = match failed {
+        Some(e) => Box::new(FailedRead(Some(e))),
+        None => inner,
+    };
+    let chained: Box<dyn Read> = Box::new(Cursor::new(prefix.clone()).chain(rest));
+    Ok(Opened {
+        reader: BufReader::with_capacity(256 * 1024, chained),
+        prefix,
+        read_error,
+    })
+}
+
+/// Replays a read error met while taking the prefix.
+struct FailedRead(Option<io::Error>);
+
+impl Read for FailedRead {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "input ended early",
+            )),
+        }
+    }
+}
+
+/// Whether the prefix is the whole content (it is shorter than the prefix size).
+pub fn prefix_is_whole(prefix: &[u8]) -> bool {
+    prefix.len() < PREFIX_LEN
+}
+
+/// Pagination fields that may sit next to an empty list.
+const PAGE_KEYS: [&str; 4] = ["NextToken", "nextPageToken", "nextLink", "@odata.nextLink"];
+
+/// Whether `prefix` (the whole content) is an export with nothing in it: only whitespace, or
+/// JSON documents that are `[]` or objects whose record lists (`{"Events": []}`,
+/// `{"SecretList": []}`, …) are all empty. `gcloud`/`az` print `[]` when there is nothing to
+/// list, and a shell loop over no secrets writes nothing: that is zero records, not an
+/// unknown format.
+pub fn is_empty_export(prefix: &[u8], role: Role) -> bool {
+    if !prefix_is_whole(prefix) {
+        return false;
+    }
+    let body = prefix
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(prefix);
+    let keys: Vec<&str> = InputFormat::ALL
+        .iter()
+        .filter(|f| f.role() == role)
+        .flat_map(|f| f.array_keys().iter().copied())
+        .collect();
+    let mut docs = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
+    docs.all(|d| match d {
+        Ok(Value::Array(a)) => a.is_empty(),
+        Ok(Value::Object(m)) => {
+            m.iter()
+                .any(|(k, v)| keys.contains(&k.as_str()) && v.as_array().is_some_and(Vec::is_empty))
+                && m.iter().all(|(k, v)| {
+                    PAGE_KEYS.contains(&k.as_str())
+                        || (keys.contains(&k.as_str()) && v.as_array().is_some_and(Vec::is_empty))
+                })
+        }
+        _ => false,
+    })
+}
+
+/// A CloudTrail digest file (`*-Digest*.json.gz`, delivered next to the logs under
+/// `AWSLogs/…/CloudTrail-Digest/`): hashes of log files, no events.
+pub fn is_cloudtrail_digest(prefix: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(prefix);
+    has_key(&text, "digestStartTime") || has_key(&text, "digestS3Object")
 }
 
 fn has_key(text: &str, key: &str) -> bool {
@@ -301,8 +394,79 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<InputFormat> {
 
 /// One record cut out of an input, or the reason it could not be read.
 pub enum Record {
-    Ok { value: Value, line: usize },
-    Bad { line: usize, error: String },
+    Ok {
+        value: Value,
+        line: usize,
+    },
+    Bad {
+        line: usize,
+        error: String,
+    },
+    /// The input ended inside a value, or reading it failed: what follows was never seen,
+    /// so the audit of this input is partial.
+    Truncated {
+        line: usize,
+        error: String,
+    },
+}
+
+/// What was read of one input: its records, and whether it could not be read to its end
+/// (then the audit of it is partial).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Count {
+    pub records: usize,
+    pub partial: bool,
+}
+
+/// Multi-line documents met in JSON Lines are buffered up to this size (so a damaged line
+/// can still be told from a document and the lines after it recovered); a longer one is
+/// streamed by the [`RecordSplitter`] instead.
+const DOC_BUFFER: usize = 1 << 20;
+
+/// Parses `t` as a sequence of whole JSON values (`[]`, `[] []`, `{..}{..}`): serde_json's
+/// `StreamDeserializer`, so documents concatenated on one line are all read.
+fn whole_values(t: &[u8]) -> Result<Vec<Value>, serde_json::Error> {
+    serde_json::Deserializer::from_slice(t)
+        .into_iter::<Value>()
+        .collect()
+}
+
+/// Nesting of a JSON text fed line by line (strings cannot span lines in JSON).
+#[derive(Default)]
+struct Nesting {
+    depth: i64,
+    in_str: bool,
+    esc: bool,
+}
+
+impl Nesting {
+    fn feed(&mut self, line: &[u8]) {
+        for &b in line {
+            if self.in_str {
+                if self.esc {
+                    self.esc = false;
+                } else if b == b'\\' {
+                    self.esc = true;
+                } else if b == b'"' {
+                    self.in_str = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_str = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth -= 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A multi-line document being collected in JSON Lines mode.
+struct PendingDoc {
+    start: usize,
+    buf: Vec<u8>,
+    nest: Nesting,
 }
 
 /// Largest single record accepted: bounds memory on hostile input.
@@ -311,18 +475,36 @@ pub const MAX_RECORD: usize = 64 * 1024 * 1024;
 /// Streams the records of a JSON input: JSON Lines (each line a value), or documents
 /// (pretty-printed or concatenated). A top-level array, or an object's array under one of
 /// `keys`, yields its elements; any other value is itself one record. Never holds more than
-/// one record in memory.
+/// one record in memory (plus at most [`DOC_BUFFER`] of a document met among JSON Lines).
+/// A read error (truncated `.gz`) ends the input with a [`Record::Truncated`], not an error,
+/// so the records before it still count and the run goes on.
 pub fn json_records<R: BufRead>(
     mut reader: R,
     keys: &[&str],
     f: &mut dyn FnMut(Record),
 ) -> io::Result<()> {
-    // JSON Lines when the first non-empty line is a complete value.
+    let mut line = 0usize;
+    if let Err(e) = json_records_inner(&mut reader, keys, f, &mut line) {
+        f(Record::Truncated {
+            line,
+            error: format!("input could not be read to the end: {e}"),
+        });
+    }
+    Ok(())
+}
+
+fn json_records_inner<R: BufRead>(
+    reader: &mut R,
+    keys: &[&str],
+    f: &mut dyn FnMut(Record),
+    line: &mut usize,
+) -> io::Result<()> {
+    // JSON Lines when the first non-empty line is complete: one or more whole values.
     let mut first = Vec::new();
     let mut skipped_lines = 0usize;
     loop {
         first.clear();
-        let n = read_line_capped(&mut reader, &mut first, MAX_RECORD)?;
+        let n = read_line_capped(reader, &mut first, MAX_RECORD)?;
         if n == 0 {
             return Ok(());
         }
@@ -332,40 +514,32 @@ pub fn json_records<R: BufRead>(
         }
         break;
     }
-    let trimmed = trim_ws(&first);
-    let trimmed = trimmed
-        .strip_prefix(b"\xef\xbb\xbf".as_slice())
-        .unwrap_or(trimmed);
-    if first.len() < MAX_RECORD && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
-    {
-        let mut line = skipped_lines + 1;
-        emit_line(trimmed, line, keys, f);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            let n = read_line_capped(&mut reader, &mut buf, MAX_RECORD)?;
-            if n == 0 {
-                return Ok(());
-            }
-            line += 1;
-            if buf.len() >= MAX_RECORD && !buf.ends_with(b"\n") {
-                f(Record::Bad {
-                    line,
-                    error: format!("line longer than {MAX_RECORD} bytes skipped"),
-                });
-                skip_to_newline(&mut reader)?;
-                continue;
-            }
-            let t = trim_ws(&buf);
-            if t.is_empty() {
-                continue;
-            }
-            emit_line(t, line, keys, f);
-        }
+    *line = skipped_lines + 1;
+    // Drop a byte-order mark, keeping the newline (the splitter counts lines from it).
+    let lead = first
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    if first[lead..].starts_with(b"\xef\xbb\xbf") {
+        first.drain(lead..lead + 3);
+    }
+    if first.len() < MAX_RECORD && whole_values(trim_ws(&first)).is_ok() {
+        return json_lines(reader, first, keys, f, line);
     }
     let mut scanner = RecordSplitter::new(keys, skipped_lines + 1);
     scanner.feed(&first, f);
+    stream_rest(reader, &mut scanner, f, line)
+}
+
+/// Feeds the rest of `reader` to the splitter (documents, streamed).
+fn stream_rest<R: BufRead>(
+    reader: &mut R,
+    scanner: &mut RecordSplitter<'_>,
+    f: &mut dyn FnMut(Record),
+    line: &mut usize,
+) -> io::Result<()> {
     loop {
+        *line = scanner.line;
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
             break;
@@ -376,6 +550,184 @@ pub fn json_records<R: BufRead>(
     }
     scanner.finish(f);
     Ok(())
+}
+
+/// JSON Lines, tolerant of documents among them: `gcloud … versions list` in a shell loop
+/// writes `[]` (one line) then pretty-printed arrays, so a line that starts a value it does
+/// not finish begins a multi-line document, collected until its brackets close. If it then
+/// does not parse, its first line is reported and the following lines are read again one by
+/// one, so one damaged line does not swallow the valid lines after it.
+fn json_lines<R: BufRead>(
+    reader: &mut R,
+    first: Vec<u8>,
+    keys: &[&str],
+    f: &mut dyn FnMut(Record),
+    line: &mut usize,
+) -> io::Result<()> {
+    let mut pending: std::collections::VecDeque<(usize, Vec<u8>)> =
+        std::collections::VecDeque::from([(*line, first)]);
+    let mut next = *line + 1;
+    let mut doc: Option<PendingDoc> = None;
+    loop {
+        let (ln, buf) = match pending.pop_front() {
+            Some(x) => x,
+            None => {
+                let mut buf = Vec::new();
+                let n = read_line_capped(reader, &mut buf, MAX_RECORD)?;
+                if n == 0 {
+                    break;
+                }
+                let ln = next;
+                next += 1;
+                *line = ln;
+                if doc.is_none() && buf.len() >= MAX_RECORD && !buf.ends_with(b"\n") {
+                    f(Record::Bad {
+                        line: ln,
+                        error: format!("line longer than {MAX_RECORD} bytes skipped"),
+                    });
+                    skip_to_newline(reader)?;
+                    continue;
+                }
+                (ln, buf)
+            }
+        };
+        if let Some(d) = doc.as_mut() {
+            d.buf.extend_from_slice(&buf);
+            d.nest.feed(&buf);
+            if (d.nest.in_str && buf.ends_with(b"\n")) || d.nest.depth < 0 {
+                // A string cannot span lines, nor can brackets close more than they opened.
+                let d = doc.take().expect("doc");
+                fail_doc(d, None, &mut pending, f);
+            } else if d.nest.depth == 0 {
+                let d = doc.take().expect("doc");
+                match whole_values(trim_ws(&d.buf)) {
+                    Ok(_) => {
+                        // Parsed once more by the splitter, for each element's own line.
+                        let mut sp = RecordSplitter::new(keys, d.start);
+                        sp.feed(&d.buf, f);
+                        sp.finish(f);
+                    }
+                    Err(e) => fail_doc(d, Some(e), &mut pending, f),
+                }
+            } else if d.buf.len() > DOC_BUFFER {
+                // Too long to be a damaged line: a real document (a large `{"Records":…}`
+                // after a `[]` line). Stream it, and whatever follows, with the splitter.
+                let d = doc.take().expect("doc");
+                let mut sp = RecordSplitter::new(keys, d.start);
+                sp.feed(&d.buf, f);
+                for (_, l) in pending.drain(..) {
+                    sp.feed(&l, f);
+                }
+                return stream_rest(reader, &mut sp, f, line);
+            }
+            continue;
+        }
+        let t = trim_ws(&buf);
+        if t.is_empty() {
+            continue;
+        }
+        match whole_values(t) {
+            Ok(values) => {
+                for v in values {
+                    emit_value(v, ln, keys, f);
+                }
+            }
+            // The last line, without its newline, ends inside a value: the input was cut.
+            Err(e) if e.is_eof() && !buf.ends_with(b"\n") => f(Record::Truncated {
+                line: ln,
+                error: format!("truncated JSON at end of input: {e}"),
+            }),
+            Err(e) if e.is_eof() && matches!(t.first(), Some(b'{' | b'[')) => {
+                let mut nest = Nesting::default();
+                nest.feed(&buf);
+                if nest.in_str {
+                    f(Record::Bad {
+                        line: ln,
+                        error: format!("invalid JSON: {e}"),
+                    });
+                } else {
+                    doc = Some(PendingDoc {
+                        start: ln,
+                        buf,
+                        nest,
+                    });
+                }
+            }
+            Err(e) => f(Record::Bad {
+                line: ln,
+                error: format!("invalid JSON: {e}"),
+            }),
+        }
+    }
+    if let Some(d) = doc {
+        // The input ended inside a value: truncated. If every line after its first is a
+        // whole value by itself, that first line was a damaged line among JSON Lines: read
+        // the rest again.
+        let start = d.start;
+        let rest = following_lines(&d);
+        if !rest.is_empty()
+            && rest.iter().all(|(_, l)| {
+                let t = trim_ws(l);
+                t.is_empty() || whole_values(t).is_ok()
+            })
+        {
+            f(Record::Bad {
+                line: start,
+                error: "invalid JSON: line ends inside a value".into(),
+            });
+            for (ln, l) in rest {
+                let t = trim_ws(&l);
+                if let Ok(values) = whole_values(t) {
+                    for v in values {
+                        emit_value(v, ln, keys, f);
+                    }
+                }
+            }
+        } else {
+            f(Record::Truncated {
+                line: start,
+                error: "truncated JSON document at end of input".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a pending document after its first, with their numbers.
+fn following_lines(d: &PendingDoc) -> Vec<(usize, Vec<u8>)> {
+    d.buf
+        .split_inclusive(|b| *b == b'\n')
+        .enumerate()
+        .skip(1)
+        .map(|(i, l)| (d.start + i, l.to_vec()))
+        .collect()
+}
+
+/// A collected document that is not valid JSON: its first line is the bad record, the
+/// following lines are read again.
+fn fail_doc(
+    d: PendingDoc,
+    e: Option<serde_json::Error>,
+    pending: &mut std::collections::VecDeque<(usize, Vec<u8>)>,
+    f: &mut dyn FnMut(Record),
+) {
+    let first_line = d.buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    // The first line's own error says what is wrong with a damaged line.
+    let error = match (
+        serde_json::from_slice::<serde::de::IgnoredAny>(trim_ws(first_line)),
+        e,
+    ) {
+        (Err(first_err), _) => format!("invalid JSON: {first_err}"),
+        (Ok(_), Some(e)) => format!("invalid JSON: {e}"),
+        (Ok(_), None) => "invalid JSON document".to_string(),
+    };
+    f(Record::Bad {
+        line: d.start,
+        error,
+    });
+    for (i, l) in following_lines(&d).into_iter().rev() {
+        pending.push_front((i, l));
+    }
 }
 
 fn trim_ws(b: &[u8]) -> &[u8] {
@@ -406,16 +758,6 @@ fn skip_to_newline<R: BufRead>(r: &mut R) -> io::Result<()> {
         }
         let n = chunk.len();
         r.consume(n);
-    }
-}
-
-fn emit_line(t: &[u8], line: usize, keys: &[&str], f: &mut dyn FnMut(Record)) {
-    match serde_json::from_slice::<Value>(t) {
-        Ok(v) => emit_value(v, line, keys, f),
-        Err(e) => f(Record::Bad {
-            line,
-            error: format!("invalid JSON: {e}"),
-        }),
     }
 }
 
@@ -659,7 +1001,7 @@ impl<'k> RecordSplitter<'k> {
             let line = self.buf_line;
             self.collecting = false;
             self.buf.clear();
-            f(Record::Bad {
+            f(Record::Truncated {
                 line,
                 error: "truncated JSON record at end of input".into(),
             });
@@ -669,7 +1011,7 @@ impl<'k> RecordSplitter<'k> {
             } else {
                 self.line
             };
-            f(Record::Bad {
+            f(Record::Truncated {
                 line,
                 error: "truncated JSON document at end of input".into(),
             });
@@ -680,9 +1022,72 @@ impl<'k> RecordSplitter<'k> {
 /// A CSV row as (line, header→value pairs), or (line, error).
 pub type CsvRow = Result<(usize, Vec<(String, String)>), (usize, String)>;
 
+/// Turns CRLF line ends into LF. The csv crate counts lines on `\n` but stops a record after
+/// the `\r` of a CRLF, so the `\n` is only counted once the next record has started and
+/// every row of a CRLF file (the usual Windows / Excel export) was reported one line too low
+/// (BurntSushi/rust-csv#395). Without the `\r` the line numbers are right.
+struct CrlfToLf<R> {
+    inner: R,
+    scratch: Vec<u8>,
+    /// A `\r` that ended the previous chunk, not yet known to precede a `\n`.
+    held_cr: bool,
+}
+
+impl<R: Read> Read for CrlfToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.len() < 2 {
+            // Room for a held `\r` and one byte is needed; csv never reads this little.
+            return self.inner.read(buf);
+        }
+        self.scratch.resize(buf.len() - 1, 0);
+        let n = self.inner.read(&mut self.scratch)?;
+        let mut out = 0;
+        if n == 0 {
+            if self.held_cr {
+                self.held_cr = false;
+                buf[0] = b'\r';
+                return Ok(1);
+            }
+            return Ok(0);
+        }
+        if self.held_cr {
+            self.held_cr = false;
+            if self.scratch[0] != b'\n' {
+                buf[0] = b'\r';
+                out = 1;
+            }
+        }
+        for i in 0..n {
+            let b = self.scratch[i];
+            if b == b'\r' {
+                if i + 1 == n {
+                    self.held_cr = true;
+                    continue;
+                }
+                if self.scratch[i + 1] == b'\n' {
+                    continue;
+                }
+            }
+            buf[out] = b;
+            out += 1;
+        }
+        if out == 0 {
+            // Only a held `\r`: read on rather than signal end of input.
+            return self.read(buf);
+        }
+        Ok(out)
+    }
+}
+
 /// Reads CSV with a header; yields (line, header→value map). Rows that do not parse are
-/// reported with their line and skipped.
-pub fn csv_records<R: Read>(reader: R, f: &mut dyn FnMut(CsvRow)) {
+/// reported with their line and skipped. Returns false when the input could not be read to
+/// its end (a read error: the rows after it were never seen).
+pub fn csv_records<R: Read>(reader: R, f: &mut dyn FnMut(CsvRow)) -> bool {
+    let reader = CrlfToLf {
+        inner: reader,
+        scratch: Vec::new(),
+        held_cr: false,
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -699,13 +1104,13 @@ pub fn csv_records<R: Read>(reader: R, f: &mut dyn FnMut(CsvRow)) {
             .collect(),
         Err(e) => {
             f(Err((1, format!("invalid CSV header: {e}"))));
-            return;
+            return !matches!(e.kind(), csv::ErrorKind::Io(_));
         }
     };
     let mut rec = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut rec) {
-            Ok(false) => return,
+            Ok(false) => return true,
             Ok(true) => {
                 let line = rec.position().map_or(0, |p| p.line() as usize);
                 if rec.len() != headers.len() {
@@ -729,7 +1134,7 @@ pub fn csv_records<R: Read>(reader: R, f: &mut dyn FnMut(CsvRow)) {
                 let line = e.position().map_or(0, |p| p.line() as usize);
                 f(Err((line, format!("invalid CSV row: {e}"))));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return;
+                    return false;
                 }
             }
         }
@@ -745,9 +1150,88 @@ mod tests {
         json_records(text.as_bytes(), keys, &mut |r| match r {
             Record::Ok { value, line } => out.push((line, Ok(value))),
             Record::Bad { line, error } => out.push((line, Err(error))),
+            Record::Truncated { line, error } => out.push((line, Err(format!("T:{error}")))),
         })
         .ok();
         out
+    }
+
+    #[test]
+    fn concatenated_documents_after_a_one_line_document() {
+        // `gcloud … versions list` in a shell loop: `[]`, then pretty-printed arrays.
+        let text = "[]\n[\n  {\n    \"x\": 1\n  },\n  {\"x\": 2}\n]\n[] []\n{\"SecretList\": [\n {\"x\": 3}\n]}\n";
+        let r = collect(text, &["SecretList"]);
+        let lines: Vec<usize> = r.iter().map(|(l, _)| *l).collect();
+        assert!(r.iter().all(|(_, v)| v.is_ok()), "{r:?}");
+        assert_eq!(lines, vec![3, 6, 10]);
+    }
+
+    #[test]
+    fn damaged_jsonl_line_does_not_swallow_the_next_lines() {
+        let text = "{\"a\":1}\n{\"a\":\n{\"a\":3}\n{\"a\":4}\n";
+        let r = collect(text, &[]);
+        assert_eq!(r.len(), 4, "{r:?}");
+        assert_eq!(r[1].0, 2);
+        assert!(r[1].1.as_ref().is_err_and(|e| !e.starts_with("T:")));
+        assert_eq!((r[2].0, r[3].0), (3, 4));
+        assert!(r[2].1.is_ok() && r[3].1.is_ok());
+        // A pretty document that is cut off is truncated, not a bad record.
+        let r = collect("{\"a\":1}\n[\n {\"x\": 1},\n {\"x\": ", &[]);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r[1].1.as_ref().is_err_and(|e| e.starts_with("T:")));
+        let r = collect("{\"a\":1}\n{\"a\": \"cut", &[]);
+        assert!(r[1].1.as_ref().is_err_and(|e| e.starts_with("T:")), "{r:?}");
+    }
+
+    #[test]
+    fn crlf_is_read_as_lf() {
+        for chunk in [1usize, 2, 3, 7, 64] {
+            let data = b"a,b\r\n1,2\r\n\r3,4\r\n\r";
+            let mut out = Vec::new();
+            let mut r = CrlfToLf {
+                inner: data.as_slice(),
+                scratch: Vec::new(),
+                held_cr: false,
+            };
+            let mut buf = vec![0u8; chunk + 1];
+            loop {
+                let n = r.read(&mut buf).expect("read");
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(out, b"a,b\n1,2\n\r3,4\n\r", "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn empty_exports_and_digests() {
+        for t in [
+            "",
+            " \n",
+            "[]",
+            "[]\n[]",
+            "{\"Events\": []}",
+            "{\"Events\": [], \"NextToken\": null}",
+        ] {
+            assert!(is_empty_export(t.as_bytes(), Role::Log), "{t:?}");
+        }
+        for t in [
+            "[1]",
+            "{}",
+            "{\"Events\": [{}]}",
+            "{\"id\": \"x\", \"Records\": []}",
+            "[",
+            "x",
+        ] {
+            assert!(!is_empty_export(t.as_bytes(), Role::Log), "{t:?}");
+        }
+        assert!(is_empty_export(b"{\"SecretList\": []}", Role::Inventory));
+        assert!(is_cloudtrail_digest(
+            b"{\"awsAccountId\":\"1\",\"digestStartTime\":\"x\"}"
+        ));
+        assert!(!is_cloudtrail_digest(b"{\"Records\": []}"));
     }
 
     #[test]

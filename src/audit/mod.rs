@@ -46,10 +46,14 @@ pub struct AuditArgs {
     /// Exit 1 when a failing result has at least this severity (info, low, medium, high, critical, none).
     #[arg(long = "fail-on", value_name = "SEVERITY", default_value = "high")]
     pub fail_on: String,
+    /// Accept a partial audit: an input that could not be read to its end (truncated JSON or
+    /// `.gz`) no longer means exit 2. Every report still says "partial".
+    #[arg(long = "allow-partial")]
+    pub allow_partial: bool,
 }
 
 /// Runs the audit and returns the process exit code (0 ok, 1 failing result at/above
-/// --fail-on, 2 bad input).
+/// --fail-on, 2 bad input, or a partial audit without --allow-partial).
 pub fn run(args: &AuditArgs) -> Result<i32> {
     match run_inner(args) {
         Ok(code) => Ok(code),
@@ -69,11 +73,18 @@ pub struct Loaded {
     pub bad: Vec<BadRecord>,
 }
 
-fn open_spec(
-    arg: &str,
-    role: Role,
-    stdin_used: &mut bool,
-) -> Result<(InputSpec, InputFormat, input::Reader)> {
+/// An input as opened: to parse with its format, or settled without parsing.
+enum Opened {
+    Parse(InputSpec, InputFormat, input::Reader),
+    /// An empty export whose format cannot be told (`[]`, `{"Events": []}`, nothing).
+    Empty(InputSpec),
+    /// A CloudTrail digest file among the logs.
+    Digest(InputSpec),
+    /// Reading failed before the format could be told (a corrupt `.gz`).
+    Unreadable(InputSpec, String),
+}
+
+fn open_spec(arg: &str, role: Role, stdin_used: &mut bool) -> Result<Opened> {
     let spec = InputSpec::parse(arg)?;
     if spec.path == "-" {
         if *stdin_used {
@@ -81,7 +92,13 @@ fn open_spec(
         }
         *stdin_used = true;
     }
-    let (reader, prefix) = input::open(&spec.path)?;
+    let opened = input::open(&spec.path)?;
+    let prefix = &opened.prefix;
+    // `aws s3 sync` of the `AWSLogs/` prefix brings the digest files along with the logs;
+    // they hold hashes of log files, not events, so they are counted and skipped.
+    if role == Role::Log && input::is_cloudtrail_digest(prefix) {
+        return Ok(Opened::Digest(spec));
+    }
     let format = match spec.format {
         Some(f) => {
             if f.role() != role {
@@ -89,9 +106,15 @@ fn open_spec(
             }
             f
         }
-        None => match input::detect(&prefix, role) {
+        None => match input::detect(prefix, role) {
             Some(f) => f,
             None => {
+                if let Some(e) = opened.read_error {
+                    return Ok(Opened::Unreadable(spec, e));
+                }
+                if input::is_empty_export(prefix, role) {
+                    return Ok(Opened::Empty(spec));
+                }
                 let other = [
                     (Role::Log, "--log"),
                     (Role::Findings, "--findings"),
@@ -99,7 +122,7 @@ fn open_spec(
                 ]
                 .into_iter()
                 .filter(|(r, _)| *r != role)
-                .find_map(|(r, flag)| input::detect(&prefix, r).map(|f| (f, flag)));
+                .find_map(|(r, flag)| input::detect(prefix, r).map(|f| (f, flag)));
                 match other {
                     Some((f, flag)) => bail!(
                         "{}: this looks like {} input; give it with {flag}",
@@ -115,10 +138,13 @@ fn open_spec(
             }
         },
     };
-    Ok((spec, format, reader))
+    Ok(Opened::Parse(spec, format, opened.reader))
 }
 
 /// Reads all inputs (findings first, so log streaming can count uses of leaked keys).
+/// An input that cannot be read to its end is kept as far as it was read and marked
+/// partial, and the other inputs are still read: one truncated `.gz` among many log files
+/// must not cost the whole report. Whether a partial audit fails is decided by the caller.
 pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
     let mut stdin_used = false;
     inventory::reset_fingerprint_budget();
@@ -129,69 +155,91 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
         inputs: Vec::new(),
         bad: Vec::new(),
     };
-    for arg in &args.findings {
-        let (spec, format, reader) = open_spec(arg, Role::Findings, &mut stdin_used)?;
-        let before = out.bad.len();
-        let n = findings::load(
-            format,
-            reader,
-            &spec.display(),
-            &mut out.leaks,
-            &mut out.bad,
-        )
-        .with_context(|| format!("reading {}", spec.display()))?;
-        out.inputs.push(report::InputInfo {
-            file: spec.display(),
-            role: "findings",
-            format: format.name(),
-            records: n,
-            errors: out.bad.len() - before,
-        });
-    }
-    for l in &out.leaks {
-        if let Some(k) = &l.key_id {
-            let t = l.time.unwrap_or(i64::MAX);
-            let e = out.activity.leaked_keys.entry(k.clone()).or_insert(t);
-            *e = (*e).min(t);
+    let roles = [
+        (Role::Findings, "findings", &args.findings),
+        (Role::Inventory, "inventory", &args.inventory),
+        (Role::Log, "log", &args.log),
+    ];
+    for (role, role_name, list) in roles {
+        if role == Role::Inventory {
+            for l in &out.leaks {
+                if let Some(k) = &l.key_id {
+                    let t = l.time.unwrap_or(i64::MAX);
+                    let e = out.activity.leaked_keys.entry(k.clone()).or_insert(t);
+                    *e = (*e).min(t);
+                }
+            }
         }
-    }
-    for arg in &args.inventory {
-        let (spec, format, reader) = open_spec(arg, Role::Inventory, &mut stdin_used)?;
-        let before = out.bad.len();
-        let n = inventory::load(
-            format,
-            reader,
-            &spec.display(),
-            &mut out.items,
-            &mut out.bad,
-        )
-        .with_context(|| format!("reading {}", spec.display()))?;
-        out.inputs.push(report::InputInfo {
-            file: spec.display(),
-            role: "inventory",
-            format: format.name(),
-            records: n,
-            errors: out.bad.len() - before,
-        });
-    }
-    for arg in &args.log {
-        let (spec, format, reader) = open_spec(arg, Role::Log, &mut stdin_used)?;
-        let before = out.bad.len();
-        let n = logs::load(
-            format,
-            reader,
-            &spec.display(),
-            &mut out.activity,
-            &mut out.bad,
-        )
-        .with_context(|| format!("reading {}", spec.display()))?;
-        out.inputs.push(report::InputInfo {
-            file: spec.display(),
-            role: "log",
-            format: format.name(),
-            records: n,
-            errors: out.bad.len() - before,
-        });
+        for arg in list {
+            let before = out.bad.len();
+            let info = |spec: &InputSpec, format: &'static str| report::InputInfo {
+                file: spec.display(),
+                role: role_name,
+                format,
+                records: 0,
+                errors: 0,
+                partial: false,
+                skipped: false,
+            };
+            let (spec, format, reader) = match open_spec(arg, role, &mut stdin_used)? {
+                Opened::Parse(spec, format, reader) => (spec, format, reader),
+                Opened::Empty(spec) => {
+                    out.inputs.push(info(&spec, "empty"));
+                    continue;
+                }
+                Opened::Digest(spec) => {
+                    let mut i = info(&spec, "cloudtrail-digest");
+                    i.skipped = true;
+                    out.inputs.push(i);
+                    continue;
+                }
+                Opened::Unreadable(spec, error) => {
+                    out.bad.push(BadRecord {
+                        loc: model::Loc {
+                            file: spec.display(),
+                            line: 0,
+                        },
+                        error: format!("input could not be read: {error}"),
+                    });
+                    let mut i = info(&spec, "unknown");
+                    i.partial = true;
+                    i.errors = 1;
+                    out.inputs.push(i);
+                    continue;
+                }
+            };
+            let name = spec.display();
+            let res = match role {
+                Role::Findings => {
+                    findings::load(format, reader, &name, &mut out.leaks, &mut out.bad)
+                }
+                Role::Inventory => {
+                    inventory::load(format, reader, &name, &mut out.items, &mut out.bad)
+                }
+                Role::Log => logs::load(format, reader, &name, &mut out.activity, &mut out.bad),
+            };
+            let count = match res {
+                Ok(c) => c,
+                Err(e) => {
+                    out.bad.push(BadRecord {
+                        loc: model::Loc {
+                            file: name.clone(),
+                            line: 0,
+                        },
+                        error: format!("input could not be read to the end: {e}"),
+                    });
+                    input::Count {
+                        records: 0,
+                        partial: true,
+                    }
+                }
+            };
+            let mut i = info(&spec, format.name());
+            i.records = count.records;
+            i.partial = count.partial;
+            i.errors = out.bad.len() - before;
+            out.inputs.push(i);
+        }
     }
     Ok(out)
 }
@@ -247,6 +295,16 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
             // A closed pipe (`| head`) is not an audit failure.
             let _ = out.write_all(text.as_bytes());
         }
+    }
+    let partial = data.partial_inputs();
+    if partial > 0 && !args.allow_partial {
+        // The report is written (it says which inputs are partial), but a green exit
+        // would vouch for data the audit never saw.
+        eprintln!(
+            "keywarden audit: partial audit: {partial} input(s) could not be read to the end \
+             (exit 2; --allow-partial accepts this)"
+        );
+        return Ok(2);
     }
     Ok(if data.exit_failing() > 0 { 1 } else { 0 })
 }

@@ -247,7 +247,12 @@ impl Policy {
                 name: name.to_string(),
                 max_age_days: s.max_age_days.filter(|d| *d > 0),
                 require_auto_rotation: s.require_auto_rotation.unwrap_or(false),
-                require_expiry: s.require_expiry.unwrap_or(false),
+                // An explicit `require_expiry` (class, else [defaults]) decides; only when
+                // it is set nowhere does a maximum validity imply it. A class may cap the
+                // validity of the expiries it has without demanding one on every secret.
+                require_expiry: s
+                    .require_expiry
+                    .unwrap_or(s.max_validity_days.is_some_and(|d| d > 0)),
                 max_validity_days: s.max_validity_days.filter(|d| *d > 0),
                 unused_days: s.unused_days.filter(|d| *d > 0),
                 due_soon_days: s.due_soon_days.unwrap_or(14),

@@ -33,7 +33,7 @@ pub fn load<R: BufRead>(
     file: &str,
     items: &mut Vec<Item>,
     bad: &mut Vec<BadRecord>,
-) -> std::io::Result<usize> {
+) -> std::io::Result<input::Count> {
     let mut records = 0usize;
     let loc = |line| Loc {
         file: file.to_string(),
@@ -51,7 +51,7 @@ pub fn load<R: BufRead>(
             .trim_start()
             .to_string();
         if !t.starts_with('{') && !t.starts_with('[') {
-            input::csv_records(reader, &mut |row| {
+            let complete = input::csv_records(reader, &mut |row| {
                 records += 1;
                 match row {
                     Ok((line, cols)) => {
@@ -74,7 +74,10 @@ pub fn load<R: BufRead>(
                     }),
                 }
             });
-            return Ok(records);
+            return Ok(input::Count {
+                records,
+                partial: !complete,
+            });
         }
         return load_json(format, reader, file, items, bad);
     }
@@ -87,10 +90,15 @@ fn load_json<R: BufRead>(
     file: &str,
     items: &mut Vec<Item>,
     bad: &mut Vec<BadRecord>,
-) -> std::io::Result<usize> {
+) -> std::io::Result<input::Count> {
     let mut records = 0usize;
+    let mut partial = false;
     input::json_records(reader, format.array_keys(), &mut |rec| {
-        records += 1;
+        if matches!(rec, Record::Truncated { .. }) {
+            partial = true;
+        } else {
+            records += 1;
+        }
         match rec {
             Record::Ok { value, line } => {
                 let loc = Loc {
@@ -102,16 +110,18 @@ fn load_json<R: BufRead>(
                     Err(error) => bad.push(BadRecord { loc, error }),
                 }
             }
-            Record::Bad { line, error } => bad.push(BadRecord {
-                loc: Loc {
-                    file: file.to_string(),
-                    line,
-                },
-                error,
-            }),
+            Record::Bad { line, error } | Record::Truncated { line, error } => {
+                bad.push(BadRecord {
+                    loc: Loc {
+                        file: file.to_string(),
+                        line,
+                    },
+                    error,
+                })
+            }
         }
     })?;
-    Ok(records)
+    Ok(input::Count { records, partial })
 }
 
 /// Parses one JSON record of an inventory format.

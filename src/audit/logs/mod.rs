@@ -217,12 +217,17 @@ pub fn load<R: BufRead>(
     file: &str,
     activity: &mut Activity,
     bad: &mut Vec<BadRecord>,
-) -> std::io::Result<usize> {
+) -> std::io::Result<input::Count> {
     let fidx = activity.add_file(file);
     let mut records = 0usize;
+    let mut partial = false;
     let mut vault_state = vault::Pairing::default();
     input::json_records(reader, format.array_keys(), &mut |rec| {
-        records += 1;
+        if matches!(rec, Record::Truncated { .. }) {
+            partial = true;
+        } else {
+            records += 1;
+        }
         match rec {
             Record::Ok { value, line } => {
                 let pos = Pos {
@@ -258,13 +263,15 @@ pub fn load<R: BufRead>(
                     }),
                 }
             }
-            Record::Bad { line, error } => bad.push(BadRecord {
-                loc: Loc {
-                    file: file.to_string(),
-                    line,
-                },
-                error,
-            }),
+            Record::Bad { line, error } | Record::Truncated { line, error } => {
+                bad.push(BadRecord {
+                    loc: Loc {
+                        file: file.to_string(),
+                        line,
+                    },
+                    error,
+                })
+            }
         }
     })?;
     for (ev, p) in vault_state.flush() {
@@ -283,7 +290,7 @@ pub fn load<R: BufRead>(
         });
         activity.untracked = 0;
     }
-    Ok(records)
+    Ok(input::Count { records, partial })
 }
 
 /// Parses one record of a log format (for fuzzing and tests).

@@ -14,6 +14,27 @@ pub fn render(r: &ReportData) -> String {
     let a = r.audit;
     let mut s = String::new();
     let _ = writeln!(s, "# Rotation audit — {}\n", fmt(a.now));
+    if r.partial_inputs() > 0 {
+        let _ = writeln!(
+            s,
+            "> **Partial audit:** {} input(s) could not be read to the end ({}); results cover only what was read.\n",
+            r.partial_inputs(),
+            r.inputs
+                .iter()
+                .filter(|i| i.partial)
+                .map(|i| format!("`{}`", cell(&i.file)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let (empty, skipped) = (r.inputs_with("empty"), r.inputs_with("skipped"));
+    if empty + skipped > 0 {
+        let _ = writeln!(
+            s,
+            "Inputs: {} read, {empty} empty, {skipped} skipped (CloudTrail digest files).\n",
+            r.inputs.len() - empty - skipped
+        );
+    }
     let _ = writeln!(
         s,
         "{} secrets audited; **{} failing**, {} to review, {} suppressed; {} input errors. Policy: `{}`.\n",

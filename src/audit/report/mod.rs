@@ -22,6 +22,25 @@ pub struct InputInfo {
     pub format: &'static str,
     pub records: usize,
     pub errors: usize,
+    /// Not read to its end (truncated JSON, a truncated or corrupt `.gz`, a read error).
+    pub partial: bool,
+    /// Deliberately not audited (CloudTrail digest files).
+    pub skipped: bool,
+}
+
+impl InputInfo {
+    /// `partial`, `skipped`, `empty` (read completely, nothing in it) or `ok`.
+    pub fn status(&self) -> &'static str {
+        if self.partial {
+            "partial"
+        } else if self.skipped {
+            "skipped"
+        } else if self.records == 0 && self.errors == 0 {
+            "empty"
+        } else {
+            "ok"
+        }
+    }
 }
 
 pub struct ReportData<'a> {
@@ -47,6 +66,15 @@ pub struct Priority {
 }
 
 impl ReportData<'_> {
+    /// Inputs that could not be read to their end: the audit does not cover all the data.
+    pub fn partial_inputs(&self) -> usize {
+        self.inputs.iter().filter(|i| i.partial).count()
+    }
+
+    pub fn inputs_with(&self, status: &str) -> usize {
+        self.inputs.iter().filter(|i| i.status() == status).count()
+    }
+
     pub fn active(&self) -> impl Iterator<Item = &CheckResult> {
         self.audit
             .outcomes

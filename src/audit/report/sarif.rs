@@ -167,7 +167,8 @@ pub fn render(r: &ReportData) -> Value {
             }},
             "automationDetails": {"id": format!("keywarden-audit/{}", &now[..10.min(now.len())])},
             "invocations": [{
-                "executionSuccessful": true,
+                // A partial audit (an input not read to its end) did not run to completion.
+                "executionSuccessful": r.partial_inputs() == 0,
                 "startTimeUtc": now,
                 "endTimeUtc": now,
                 "toolExecutionNotifications": notes,
@@ -176,11 +177,13 @@ pub fn render(r: &ReportData) -> Value {
                     "log_window": window,
                     "log_coverage": coverage,
                     "policy": {"source": r.policy_source, "sha256": r.policy_sha256},
-                    "inputs": r.inputs.iter().map(|i| json!({"file": i.file, "role": i.role, "format": i.format, "records": i.records, "errors": i.errors})).collect::<Vec<_>>(),
+                    "inputs": r.inputs.iter().map(|i| json!({"file": i.file, "role": i.role, "format": i.format, "records": i.records, "errors": i.errors, "status": i.status()})).collect::<Vec<_>>(),
+                    "partial": r.partial_inputs() > 0,
                 },
             }],
             "results": results,
             "properties": {"summary": {
+                "partial": r.partial_inputs() > 0,
                 "secrets": r.audit.items.len(),
                 "fail": r.count(Status::Fail),
                 "review": r.count(Status::Review),

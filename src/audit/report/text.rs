@@ -10,11 +10,24 @@ pub fn render(r: &ReportData) -> String {
     let a = r.audit;
     let mut s = String::new();
     let _ = writeln!(s, "keywarden audit — as of {}", fmt(a.now));
-    let _ = writeln!(s, "policy: {}", r.policy_source);
-    for i in &r.inputs {
+    if r.partial_inputs() > 0 {
         let _ = writeln!(
             s,
-            "  {:<9} {:<22} {} ({} records{})",
+            "PARTIAL AUDIT: {} input(s) could not be read to the end; results cover only what was read",
+            r.partial_inputs()
+        );
+    }
+    let _ = writeln!(s, "policy: {}", r.policy_source);
+    for i in &r.inputs {
+        let state = match i.status() {
+            "partial" => ", PARTIAL: not read to the end",
+            "empty" => ", empty",
+            "skipped" => ", skipped: CloudTrail digest file",
+            _ => "",
+        };
+        let _ = writeln!(
+            s,
+            "  {:<9} {:<22} {} ({} records{}{state})",
             i.role,
             i.format,
             i.file,

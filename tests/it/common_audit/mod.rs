@@ -103,6 +103,7 @@ pub fn args(
         format: "json".into(),
         output: None,
         fail_on: "high".into(),
+        allow_partial: false,
     }
 }
 
