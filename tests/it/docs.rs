@@ -120,8 +120,11 @@ fn invocations(text: &str) -> Vec<Vec<String>> {
                 None => part.to_string(),
             };
             let w = words(&part);
-            let start = if let Some(i) = w.iter().position(|x| x == "keywarden") {
-                i + 1
+            // The command word follows any `VAR=value` assignments; `keywarden` as an argument
+            // (`cargo install ... keywarden`) is not an invocation.
+            let cmd = w.iter().position(|x| !x.contains('=')).unwrap_or(w.len());
+            let start = if w.get(cmd).is_some_and(|x| x == "keywarden") {
+                cmd + 1
             } else if w.first().is_some_and(|x| x == "cargo")
                 && w.get(1).is_some_and(|x| x == "run")
                 && !w.iter().any(|x| x == "--example" || x == "--bin")
