@@ -10,19 +10,7 @@ use std::fs;
 use std::path::Path;
 
 fn gitlab_schema_errors(doc: &Value) -> Vec<String> {
-    let schema: Value = serde_json::from_str(
-        &fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/gitlab/secret-detection-report-format.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    validator
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
+    crate::common::schema_errors("tests/data/gitlab/secret-detection-report-format.json", doc)
 }
 
 fn assert_gitlab_valid(doc: &Value) {

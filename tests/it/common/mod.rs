@@ -34,6 +34,18 @@ pub fn finding_paths(out: &Output) -> Vec<String> {
     v
 }
 
+/// The errors of validating `doc` against the JSON schema at `schema` (relative to the crate).
+pub fn schema_errors(schema: &str, doc: &serde_json::Value) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(schema);
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_keywarden")
 }
