@@ -66,12 +66,9 @@ pub fn drop_inherited(repo_path: &Path, findings: &mut Vec<Finding>) -> Result<u
         std::collections::HashMap::new();
     let mut dropped = 0;
     findings.retain(|f| {
-        let (Some(c), Some(secret)) = (&f.commit, f.pending.as_ref()) else {
+        let Some(c) = &f.commit else {
             return true;
         };
-        if f.decoded.is_some() || secret.0.is_empty() {
-            return true;
-        }
         let parents = parents_of.entry(c.id.clone()).or_insert_with(|| {
             gix::ObjectId::from_hex(c.id.as_bytes())
                 .ok()
@@ -80,15 +77,8 @@ pub fn drop_inherited(repo_path: &Path, findings: &mut Vec<Finding>) -> Result<u
                 .unwrap_or_default()
         });
         let inherited = parents.iter().any(|p| {
-            let Some(tree) = repo.find_commit(*p).ok().and_then(|c| c.tree().ok()) else {
-                return false;
-            };
-            let Ok(Some(entry)) = tree.lookup_entry(f.path.split('/').map(|s| s.as_bytes())) else {
-                return false;
-            };
-            entry
-                .object()
-                .is_ok_and(|o| memchr::memmem::find(&o.data, &secret.0).is_some())
+            (repo.find_commit(*p).ok().and_then(|c| c.tree().ok()))
+                .is_some_and(|tree| tree_holds(&tree, f))
         });
         if inherited {
             dropped += 1;
@@ -96,6 +86,23 @@ pub fn drop_inherited(repo_path: &Path, findings: &mut Vec<Finding>) -> Result<u
         !inherited
     });
     Ok(dropped)
+}
+
+/// Whether `tree`'s version of the finding's path holds the finding's value (its exact bytes).
+/// A finding found inside an encoding, or without its value, is never held.
+pub(crate) fn tree_holds(tree: &gix::Tree<'_>, f: &Finding) -> bool {
+    let Some(secret) = f.pending.as_ref().filter(|s| !s.0.is_empty()) else {
+        return false;
+    };
+    if f.decoded.is_some() {
+        return false;
+    }
+    let Ok(Some(entry)) = tree.lookup_entry(f.path.split('/').map(|s| s.as_bytes())) else {
+        return false;
+    };
+    entry
+        .object()
+        .is_ok_and(|o| memchr::memmem::find(&o.data, &secret.0).is_some())
 }
 
 pub(crate) const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";

@@ -174,3 +174,22 @@ fn hook_blocks_a_commit_with_a_staged_secret() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn staged_edit_of_another_line_does_not_report_the_committed_secret() {
+    let mut r = Repo::new();
+    let (old, new) = (aws_key(), aws_key());
+    r.write("app.env", &format!("DEBUG=false\nKEY={old}\n"));
+    r.commit("add the key");
+    r.write("app.env", &format!("DEBUG=true\nKEY={old}\n"));
+    r.git(&["add", "app.env"]);
+    let run = scan(&r.path, &["--staged"]);
+    assert_eq!(run.code, 0, "{:#?}", run.json);
+    assert_eq!(run.extra("values_already_in_head"), 1);
+    r.write("app.env", &format!("DEBUG=true\nKEY={old}\nKEY2={new}\n"));
+    r.git(&["add", "app.env"]);
+    let run = scan(&r.path, &["--staged"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.findings().len(), 1, "{:#?}", run.json);
+    assert_eq!(run.with_secret(&new).len(), 1);
+}

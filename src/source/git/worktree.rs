@@ -52,6 +52,16 @@ pub(super) fn scan_staged(scanner: &Scanner, path: &Path) -> Result<GitScan> {
         out.findings.extend(scanner.scan_blob(data, &prov));
     }
     out.extra.insert("lfs_pointers".into(), lfs);
+    // A staged edit of another line of a file that already holds a secret commits nothing new:
+    // values HEAD's version of the same path holds are not this commit's to block.
+    if let Ok(head) = repo.head_tree() {
+        let before = out.findings.len();
+        out.findings.retain(|f| !super::tree_holds(&head, f));
+        out.extra.insert(
+            "values_already_in_head".into(),
+            (before - out.findings.len()) as u64,
+        );
+    }
     Ok(out)
 }
 
