@@ -38,7 +38,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
     /// Report format.
-    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "sarif", "markdown", "junit"])]
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "sarif", "markdown", "junit", "gitlab"])]
     pub format: String,
     /// Write the report here instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -284,6 +284,7 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         "sarif" => serde_json::to_string_pretty(&report::sarif::render(&data))? + "\n",
         "markdown" => report::markdown::render(&data),
         "junit" => report::junit::render(&data),
+        "gitlab" => serde_json::to_string_pretty(&report::gitlab::render(&data))? + "\n",
         _ => report::text::render(&data),
     };
     match &args.output {

@@ -22,7 +22,7 @@ pub const NO_COMMIT: &str = "0000000";
 
 const ADVICE: &str = "Revoke or rotate the credential at its provider first (removing it from the code does not make it safe: it stays in history), then remove it from the code and load it from a secrets manager or environment.";
 
-fn severity(s: Severity) -> &'static str {
+pub fn severity(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "Critical",
         Severity::High => "High",
@@ -35,15 +35,21 @@ fn severity(s: Severity) -> &'static str {
 /// A UUID-shaped id from the value fingerprint, the rule and the path (never the value), with
 /// the occurrence number appended when the same secret repeats in one file under one rule.
 pub fn vulnerability_id(f: &Finding, occurrence: usize) -> String {
-    let mut h = Sha256::new();
-    h.update(b"keywarden-gitlab\0");
-    h.update(f.fingerprint.as_bytes());
-    h.update(b"\0");
-    h.update(f.rule_id.as_bytes());
-    h.update(b"\0");
-    h.update(f.path.as_bytes());
+    let n = occurrence.to_string();
+    let mut parts = vec![f.fingerprint.as_str(), f.rule_id.as_str(), f.path.as_str()];
     if occurrence > 0 {
-        h.update(format!("\0{occurrence}").as_bytes());
+        parts.push(&n);
+    }
+    uuid_of(&parts)
+}
+
+/// A UUID-shaped id hashed from `parts` (GitLab tracks a vulnerability across pipelines by it).
+pub fn uuid_of(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"keywarden-gitlab");
+    for p in parts {
+        h.update(b"\0");
+        h.update(p.as_bytes());
     }
     let x = hex::encode(&h.finalize()[..16]);
     format!(
@@ -57,11 +63,11 @@ pub fn vulnerability_id(f: &Finding, occurrence: usize) -> String {
 }
 
 /// `yyyy-mm-ddThh:mm:ss` in UTC, the only form the schema accepts.
-fn gitlab_time(t: jiff::Timestamp) -> String {
+pub fn gitlab_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }

@@ -608,3 +608,52 @@ fn audit_junit_has_a_testcase_per_result() {
         assert_eq!(kinds, [want], "{check} {id}");
     }
 }
+
+// --- audit GitLab ------------------------------------------------------------------------------
+
+#[test]
+fn audit_gitlab_report_is_schema_valid_with_one_vulnerability_per_failing_result() {
+    use crate::common_audit::{NOW, fx};
+    let dir = tempfile::tempdir().unwrap();
+    let inv = fx("aws/list-secrets.json");
+    let audit = |format: &str| {
+        run(
+            &[
+                "audit",
+                "--now",
+                NOW,
+                "--inventory",
+                &inv,
+                "--format",
+                format,
+            ],
+            dir.path(),
+        )
+    };
+    let doc = json(&audit("json"));
+    let out = audit("gitlab");
+    let gl = json(&out);
+    let errors = gitlab_schema_errors(&gl);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = doc["results"].as_array().unwrap();
+    let failing: Vec<&Value> = results.iter().filter(|r| r["status"] == "fail").collect();
+    assert!(!failing.is_empty(), "the fixture has failing results");
+    let vulns = gl["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), failing.len());
+    for r in failing {
+        let check = r["check"].as_str().unwrap();
+        assert!(
+            vulns.iter().any(|v| v["identifiers"][0]["value"] == check
+                && v["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains(r["secret_id"].as_str().unwrap())),
+            "{check} missing"
+        );
+    }
+    // Ids are stable across runs.
+    assert_eq!(
+        json(&audit("gitlab"))["vulnerabilities"],
+        gl["vulnerabilities"]
+    );
+}

@@ -1,5 +1,6 @@
 //! Reports: JSON (canonical, versioned), text, Markdown, SARIF 2.1.0 and JUnit XML.
 
+pub mod gitlab;
 pub mod json;
 pub mod junit;
 pub mod markdown;
