@@ -63,7 +63,7 @@ pub fn uuid_of(parts: &[&str]) -> String {
 }
 
 /// `yyyy-mm-ddThh:mm:ss` in UTC, the only form the schema accepts.
-pub fn gitlab_time(t: jiff::Timestamp) -> String {
+fn gitlab_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
@@ -192,6 +192,17 @@ pub fn build(r: &ScanReport) -> Value {
             super::Summary::count(r.suppressed.len() as u64, "finding was", "findings were")) }));
     }
 
+    envelope((start, end), r.summary.complete, messages, vulnerabilities)
+}
+
+/// The report around its vulnerabilities: schema version, the tool, the run's times and
+/// status (`failure` when the run could not read all its input) and its messages.
+pub fn envelope(
+    (start, end): (jiff::Timestamp, jiff::Timestamp),
+    complete: bool,
+    messages: Vec<Value>,
+    vulnerabilities: Vec<Value>,
+) -> Value {
     let tool = json!({
         "id": "keywarden",
         "name": "keywarden",
@@ -205,7 +216,7 @@ pub fn build(r: &ScanReport) -> Value {
         "type": "secret_detection",
         "start_time": gitlab_time(start),
         "end_time": gitlab_time(end),
-        "status": if r.summary.complete { "success" } else { "failure" },
+        "status": if complete { "success" } else { "failure" },
     });
     if !messages.is_empty() {
         scan["messages"] = Value::Array(messages);

@@ -7,9 +7,7 @@
 
 use super::ReportData;
 use crate::audit::checks::{self, Status};
-use crate::report::gitlab::{
-    NO_COMMIT, SCHEMA_URI, VERSION, gitlab_time, severity, truncate, uuid_of,
-};
+use crate::report::gitlab::{NO_COMMIT, envelope, severity, truncate, uuid_of};
 use serde_json::{Value, json};
 
 pub fn render(r: &ReportData) -> Value {
@@ -59,28 +57,5 @@ pub fn render(r: &ReportData) -> Value {
         messages.push(json!({"level": "warn", "value":
             "The audit is partial: some inputs could not be read to their end."}));
     }
-    let tool = json!({
-        "id": "keywarden",
-        "name": "keywarden",
-        "url": "https://github.com/keywarden/keywarden",
-        "version": env!("CARGO_PKG_VERSION"),
-        "vendor": { "name": "keywarden" },
-    });
-    let mut scan = json!({
-        "analyzer": tool,
-        "scanner": tool,
-        "type": "secret_detection",
-        "start_time": gitlab_time(now),
-        "end_time": gitlab_time(now),
-        "status": if partial { "failure" } else { "success" },
-    });
-    if !messages.is_empty() {
-        scan["messages"] = Value::Array(messages);
-    }
-    json!({
-        "version": VERSION,
-        "schema": SCHEMA_URI,
-        "scan": scan,
-        "vulnerabilities": vulnerabilities,
-    })
+    envelope((now, now), !partial, messages, vulnerabilities)
 }
