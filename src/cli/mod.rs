@@ -444,15 +444,15 @@ fn is_config_file(p: &std::path::Path) -> Result<bool> {
     Ok(crate::config::Config::looks_like_config(&text))
 }
 
-/// The `[[rule]]`s of a rule file or of a config (whose other tables are not rules).
+/// The `[[rule]]`s of a rule file or of a config (whose other tables are not rules), read once.
 fn load_rule_or_config_file(p: &std::path::Path) -> Result<Vec<Rule>> {
-    if is_config_file(p)? {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    let name = p.display().to_string();
+    if crate::config::Config::looks_like_config(&text) {
         let cfg: crate::config::Config =
-            toml::from_str(&text).with_context(|| format!("config {}", p.display()))?;
+            toml::from_str(&text).with_context(|| format!("config {name}"))?;
         Ok(cfg.rules)
     } else {
-        rules::load_file(p)
+        rules::parse_rule_file(&name, &text)
     }
 }

@@ -559,25 +559,28 @@ fn help_examples_parse_and_show() {
 
 // --- audit JUnit -------------------------------------------------------------------------------
 
-#[test]
-fn audit_junit_has_a_testcase_per_result() {
+/// `keywarden audit` of the AWS Secrets Manager fixture at the kit's fixed time, in `format`.
+fn audit_of_the_aws_fixture(format: &str) -> std::process::Output {
     use crate::common_audit::{NOW, fx};
     let dir = tempfile::tempdir().unwrap();
     let inv = fx("aws/list-secrets.json");
-    let audit = |format: &str| {
-        run(
-            &[
-                "audit",
-                "--now",
-                NOW,
-                "--inventory",
-                &inv,
-                "--format",
-                format,
-            ],
-            dir.path(),
-        )
-    };
+    run(
+        &[
+            "audit",
+            "--now",
+            NOW,
+            "--inventory",
+            &inv,
+            "--format",
+            format,
+        ],
+        dir.path(),
+    )
+}
+
+#[test]
+fn audit_junit_has_a_testcase_per_result() {
+    let audit = audit_of_the_aws_fixture;
     let j = audit("json");
     let doc = json(&j);
     let out = audit("junit");
@@ -613,23 +616,7 @@ fn audit_junit_has_a_testcase_per_result() {
 
 #[test]
 fn audit_gitlab_report_is_schema_valid_with_one_vulnerability_per_failing_result() {
-    use crate::common_audit::{NOW, fx};
-    let dir = tempfile::tempdir().unwrap();
-    let inv = fx("aws/list-secrets.json");
-    let audit = |format: &str| {
-        run(
-            &[
-                "audit",
-                "--now",
-                NOW,
-                "--inventory",
-                &inv,
-                "--format",
-                format,
-            ],
-            dir.path(),
-        )
-    };
+    let audit = audit_of_the_aws_fixture;
     let doc = json(&audit("json"));
     let out = audit("gitlab");
     let gl = json(&out);
