@@ -17,6 +17,34 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
+/// Where a leak found in history stands. A history scan reports one finding per leaked value
+/// at one path; its `commit` is the commit that introduced the value there, and this says
+/// where the value went afterwards.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LeakHistory {
+    /// Whether HEAD's version of the path still holds the value.
+    pub present: bool,
+    /// When HEAD no longer holds it: the first commit on HEAD's first-parent line whose version
+    /// of the path no longer does. None when the value never reached that line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<CommitInfo>,
+    /// The newest commit (in topological order) whose version of the path holds the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<CommitInfo>,
+    /// How many (commit, path) versions hold it.
+    pub occurrences: u64,
+    /// How many refs (branches, tags, remotes, the stash) reach a commit holding it.
+    pub refs: u64,
+    /// Their names, at most [`LeakHistory::REF_NAMES`] of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ref_names: Vec<String>,
+}
+
+impl LeakHistory {
+    /// Ref names listed per leak; `refs` counts them all.
+    pub const REF_NAMES: usize = 10;
+}
+
 /// Where a blob came from.
 #[derive(Debug, Clone, Default)]
 pub struct Provenance {
@@ -70,6 +98,9 @@ pub struct Finding {
     pub blob_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
+    /// History scans: where the leak went after `commit` introduced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Box<LeakHistory>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The secret, held only until the scan fingerprints all its findings together

@@ -336,6 +336,7 @@ impl Scanner {
             decoded,
             blob_id: prov.blob_id.clone(),
             commit: prov.commit.as_deref().cloned(),
+            history: None,
             tags: rule.tags.clone(),
         };
         Some((finding, secret_bytes.into_owned()))
@@ -479,7 +480,7 @@ fn replace_each(text: &str, values: &[String], shown: &[String]) -> Option<Strin
     )
 }
 
-fn snippet(line: &[u8], s: usize, e: usize, shown: &str) -> String {
+pub(crate) fn snippet(line: &[u8], s: usize, e: usize, shown: &str) -> String {
     const CONTEXT: usize = 60;
     let s = s.min(line.len());
     let e = e.clamp(s, line.len());

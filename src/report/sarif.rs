@@ -159,14 +159,34 @@ fn result(
         props.insert("committer_date".into(), json!(c.committer_date));
         props.insert("commit_summary".into(), json!(c.summary));
     }
+    let mut todo = "Rotate it, then remove it.".to_string();
+    if let Some(h) = &f.history {
+        props.insert("present".into(), json!(h.present));
+        props.insert("occurrences".into(), json!(h.occurrences));
+        props.insert("refs".into(), json!(h.refs));
+        props.insert("ref_names".into(), json!(h.ref_names));
+        if let Some(c) = &h.last_seen {
+            props.insert("last_seen".into(), json!(c.id));
+        }
+        if let Some(c) = &h.removed_in {
+            props.insert("removed_in".into(), json!(c.id));
+            props.insert("removed_date".into(), json!(c.committer_date));
+        }
+        if !h.present {
+            todo = match &h.removed_in {
+                Some(c) => format!(
+                    "Removed in commit {} but still in history: rotate it.",
+                    &c.id[..c.id.len().min(12)]
+                ),
+                None => "Not in HEAD's history but still in other refs: rotate it.".into(),
+            };
+        }
+    }
     let mut where_ = format!("{}:{}", f.path, f.line);
     if let Some(c) = &f.commit {
         where_.push_str(&format!(" in commit {}", &c.id[..c.id.len().min(12)]));
     }
-    let text = format!(
-        "{} found at {where_} ({}). Rotate it, then remove it.",
-        f.rule_name, f.secret
-    );
+    let text = format!("{} found at {where_} ({}). {todo}", f.rule_name, f.secret);
     let mut fps = BTreeMap::new();
     fps.insert("primaryLocationLineHash".to_string(), line_hash(f));
     let base = SarifResult::builder()

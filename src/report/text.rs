@@ -1,6 +1,7 @@
 //! Text for people: findings grouped by file, then a summary. Colour only on a terminal.
 
 use super::{ScanReport, Summary};
+use crate::pipeline::finding::{CommitInfo, LeakHistory};
 use crate::rules::Severity;
 
 struct Paint(bool);
@@ -61,6 +62,46 @@ pub fn write_summary_line(s: &super::Summary, out: &mut dyn std::io::Write) -> a
     Ok(())
 }
 
+/// Where a history leak stands, and what that asks of the reader.
+fn leak_status(h: &LeakHistory) -> String {
+    let short = |c: &CommitInfo| c.id[..c.id.len().min(7)].to_string();
+    let day = |c: &CommitInfo| c.committer_date.get(..10).unwrap_or("").to_string();
+    let mut s = if h.present {
+        "still in HEAD: rotate it, then remove it".to_string()
+    } else if let Some(r) = &h.removed_in {
+        format!(
+            "removed in {} on {}, still in history: rotate it",
+            short(r),
+            day(r)
+        )
+    } else {
+        "not in HEAD's history, still in other refs: rotate it".to_string()
+    };
+    s.push_str(&format!(
+        "\n      {}",
+        Summary::count(h.occurrences, "version", "versions")
+    ));
+    if let Some(l) = &h.last_seen
+        && !h.present
+    {
+        s.push_str(&format!(", last in {} on {}", short(l), day(l)));
+    }
+    if h.refs > 0 {
+        let more = h.refs.saturating_sub(h.ref_names.len() as u64);
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "; reachable from {}: {}{tail}",
+            Summary::count(h.refs, "ref", "refs"),
+            h.ref_names.join(", ")
+        ));
+    }
+    s
+}
+
 pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     let p = Paint(r.color);
     let mut current: Option<&str> = None;
@@ -95,11 +136,19 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
         }
         if let Some(c) = &f.commit {
             let short = &c.id[..c.id.len().min(12)];
+            let what = if f.history.is_some() {
+                "introduced in commit"
+            } else {
+                "commit"
+            };
             writeln!(
                 out,
-                "      commit {short} by {} <{}> on {}: {}",
+                "      {what} {short} by {} <{}> on {}: {}",
                 c.author_name, c.author_email, c.author_date, c.summary
             )?;
+        }
+        if let Some(h) = &f.history {
+            writeln!(out, "      {}", leak_status(h))?;
         }
         writeln!(out, "      {}", p.wrap("2", &f.snippet))?;
     }

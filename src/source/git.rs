@@ -1,6 +1,7 @@
 //! Git history, staged changes and diffs, read with gix.
 
 mod history;
+mod leaks;
 mod worktree;
 
 use crate::pipeline::finding::{CommitInfo, Finding};

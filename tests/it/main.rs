@@ -18,6 +18,7 @@ mod docs;
 mod formats;
 mod gate;
 mod git_history;
+mod git_leaks;
 mod git_staged;
 mod rules_builtin;
 mod sarif;

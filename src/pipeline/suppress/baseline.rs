@@ -241,6 +241,7 @@ mod tests {
             decoded: None,
             blob_id: None,
             commit: None,
+            history: None,
             tags: vec![],
         }
     }

@@ -1,9 +1,11 @@
 //! History scans in three passes: refs to commits in topological order (oldest first); tree
 //! diffs giving the (path, blob) pairs each commit introduces, attributed to the earliest
-//! commit; then each distinct blob decoded and scanned once on every core, its findings copied
-//! to each (blob, path) occurrence. Only ids and paths are held for the whole history; blob
-//! contents stream through the workers.
+//! commit, and the (path, blob) versions each commit changes from its first parent; then each
+//! distinct blob decoded and scanned once on every core. Its findings are then grouped into
+//! leaks, one per value and path (`leaks`). Only ids, interned paths and per-commit version
+//! changes are held for the whole history; blob contents stream through the workers.
 
+use super::leaks::{self, Version};
 use super::{GitOptions, GitScan, commit_info, is_lfs_pointer, open, too_large, vcs_info};
 use crate::pipeline::finding::{CommitInfo, Finding, Provenance};
 use crate::pipeline::{Scanner, Stats};
@@ -19,7 +21,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Occurrence without a commit (a tag pointing straight at a blob or tree).
-const NO_COMMIT: u32 = u32::MAX;
+const NO_COMMIT: u32 = leaks::NONE;
 /// Commits diffed per batch: bounds the changes held before they are folded into the index.
 const BATCH: usize = 512;
 /// Delta-base cache per worker thread.
@@ -27,13 +29,13 @@ const PACK_CACHE_BYTES: usize = 16 << 20;
 /// Consecutive commits one diff worker takes at a time.
 const DIFF_RUN: usize = 64;
 
-struct Node {
-    id: ObjectId,
+pub(super) struct Node {
+    pub(super) id: ObjectId,
     tree: ObjectId,
-    parents: Vec<ObjectId>,
+    pub(super) parents: Vec<ObjectId>,
     time: i64,
     /// False for a tree reached straight from a tag.
-    is_commit: bool,
+    pub(super) is_commit: bool,
 }
 
 struct Parsed {
@@ -49,22 +51,26 @@ struct Counts {
     lfs: AtomicU64,
 }
 
-/// A (path, blob) pair a commit introduced.
+/// An entry of a commit's tree that differs from its first parent's.
 struct Change {
     path: BString,
     id: ObjectId,
     kind: EntryKind,
+    /// The path is gone from this commit's tree.
+    deleted: bool,
+    /// No parent has this (path, blob) pair: the commit introduced it.
+    introduced: bool,
 }
 
 #[derive(Clone, Copy)]
-struct Occ {
-    path: u32,
-    node: u32,
+pub(super) struct Occ {
+    pub(super) path: u32,
+    pub(super) node: u32,
 }
 
-struct BlobEntry {
-    id: ObjectId,
-    occs: Vec<Occ>,
+pub(super) struct BlobEntry {
+    pub(super) id: ObjectId,
+    pub(super) occs: Vec<Occ>,
 }
 
 /// (blob, path) pairs in attribution order, with interned paths.
@@ -79,6 +85,9 @@ struct Index {
     seen: std::collections::HashSet<(u32, u32)>,
     submodule_paths: std::collections::BTreeSet<BString>,
     occurrences: u64,
+    /// Per commit in topological order, the paths whose version differs from the first
+    /// parent's, and the blob each now holds: what `leaks` follows a value through.
+    versions: Vec<Version>,
 }
 
 impl Index {
@@ -116,6 +125,25 @@ impl Index {
         }
         self.occurrences += 1;
         self.blobs[b as usize].occs.push(Occ { path: p, node });
+    }
+
+    /// Records that `node`'s version of the path differs from its first parent's. Only paths
+    /// and blobs the scan indexed can hold findings, so the others are not kept.
+    fn record_version(&mut self, c: &Change, node: u32) {
+        let Some(&path) = self.path_ids.get(&c.path) else {
+            return;
+        };
+        if self.path_skipped[path as usize] {
+            return;
+        }
+        let holds_blob =
+            !c.deleted && matches!(c.kind, EntryKind::Blob | EntryKind::BlobExecutable);
+        let blob = if holds_blob {
+            self.blob_ids.get(&c.id).copied().unwrap_or(leaks::NONE)
+        } else {
+            leaks::NONE
+        };
+        self.versions.push(Version { node, path, blob });
     }
 }
 
@@ -193,13 +221,54 @@ pub(super) fn scan(
     Stats::add(&counts.submodules, index.submodule_paths.len() as u64);
 
     let Index {
-        paths, mut blobs, ..
+        paths,
+        blobs,
+        blob_ids,
+        versions,
+        ..
     } = index;
-    blobs.retain(|b| !b.occs.is_empty());
-    out.extra.insert("blobs".into(), blobs.len() as u64);
+    let scanned = blobs.iter().filter(|b| !b.occs.is_empty()).count();
+    out.extra.insert("blobs".into(), scanned as u64);
     let results = scan_blobs(&repo, &blobs, &paths, threads, scanner, &counts, progress);
     phase("blobs");
-    out.findings = emit(&repo, &nodes, &blobs, &paths, results, scanner);
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let head_blob = |path: u32| -> Option<u32> {
+        let tree = repo.find_commit(head?).ok()?.tree().ok()?;
+        let p = paths[path as usize].to_str_lossy();
+        let entry = tree.lookup_entry(p.split('/').map(str::as_bytes)).ok()??;
+        blob_ids.get(&entry.object_id()).copied()
+    };
+    let read_blob = |blob: u32| -> Option<Vec<u8>> {
+        let id = blobs.get(blob as usize)?.id;
+        let header = repo.objects.try_header(&id).ok()??;
+        if header.size > scanner.opts.max_file_size {
+            return None;
+        }
+        let mut buf = Vec::new();
+        let data = repo.objects.try_find(&id, &mut buf).ok()??;
+        Some(crate::pipeline::as_text(data.data).into_owned())
+    };
+    let history = leaks::History {
+        nodes: &nodes,
+        versions: &versions,
+        blobs: &blobs,
+        paths: &paths,
+        head,
+        head_blob: &head_blob,
+        read_blob: &read_blob,
+        tips: &tips.named,
+    };
+    let commit_of = |node: &Node| -> Option<Arc<CommitInfo>> {
+        let mut buf = Vec::new();
+        let data = repo.objects.try_find(&node.id, &mut buf).ok()??;
+        Some(Arc::new(commit_info(
+            node.id,
+            data.data,
+            repo.object_hash(),
+        )))
+    };
+    out.findings = leaks::group(&history, results, scanner, &commit_of);
+    phase("leaks");
 
     out.extra.insert(
         "missing_objects".into(),
@@ -228,10 +297,13 @@ struct Tips {
     blobs: Vec<(ObjectId, BString)>,
     hidden: Vec<ObjectId>,
     refs: u64,
+    /// Each ref's name and the commit or tree it points at: which refs reach a leak.
+    named: Vec<(String, ObjectId)>,
 }
 
 impl Tips {
     fn push(&mut self, repo: &gix::Repository, id: ObjectId, name: &str) {
+        self.named.push((name.to_string(), id));
         match repo.find_header(id).map(|h| h.kind()) {
             Ok(gix::objs::Kind::Commit) => self.commits.push(id),
             Ok(gix::objs::Kind::Tree) => self.trees.push((id, name.to_string())),
@@ -523,10 +595,26 @@ impl Visit for Collect {
                         path: self.path.clone(),
                         id: oid,
                         kind,
+                        deleted: false,
+                        introduced: true,
                     });
                 }
             }
-            visit::Change::Deletion { .. } => {}
+            // A deleted tree's entries are visited one by one.
+            visit::Change::Deletion {
+                entry_mode, oid, ..
+            } => {
+                let kind = entry_mode.kind();
+                if kind != EntryKind::Tree {
+                    self.out.push(Change {
+                        path: self.path.clone(),
+                        id: oid,
+                        kind,
+                        deleted: true,
+                        introduced: false,
+                    });
+                }
+            }
         }
         std::ops::ControlFlow::Continue(())
     }
@@ -574,8 +662,9 @@ impl DiffWorker {
         read_commit(&self.repo.objects, parent, &mut self.buf, kind).map(|p| p.tree)
     }
 
-    /// (path, blob) pairs `node` has while no parent has them at that path.
-    fn introduced(
+    /// The entries of `node`'s tree that differ from its first parent's, each marked
+    /// `introduced` when no parent has that (path, blob) pair.
+    fn changes(
         &mut self,
         node: &Node,
         trees: &HashMap<ObjectId, ObjectId>,
@@ -589,20 +678,33 @@ impl DiffWorker {
                 .map(|p| self.parent_tree(p, trees))
                 .collect()
         };
-        if parents.contains(&Some(node.tree)) {
+        let first = parents.first().copied().flatten();
+        if first == Some(node.tree) {
             return Ok(Vec::new());
         }
-        let mut found = self.diff(parents.first().copied().flatten(), node.tree)?;
+        let mut found = self.diff(first, node.tree)?;
+        if parents.contains(&Some(node.tree)) {
+            // A merge that took another parent's tree whole introduces nothing.
+            for c in &mut found {
+                c.introduced = false;
+            }
+            return Ok(found);
+        }
         for other in parents.iter().skip(1) {
-            if found.is_empty() {
+            if !found.iter().any(|c| c.introduced) {
                 break;
             }
             let also: std::collections::HashSet<(BString, ObjectId)> = self
                 .diff(*other, node.tree)?
                 .into_iter()
+                .filter(|c| !c.deleted)
                 .map(|c| (c.path, c.id))
                 .collect();
-            found.retain(|c| also.contains(&(c.path.clone(), c.id)));
+            for c in &mut found {
+                if c.introduced && !also.contains(&(c.path.clone(), c.id)) {
+                    c.introduced = false;
+                }
+            }
         }
         Ok(found)
     }
@@ -644,7 +746,7 @@ fn diff_all(
                         break;
                     }
                     for (i, node) in nodes.iter().enumerate().skip(start).take(DIFF_RUN) {
-                        let r = w.introduced(node, trees, shallow);
+                        let r = w.changes(node, trees, shallow);
                         if tx.send((i, r)).is_err() {
                             break 'work;
                         }
@@ -662,17 +764,23 @@ fn diff_all(
                 let node = want as u32;
                 match r {
                     Ok(changes) => {
-                        for c in changes {
+                        for c in &changes {
+                            if !c.introduced {
+                                continue;
+                            }
                             match c.kind {
                                 EntryKind::Blob | EntryKind::BlobExecutable => {
                                     index.add(scanner, c.path.as_bstr(), c.id, node)
                                 }
                                 EntryKind::Commit => {
-                                    index.submodule_paths.insert(c.path);
+                                    index.submodule_paths.insert(c.path.clone());
                                 }
                                 // Symlink targets are paths, not content.
                                 EntryKind::Link | EntryKind::Tree => {}
                             }
+                        }
+                        for c in &changes {
+                            index.record_version(c, node);
                         }
                     }
                     Err(e) => {
@@ -776,6 +884,7 @@ fn pack_order(repo: &gix::Repository, blobs: &[BlobEntry]) -> Vec<usize> {
     let mut keyed: Vec<(usize, u64, usize)> = blobs
         .iter()
         .enumerate()
+        .filter(|(_, b)| !b.occs.is_empty())
         .map(|(i, b)| {
             indices
                 .iter()
@@ -848,51 +957,4 @@ fn scan_one(
         only_lines: None,
     };
     scanner.scan_blob(data.data, &prov)
-}
-
-/// One finding per (blob, path) occurrence: the blob's findings with each occurrence's path
-/// and commit.
-fn emit(
-    repo: &gix::Repository,
-    nodes: &[Node],
-    blobs: &[BlobEntry],
-    paths: &[BString],
-    results: Vec<(usize, Vec<Finding>)>,
-    scanner: &Scanner,
-) -> Vec<Finding> {
-    let kind = repo.object_hash();
-    let mut infos: std::collections::HashMap<u32, Option<Arc<CommitInfo>>> = Default::default();
-    let mut buf = Vec::new();
-    let mut out = Vec::new();
-    for (bi, found) in results {
-        let blob = &blobs[bi];
-        for (k, occ) in blob.occs.iter().enumerate() {
-            let info = infos
-                .entry(occ.node)
-                .or_insert_with(|| {
-                    let node = nodes.get(occ.node as usize)?;
-                    if !node.is_commit {
-                        return None;
-                    }
-                    let data = repo.objects.try_find(&node.id, &mut buf).ok()??;
-                    Some(Arc::new(commit_info(node.id, data.data, kind)))
-                })
-                .clone();
-            let path = paths[occ.path as usize].to_str_lossy();
-            for f in &found {
-                // The first path's rule allowlists were applied during the scan.
-                if k > 0 && scanner.allowlist.finding_allowed(&f.rule_id, &path, "") {
-                    Stats::add(&scanner.stats.suppressed_allowlist, 1);
-                    continue;
-                }
-                let mut f = f.clone();
-                if k > 0 {
-                    f.path = path.to_string();
-                }
-                f.commit = info.as_deref().cloned();
-                out.push(f);
-            }
-        }
-    }
-    out
 }
