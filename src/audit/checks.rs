@@ -419,6 +419,7 @@ impl LeakInfo {
             ("", "") => "unknown rule".to_string(),
             ("", id) => format!("rule {id}"),
             (name, "") => name.to_string(),
+            (name, id) if name == id => format!("rule {id}"),
             (name, id) => format!("{name} (rule {id})"),
         };
         if !self.kinds.contains(&kind) && self.kinds.len() < 5 {
@@ -860,9 +861,15 @@ pub fn run(
     for (id, info) in &unmatched {
         let loc = info.loc.clone().unwrap_or_default();
         let what = leak_description(info);
+        // The name is what people see next to the id (Rotate first): what it is and where.
+        let label = match info.where_.first() {
+            Some(w) if info.where_.len() > 1 => format!("{what}, at {w} and elsewhere"),
+            Some(w) => format!("{what}, at {w}"),
+            None => what.clone(),
+        };
         let subj = Subject {
             id,
-            name: &what,
+            name: &label,
             kind: "leak",
             class: None,
             class_source: "not in inventory",

@@ -341,7 +341,11 @@ pub fn fuzz_parse(kind: &str, data: &[u8]) {
         return;
     };
     let mut bad = Vec::new();
-    let reader = std::io::BufReader::new(data);
+    // Through the same opening as files: gzip and UTF-16 decoding are fuzzed too.
+    let Ok(opened) = input::open_reader(Box::new(std::io::Cursor::new(data.to_vec()))) else {
+        return;
+    };
+    let reader = opened.reader;
     match format.role() {
         Role::Inventory => {
             let mut items = Vec::new();
