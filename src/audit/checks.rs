@@ -24,7 +24,7 @@ pub struct CheckDef {
     pub controls: &'static [&'static str],
 }
 
-pub const CHECKS: [CheckDef; 17] = [
+pub const CHECKS: [CheckDef; 19] = [
     CheckDef {
         id: "ROT-001",
         title: "Automatic rotation required but not enabled",
@@ -134,6 +134,17 @@ pub const CHECKS: [CheckDef; 17] = [
         ],
     },
     CheckDef {
+        id: "USE-003",
+        title: "Usage not evaluated: the audit logs do not cover it",
+        severity: Severity::Info,
+        review: true,
+        fix: "Give audit logs that reach the audit date and cover the secret's life or the unused window (export them right before the audit; for CloudTrail use the S3 trail rather than the 90-day lookup-events), then audit again.",
+        controls: &[
+            "AWS Config secretsmanager-secret-unused (INSUFFICIENT_DATA)",
+            "PCI DSS 4.0.1 10.2.1",
+        ],
+    },
+    CheckDef {
         id: "KEY-001",
         title: "More than one active access key for one user",
         severity: Severity::Medium,
@@ -218,6 +229,14 @@ pub const CHECKS: [CheckDef; 17] = [
             "CIS Kubernetes 5.4.1 (prefer secrets as files)",
         ],
     },
+    CheckDef {
+        id: "INV-002",
+        title: "Age unknown: no dates in the inputs, not evaluated",
+        severity: Severity::Info,
+        review: true,
+        fix: "Export the secret's metadata with its dates (a current CLI version; AWS list-secrets or describe-secret, `gcloud secrets list`, `az keyvault secret list`), or add `created` / `last_rotated` to the generic inventory.",
+        controls: &["PCI DSS 4.0.1 12.5.1 (inventory of system components)"],
+    },
 ];
 
 pub fn def(id: &str) -> &'static CheckDef {
@@ -257,6 +276,29 @@ pub struct Audit {
     pub items: Vec<Item>,
     pub outcomes: Vec<CheckResult>,
     pub leaks_total: usize,
+    /// Each secret's class and why (in `items` order).
+    pub classes: Vec<(Option<String>, String)>,
+    /// Reads that selected secrets by filter, with the secrets they may have read.
+    pub filter_reads: Vec<FilterSummary>,
+    /// Per provider, live secrets without usage metadata whose logs start too late to cover
+    /// either their life or the unused window: their usage was not evaluated.
+    pub usage_not_covered: BTreeMap<Provider, usize>,
+}
+
+/// A BatchGetSecretValue filter set seen in the logs.
+#[derive(Debug, Clone)]
+pub struct FilterSummary {
+    /// `name=prod/,!prod/legacy; tag-key=team`.
+    pub filters: String,
+    pub count: u64,
+    pub ok: u64,
+    pub first: Secs,
+    pub last: Secs,
+    pub principals: Vec<String>,
+    /// Inventory secrets the filters select (at most [`LIST_CAP`]), and how many in all.
+    pub could_cover: Vec<String>,
+    pub could_cover_total: usize,
+    pub loc: Loc,
 }
 
 fn provider_of(kind: &str) -> Option<Provider> {
@@ -295,6 +337,7 @@ struct Ctx<'a> {
     policy: &'a Policy,
     activity: &'a Activity,
     out: Vec<CheckResult>,
+    short_logs: BTreeMap<Provider, usize>,
 }
 
 struct Subject<'a> {
@@ -365,11 +408,23 @@ struct LeakInfo {
     loc: Option<Loc>,
     key_id: Option<String>,
     fingerprint: Option<String>,
+    /// What leaked: `rule name (rule id)` of each distinct rule.
+    kinds: Vec<String>,
 }
 
 impl LeakInfo {
     fn add(&mut self, l: &Leak) {
         self.count += 1;
+        let kind = match (l.rule_name.as_str(), l.rule_id.as_str()) {
+            ("", "") => "unknown rule".to_string(),
+            ("", id) => format!("rule {id}"),
+            (name, "") => name.to_string(),
+            (name, id) if name == id => format!("rule {id}"),
+            (name, id) => format!("{name} (rule {id})"),
+        };
+        if !self.kinds.contains(&kind) && self.kinds.len() < 5 {
+            self.kinds.push(kind);
+        }
         if let Some(t) = l.time
             && self.time.is_none_or(|old| t < old)
         {
@@ -420,6 +475,7 @@ pub fn run(
     }
     for it in &mut items {
         it.apply_versions();
+        it.apply_version_created();
         if !it.versions.is_empty() && it.versions.iter().all(|v| !v.1) {
             it.enabled = false;
         }
@@ -519,12 +575,50 @@ pub fn run(
         }
     }
 
+    // Reads by filter: which secrets each may have read, and per secret the latest
+    // successful one (its usage cannot be told from the logs after that).
+    let mut filter_cover: Vec<Option<Secs>> = vec![None; items.len()];
+    let mut filter_reads = Vec::new();
+    for fr in &activity.filter_reads {
+        let mut hits = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            if super::logs::cloudtrail::filters_match(&fr.filters, it) {
+                hits.push(i);
+                if let Some(t) = fr.last_ok {
+                    filter_cover[i] = filter_cover[i].max(Some(t));
+                }
+            }
+        }
+        filter_reads.push(FilterSummary {
+            filters: fr
+                .filters
+                .iter()
+                .map(|f| format!("{}={}", f.key, f.values.join(",")))
+                .collect::<Vec<_>>()
+                .join("; "),
+            count: fr.count,
+            ok: fr.ok,
+            first: fr.first,
+            last: fr.last,
+            principals: fr.principals.iter().cloned().collect(),
+            could_cover: hits
+                .iter()
+                .take(LIST_CAP)
+                .map(|i| items[*i].id.clone())
+                .collect(),
+            could_cover_total: hits.len(),
+            loc: activity.loc(fr.pos),
+        });
+    }
+
     let mut cx = Ctx {
         now,
         policy,
         activity,
         out: Vec::new(),
+        short_logs: BTreeMap::new(),
     };
+    let mut classes = Vec::with_capacity(items.len());
 
     // KEY-001 needs all keys of a user at once.
     let mut per_user: BTreeMap<String, (Vec<usize>, usize, usize)> = BTreeMap::new();
@@ -567,6 +661,7 @@ pub fn run(
 
     for (i, it) in items.iter().enumerate() {
         let (class, class_source) = policy.classify(it);
+        classes.push((class.map(|c| c.name.clone()), class_source.clone()));
         let subj = Subject {
             id: &it.id,
             name: &it.name,
@@ -583,7 +678,15 @@ pub fn run(
             .as_ref()
             .or(item_leak[i].as_ref().and_then(|l| l.key_id.as_ref()))
             .and_then(|k| activity.keys.get(k));
-        check_item(&mut cx, &subj, it, &act, key_act, item_leak[i].as_ref());
+        check_item(
+            &mut cx,
+            &subj,
+            it,
+            &act,
+            key_act,
+            item_leak[i].as_ref(),
+            filter_cover[i],
+        );
         check_access(&mut cx, &subj, &act, it.deleted.filter(|d| *d <= now));
 
         if it.kind == "iam_access_key"
@@ -649,12 +752,20 @@ pub fn run(
         }
 
         if !it.values_seen.is_empty() {
+            // Each field with its own fingerprint, or why it has none, so a reader can tell
+            // which value a fingerprint belongs to.
             let fields: Vec<String> = it
                 .values_seen
                 .iter()
-                .map(|v| match &v.fingerprint {
-                    Some(fp) => format!("{} (fingerprint {fp})", v.field),
-                    None => v.field.clone(),
+                .map(|v| {
+                    let mut d = v.field.clone();
+                    match (&v.fingerprint, &v.note) {
+                        (Some(fp), Some(n)) => d.push_str(&format!(" (fingerprint {fp}; {n})")),
+                        (Some(fp), None) => d.push_str(&format!(" (fingerprint {fp})")),
+                        (None, Some(n)) => d.push_str(&format!(" ({n})")),
+                        (None, None) => {}
+                    }
+                    d
                 })
                 .collect();
             let loc = it.values_seen.first().map(|v| v.loc.clone());
@@ -681,6 +792,15 @@ pub fn run(
                             it.values_seen
                                 .iter()
                                 .filter_map(|v| v.fingerprint.clone())
+                                .collect::<Vec<_>>()
+                        ),
+                    ),
+                    (
+                        "values",
+                        json!(
+                            it.values_seen
+                                .iter()
+                                .map(|v| json!({"field": v.field, "fingerprint": v.fingerprint, "note": v.note}))
                                 .collect::<Vec<_>>()
                         ),
                     ),
@@ -740,9 +860,16 @@ pub fn run(
     // Leaks that match nothing in the inventory.
     for (id, info) in &unmatched {
         let loc = info.loc.clone().unwrap_or_default();
+        let what = leak_description(info);
+        // The name is what people see next to the id (Rotate first): what it is and where.
+        let label = match info.where_.first() {
+            Some(w) if info.where_.len() > 1 => format!("{what}, at {w} and elsewhere"),
+            Some(w) => format!("{what}, at {w}"),
+            None => what.clone(),
+        };
         let subj = Subject {
             id,
-            name: info.key_id.as_deref().unwrap_or(id),
+            name: &label,
             kind: "leak",
             class: None,
             class_source: "not in inventory",
@@ -753,11 +880,13 @@ pub fn run(
             &subj,
             "LEAK-003",
             format!(
-                "leaked credential ({} finding(s), first {when}, at {}) matches no inventory entry",
+                "leaked {what} ({} finding(s), first {when}, at {}) matches no inventory entry",
                 info.count,
                 info.where_.join(", ")
             ),
             vec![
+                ("leaked", json!(what)),
+                ("rules", json!(info.kinds)),
                 ("leak_time", json!(info.time.map(fmt))),
                 ("findings", json!(info.count)),
                 ("locations", json!(info.where_)),
@@ -785,6 +914,24 @@ pub fn run(
         items,
         outcomes: cx.out,
         leaks_total: leaks.len(),
+        classes,
+        filter_reads,
+        usage_not_covered: cx.short_logs,
+    }
+}
+
+/// What a leaked credential is, for people: the rules that found it and, for an AWS key,
+/// whether both halves of the key pair were found.
+fn leak_description(info: &LeakInfo) -> String {
+    let kinds = if info.kinds.is_empty() {
+        "credential".to_string()
+    } else {
+        info.kinds.join(" + ")
+    };
+    match &info.key_id {
+        Some(k) if info.kinds.len() > 1 && is_aws_key(k) => format!("{kinds}: key pair {k}"),
+        Some(k) => format!("{kinds}: {k}"),
+        None => kinds,
     }
 }
 
@@ -816,6 +963,7 @@ fn leak_used(cx: &mut Ctx, s: &Subject, ka: &KeyActivity, info: &LeakInfo) {
     );
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_item(
     cx: &mut Ctx,
     s: &Subject,
@@ -823,6 +971,7 @@ fn check_item(
     act: &SecretActivity,
     key_act: Option<&KeyActivity>,
     leak: Option<&LeakInfo>,
+    filter_read: Option<Secs>,
 ) {
     let now = cx.now;
     let deleted = effective_deletion(it.deleted.filter(|d| *d <= now), act);
@@ -850,12 +999,27 @@ fn check_item(
         .into_iter()
         .chain(key_act.map(|k| k.last.0))
         .max();
+    let meta_used = match it.usage {
+        Usage::At(a) => Some(a),
+        _ => None,
+    };
     let last_used = match (it.usage, log_read) {
         (Usage::At(a), Some(b)) => Some(a.max(b)),
         (Usage::At(a), None) => Some(a),
         (_, b) => b,
     };
 
+    if live && reference.is_none() {
+        // Without any date nothing age-based can be judged; say so rather than pass silently.
+        cx.push(
+            s,
+            "INV-002",
+            "age unknown, not evaluated: the inputs give no creation, rotation or version date for this secret, so rotation age (ROT-003, ROT-005) and never-used (USE-002) were not checked".to_string(),
+            vec![("created", Value::Null), ("last_rotated", Value::Null)],
+            None,
+            None,
+        );
+    }
     if let Some(c) = s.class {
         // ROT-001
         if c.require_auto_rotation
@@ -911,8 +1075,13 @@ fn check_item(
                     s,
                     "ROT-003",
                     format!(
-                        "{ref_label} {} ({age} days ago); class {} allows {max} days (due {})",
+                        "{ref_label} {} ({age} days ago){}; class {} allows {max} days (due {})",
                         fmt_date(r),
+                        if rotated.is_none() && it.has_previous_version {
+                            ", rotated since at some date the inputs do not give (an AWSPREVIOUS version exists; add get-secret-value or LastRotatedDate)"
+                        } else {
+                            ""
+                        },
                         c.name,
                         fmt_date(due)
                     ),
@@ -931,7 +1100,13 @@ fn check_item(
                                 rotated
                                     .as_ref()
                                     .map(|x| x.1.clone())
-                                    .unwrap_or_else(|| "creation date (never rotated)".into())
+                                    .unwrap_or_else(|| {
+                                        if it.has_previous_version {
+                                            "creation date (rotated at an unknown date: an AWSPREVIOUS version exists)".into()
+                                        } else {
+                                            "creation date (never rotated)".into()
+                                        }
+                                    })
                             ),
                         ),
                         ("age_days", json!(age)),
@@ -985,54 +1160,11 @@ fn check_item(
                 }
             }
         }
-        // USE-001 / USE-002
-        if let Some(u) = c.unused_days {
-            // Access keys are used by any signed call; secrets only by reads.
-            let cov_from = provider
-                .and_then(|p| cx.activity.coverage.get(&p))
-                .filter(|cv| cv.reads > 0 || it.kind == "iam_access_key")
-                .map(|cv| cv.from);
-            let old = it.created.is_some_and(|cr| days(cr, now) > u as i64);
-            if live {
-                match last_used {
-                    Some(t) if days(t, now) > u as i64 => cx.push(
-                        s,
-                        "USE-001",
-                        format!(
-                            "last used {} ({} days ago); class {} allows {u} days unused",
-                            fmt_date(t),
-                            days(t, now),
-                            c.name
-                        ),
-                        vec![
-                            ("last_used", json!(fmt(t))),
-                            ("unused_days", json!(days(t, now))),
-                            ("limit_days", json!(u)),
-                        ],
-                        None,
-                        None,
-                    ),
-                    Some(_) => {}
-                    None => {
-                        let never_meta = it.usage == Usage::Never;
-                        let logs_since_creation =
-                            matches!((cov_from, it.created), (Some(f), Some(cr)) if f <= cr);
-                        let logs_cover_window = cov_from.is_some_and(|f| f <= now - u as i64 * DAY);
-                        if old && (never_meta || logs_since_creation) {
-                            let why = if never_meta {
-                                "the provider records no use"
-                            } else {
-                                "no use in audit logs covering its whole life"
-                            };
-                            cx.push(s, "USE-002", format!("active since {} ({} days) and never used: {why}; class {} allows {u} days", it.created.map(fmt_date).unwrap_or_default(), it.created.map(|cr| days(cr, now)).unwrap_or(0), c.name),
-                                vec![("created", json!(it.created.map(fmt))), ("last_used", Value::Null), ("limit_days", json!(u)), ("evidence", json!(why))], None, None);
-                        } else if old && logs_cover_window && it.usage == Usage::Untracked {
-                            cx.push(s, "USE-001", format!("no access in the audit logs since {} (covering more than {u} days); class {} allows {u} days unused", cov_from.map(fmt_date).unwrap_or_default(), c.name),
-                                vec![("last_used", Value::Null), ("logs_from", json!(cov_from.map(fmt))), ("limit_days", json!(u))], None, None);
-                        }
-                    }
-                }
-            }
+        // USE-001 / USE-002, or USE-003 when the logs cannot tell.
+        if let Some(u) = c.unused_days
+            && live
+        {
+            check_usage(cx, s, it, c, u, provider, last_used, meta_used, filter_read);
         }
     }
 
@@ -1167,6 +1299,180 @@ fn check_item(
         }
         if let Some(ka) = key_act {
             leak_used(cx, s, ka, info);
+        }
+    }
+}
+
+/// USE-001 / USE-002 from metadata or logs. A claim that rests on the logs' silence needs
+/// logs that reach `--now` (within `[logs] max_lag_days`) and cover the unused window or the
+/// secret's life, and no read by filter that may have read the secret; otherwise the result
+/// is USE-003 (not evaluated), saying why, instead of a claim the data cannot support.
+#[allow(clippy::too_many_arguments)]
+fn check_usage(
+    cx: &mut Ctx,
+    s: &Subject,
+    it: &Item,
+    c: &Class,
+    u: u32,
+    provider: Option<Provider>,
+    last_used: Option<Secs>,
+    meta_used: Option<Secs>,
+    filter_read: Option<Secs>,
+) {
+    let now = cx.now;
+    let limit = u as i64;
+    // Access keys are used by any signed call; secrets only by reads.
+    let cov = provider
+        .and_then(|p| cx.activity.coverage.get(&p))
+        .filter(|cv| cv.reads > 0 || it.kind == "iam_access_key")
+        .copied();
+    let lag = cx.policy.log_max_lag_days as i64;
+    let logs_current = cov.is_some_and(|cv| cv.to >= now - lag * DAY);
+    let old = it.created.is_some_and(|cr| days(cr, now) > limit);
+    let logs_end_note = |cv: &crate::audit::logs::Coverage| {
+        format!(
+            "the audit logs end {} ({} days before now; at most {lag} allowed by [logs] max_lag_days), so a later use cannot be ruled out",
+            fmt_date(cv.to),
+            days(cv.to, now)
+        )
+    };
+    let filter_note = |ft: Secs| {
+        format!(
+            "a BatchGetSecretValue read by filter at {} may have read it (the log does not name the secrets such a read returns)",
+            fmt(ft)
+        )
+    };
+    let not_evaluated = |cx: &mut Ctx, why: String, cv: Option<crate::audit::logs::Coverage>| {
+        cx.push(
+            s,
+            "USE-003",
+            format!(
+                "usage not evaluated: {why}; class {} allows {u} days unused",
+                c.name
+            ),
+            vec![
+                ("reason", json!(why)),
+                ("logs_from", json!(cv.map(|x| fmt(x.from)))),
+                ("logs_to", json!(cv.map(|x| fmt(x.to)))),
+                ("last_used", json!(last_used.map(fmt))),
+                ("limit_days", json!(u)),
+            ],
+            None,
+            None,
+        );
+    };
+    match last_used {
+        Some(t) if days(t, now) > limit => {
+            // A last use from metadata is the store's own record; one from the logs only
+            // holds if the logs reach today and no filter read came after it.
+            let from_logs = meta_used.is_none_or(|m| m < t);
+            if from_logs && let Some(ft) = filter_read.filter(|ft| *ft > t) {
+                return not_evaluated(cx, filter_note(ft), cov);
+            }
+            if from_logs && !logs_current {
+                if let Some(cv) = cov {
+                    return not_evaluated(
+                        cx,
+                        format!(
+                            "last read in the logs {}, but {}",
+                            fmt_date(t),
+                            logs_end_note(&cv)
+                        ),
+                        cov,
+                    );
+                }
+                return;
+            }
+            cx.push(
+                s,
+                "USE-001",
+                format!(
+                    "last used {} ({} days ago); class {} allows {u} days unused",
+                    fmt_date(t),
+                    days(t, now),
+                    c.name
+                ),
+                vec![
+                    ("last_used", json!(fmt(t))),
+                    ("unused_days", json!(days(t, now))),
+                    ("limit_days", json!(u)),
+                ],
+                None,
+                None,
+            );
+        }
+        Some(_) => {}
+        None => {
+            if !old {
+                return;
+            }
+            if it.usage == Usage::Never {
+                let why = "the provider records no use";
+                cx.push(
+                    s,
+                    "USE-002",
+                    format!(
+                        "active since {} ({} days) and never used: {why}; class {} allows {u} days",
+                        it.created.map(fmt_date).unwrap_or_default(),
+                        it.created.map(|cr| days(cr, now)).unwrap_or(0),
+                        c.name
+                    ),
+                    vec![
+                        ("created", json!(it.created.map(fmt))),
+                        ("last_used", Value::Null),
+                        ("limit_days", json!(u)),
+                        ("evidence", json!(why)),
+                    ],
+                    None,
+                    None,
+                );
+                return;
+            }
+            let Some(cv) = cov else { return };
+            if it.usage != Usage::Untracked {
+                return;
+            }
+            let since_creation = it.created.is_some_and(|cr| cv.from <= cr);
+            let covers_window = cv.from <= now - limit * DAY;
+            if !since_creation && !covers_window {
+                // Logs shorter than the window: nothing was claimed before either. Counted
+                // per provider (one line in the report, not a row per secret).
+                if let Some(p) = provider {
+                    *cx.short_logs.entry(p).or_insert(0) += 1;
+                }
+                return;
+            }
+            if let Some(ft) = filter_read {
+                return not_evaluated(cx, filter_note(ft), cov);
+            }
+            if !logs_current {
+                return not_evaluated(cx, logs_end_note(&cv), cov);
+            }
+            if since_creation {
+                let why = "no use in audit logs covering its whole life";
+                cx.push(
+                    s,
+                    "USE-002",
+                    format!(
+                        "active since {} ({} days) and never used: {why}; class {} allows {u} days",
+                        it.created.map(fmt_date).unwrap_or_default(),
+                        it.created.map(|cr| days(cr, now)).unwrap_or(0),
+                        c.name
+                    ),
+                    vec![
+                        ("created", json!(it.created.map(fmt))),
+                        ("last_used", Value::Null),
+                        ("limit_days", json!(u)),
+                        ("evidence", json!(why)),
+                        ("logs_to", json!(fmt(cv.to))),
+                    ],
+                    None,
+                    None,
+                );
+            } else {
+                cx.push(s, "USE-001", format!("no access in the audit logs from {} to {} (covering more than {u} days); class {} allows {u} days unused", fmt_date(cv.from), fmt_date(cv.to), c.name),
+                    vec![("last_used", Value::Null), ("logs_from", json!(fmt(cv.from))), ("logs_to", json!(fmt(cv.to))), ("limit_days", json!(u))], None, None);
+            }
         }
     }
 }

@@ -81,7 +81,7 @@ pub fn parse_bytes(
             n += 1;
         }
         match rec {
-            Record::Ok { value, line } => match finding(&value, scan_time, loc(line)) {
+            Record::Ok { value, line, .. } => match finding(&value, scan_time, loc(line)) {
                 Ok(Some(l)) => leaks.push(l),
                 Ok(None) => {}
                 Err(error) => bad.push(BadRecord {
@@ -134,6 +134,7 @@ pub fn finding(v: &Value, scan_time: Option<Secs>, loc: Loc) -> Result<Option<Le
         key_id,
         time: t,
         rule_id: str_at(v, &["rule_id"]).unwrap_or("").to_string(),
+        rule_name: str_at(v, &["rule_name"]).unwrap_or("").to_string(),
         path: str_at(v, &["path"]).unwrap_or("").to_string(),
         line: v.get("line").and_then(Value::as_u64).unwrap_or(0),
         commit: commit.and_then(|c| str_at(c, &["id"])).map(str::to_string),
@@ -169,6 +170,18 @@ fn sarif(
         let scan_time = run
             .pointer("/invocations/0/startTimeUtc")
             .and_then(time::parse_value);
+        let rule_names: std::collections::HashMap<&str, &str> = run
+            .pointer("/tool/driver/rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let id = str_at(r, &["id"])?;
+                let name =
+                    str_at(r, &["shortDescription", "text"]).or_else(|| str_at(r, &["name"]))?;
+                Some((id, name))
+            })
+            .collect();
         for r in run
             .get("results")
             .and_then(Value::as_array)
@@ -203,11 +216,13 @@ fn sarif(
                     .and_then(time::parse_value)
             });
             let phys = r.pointer("/locations/0/physicalLocation");
+            let rule_id = str_at(r, &["ruleId"]).unwrap_or("");
             leaks.push(Leak {
                 fingerprint,
                 key_id,
                 time: date.or(scan_time),
-                rule_id: str_at(r, &["ruleId"]).unwrap_or("").to_string(),
+                rule_id: rule_id.to_string(),
+                rule_name: rule_names.get(rule_id).copied().unwrap_or("").to_string(),
                 path: phys
                     .and_then(|p| str_at(p, &["artifactLocation", "uri"]))
                     .unwrap_or("")
@@ -222,4 +237,97 @@ fn sarif(
         }
     }
     n
+}
+
+/// Lines apart an AWS secret access key may sit from its access key id and still be read as
+/// its pair (`aws_access_key_id` then `aws_secret_access_key`, one or two lines apart in
+/// credentials files, env files and CI variables).
+const PAIR_LINES: u64 = 3;
+
+fn is_secret_key(l: &Leak) -> bool {
+    l.rule_id == "aws-secret-access-key"
+        || l.rule_name.eq_ignore_ascii_case("AWS secret access key")
+}
+
+/// An AWS secret access key found next to an access key id in the same file (and commit) is
+/// that key's secret half: it gets the key id, so the pair is one leaked credential joined to
+/// one IAM key, not a second credential that matches nothing.
+pub fn pair_aws_keys(leaks: &mut [Leak]) {
+    let ids: Vec<(usize, String)> = leaks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let k = l.key_id.as_deref()?;
+            ((k.starts_with("AKIA") || k.starts_with("ASIA")) && !is_secret_key(l))
+                .then(|| (i, k.to_string()))
+        })
+        .collect();
+    if ids.is_empty() {
+        return;
+    }
+    // (path, commit) → (line, key id) of the key ids found there.
+    type Place = (String, Option<String>);
+    let mut by_place: std::collections::HashMap<Place, Vec<(u64, String)>> =
+        std::collections::HashMap::new();
+    for (i, k) in ids {
+        let l = &leaks[i];
+        by_place
+            .entry((l.path.clone(), l.commit.clone()))
+            .or_default()
+            .push((l.line, k));
+    }
+    for l in leaks.iter_mut() {
+        if l.key_id.is_some() || !is_secret_key(l) {
+            continue;
+        }
+        let Some(cands) = by_place.get(&(l.path.clone(), l.commit.clone())) else {
+            continue;
+        };
+        // The nearest key id; on a tie the one above (the usual order in credentials files).
+        let best = cands
+            .iter()
+            .filter(|(line, _)| line.abs_diff(l.line) <= PAIR_LINES)
+            .min_by_key(|(line, _)| (line.abs_diff(l.line), *line > l.line));
+        if let Some((_, k)) = best {
+            l.key_id = Some(k.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leak(rule: &str, key: Option<&str>, path: &str, line: u64) -> Leak {
+        Leak {
+            fingerprint: Some(format!("kw1:{rule}{line}")),
+            key_id: key.map(str::to_string),
+            time: None,
+            rule_id: rule.into(),
+            rule_name: String::new(),
+            path: path.into(),
+            line,
+            commit: None,
+            loc: Loc::default(),
+        }
+    }
+
+    #[test]
+    fn secret_key_next_to_its_key_id_is_one_pair() {
+        let mut v = vec![
+            leak(
+                "aws-access-key-id",
+                Some("AKIAAAAAAAAAAAAAAAAA"),
+                "a/.env",
+                1,
+            ),
+            leak("aws-secret-access-key", None, "a/.env", 2),
+            leak("aws-secret-access-key", None, "b/.env", 2),
+            leak("aws-secret-access-key", None, "a/.env", 9),
+        ];
+        pair_aws_keys(&mut v);
+        assert_eq!(v[1].key_id.as_deref(), Some("AKIAAAAAAAAAAAAAAAAA"));
+        assert_eq!(v[2].key_id, None);
+        assert_eq!(v[3].key_id, None);
+    }
 }

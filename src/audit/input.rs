@@ -181,7 +181,16 @@ pub fn open_reader(raw: Box<dyn Read>) -> Result<Opened> {
     } else {
         Box::new(br)
     };
-    let mut inner = inner;
+    // UTF-16 (Windows PowerShell's `>`), compressed or not, is read as UTF-8 from here on.
+    let mut sniff = BufReader::with_capacity(64 * 1024, inner);
+    let mut inner: Box<dyn Read> = match sniff.fill_buf() {
+        // Replayed as the read error of the first bytes (a corrupt `.gz`).
+        Err(e) => Box::new(FailedRead(Some(e))),
+        Ok(h) => match super::utf16::detect(h) {
+            Some(big_endian) => Box::new(super::utf16::Utf16Reader::new(sniff, big_endian)),
+            None => Box::new(sniff),
+        },
+    };
     let mut prefix = Vec::with_capacity(PREFIX_LEN);
     // A read error inside the first bytes (a truncated or corrupt `.gz`) must not lose the
     // bytes read so far, nor abort the run: the error is replayed to the parser after the
@@ -397,6 +406,8 @@ pub enum Record {
     Ok {
         value: Value,
         line: usize,
+        /// Bytes that are not UTF-8 were replaced by U+FFFD to read it (the record is kept).
+        lossy: bool,
     },
     Bad {
         line: usize,
@@ -426,9 +437,41 @@ const DOC_BUFFER: usize = 1 << 20;
 /// Parses `t` as a sequence of whole JSON values (`[]`, `[] []`, `{..}{..}`): serde_json's
 /// `StreamDeserializer`, so documents concatenated on one line are all read.
 fn whole_values(t: &[u8]) -> Result<Vec<Value>, serde_json::Error> {
-    serde_json::Deserializer::from_slice(t)
+    whole_values_lossy(t).map(|(v, _)| v)
+}
+
+/// [`whole_values`], reading bytes that are not UTF-8 (one Latin-1 byte in a description)
+/// as U+FFFD rather than losing the record; the flag says it happened.
+fn whole_values_lossy(t: &[u8]) -> Result<(Vec<Value>, bool), serde_json::Error> {
+    let strict = serde_json::Deserializer::from_slice(t)
         .into_iter::<Value>()
-        .collect()
+        .collect::<Result<Vec<_>, _>>();
+    match strict {
+        Err(e) if std::str::from_utf8(t).is_err() => {
+            let text = String::from_utf8_lossy(t);
+            match serde_json::Deserializer::from_str(&text)
+                .into_iter::<Value>()
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(v) => Ok((v, true)),
+                Err(_) => Err(e),
+            }
+        }
+        other => other.map(|v| (v, false)),
+    }
+}
+
+/// One JSON value, lossily as [`whole_values_lossy`].
+fn one_value_lossy(t: &[u8]) -> Result<(Value, bool), serde_json::Error> {
+    match serde_json::from_slice::<Value>(t) {
+        Err(e) if std::str::from_utf8(t).is_err() => {
+            match serde_json::from_str::<Value>(&String::from_utf8_lossy(t)) {
+                Ok(v) => Ok((v, true)),
+                Err(_) => Err(e),
+            }
+        }
+        other => other.map(|v| (v, false)),
+    }
 }
 
 /// Nesting of a JSON text fed line by line (strings cannot span lines in JSON).
@@ -626,10 +669,10 @@ fn json_lines<R: BufRead>(
         if t.is_empty() {
             continue;
         }
-        match whole_values(t) {
-            Ok(values) => {
+        match whole_values_lossy(t) {
+            Ok((values, lossy)) => {
                 for v in values {
-                    emit_value(v, ln, keys, f);
+                    emit_value(v, ln, lossy, keys, f);
                 }
             }
             // The last line, without its newline, ends inside a value: the input was cut.
@@ -677,9 +720,9 @@ fn json_lines<R: BufRead>(
             });
             for (ln, l) in rest {
                 let t = trim_ws(&l);
-                if let Ok(values) = whole_values(t) {
+                if let Ok((values, lossy)) = whole_values_lossy(t) {
                     for v in values {
-                        emit_value(v, ln, keys, f);
+                        emit_value(v, ln, lossy, keys, f);
                     }
                 }
             }
@@ -761,11 +804,18 @@ fn skip_to_newline<R: BufRead>(r: &mut R) -> io::Result<()> {
     }
 }
 
-fn emit_value(v: Value, line: usize, keys: &[&str], f: &mut dyn FnMut(Record)) {
+/// Whether a value read lossily holds a replacement character: of a document's elements,
+/// only those that held the bad bytes are flagged.
+fn replaced(lossy: bool, v: &Value) -> bool {
+    lossy && v.to_string().contains('\u{fffd}')
+}
+
+fn emit_value(v: Value, line: usize, lossy: bool, keys: &[&str], f: &mut dyn FnMut(Record)) {
     match v {
         Value::Array(items) => {
             for value in items {
-                f(Record::Ok { value, line });
+                let lossy = replaced(lossy, &value);
+                f(Record::Ok { value, line, lossy });
             }
         }
         Value::Object(mut map) => {
@@ -775,17 +825,23 @@ fn emit_value(v: Value, line: usize, keys: &[&str], f: &mut dyn FnMut(Record)) {
             {
                 if let Some(Value::Array(items)) = map.remove(*k) {
                     for value in items {
-                        f(Record::Ok { value, line });
+                        let lossy = replaced(lossy, &value);
+                        f(Record::Ok { value, line, lossy });
                     }
                 }
             } else {
                 f(Record::Ok {
                     value: Value::Object(map),
                     line,
+                    lossy,
                 });
             }
         }
-        other => f(Record::Ok { value: other, line }),
+        other => f(Record::Ok {
+            value: other,
+            line,
+            lossy,
+        }),
     }
 }
 
@@ -857,8 +913,8 @@ impl<'k> RecordSplitter<'k> {
                     error: format!("record larger than {MAX_RECORD} bytes skipped"),
                 });
             } else {
-                match serde_json::from_slice::<Value>(trim_ws(&self.buf)) {
-                    Ok(value) => f(Record::Ok { value, line }),
+                match one_value_lossy(trim_ws(&self.buf)) {
+                    Ok((value, lossy)) => f(Record::Ok { value, line, lossy }),
                     Err(e) => f(Record::Bad {
                         line,
                         error: format!("invalid JSON record: {e}"),
@@ -879,8 +935,8 @@ impl<'k> RecordSplitter<'k> {
                     error: format!("document larger than {MAX_RECORD} bytes skipped"),
                 });
             } else {
-                match serde_json::from_slice::<Value>(trim_ws(&self.doc)) {
-                    Ok(value) => emit_value(value, line, self.keys, f),
+                match one_value_lossy(trim_ws(&self.doc)) {
+                    Ok((value, lossy)) => emit_value(value, line, lossy, self.keys, f),
                     Err(e) => f(Record::Bad {
                         line,
                         error: format!("invalid JSON: {e}"),
@@ -1148,7 +1204,7 @@ mod tests {
     fn collect(text: &str, keys: &[&str]) -> Vec<(usize, Result<Value, String>)> {
         let mut out = Vec::new();
         json_records(text.as_bytes(), keys, &mut |r| match r {
-            Record::Ok { value, line } => out.push((line, Ok(value))),
+            Record::Ok { value, line, .. } => out.push((line, Ok(value))),
             Record::Bad { line, error } => out.push((line, Err(error))),
             Record::Truncated { line, error } => out.push((line, Err(format!("T:{error}")))),
         })

@@ -10,6 +10,7 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod time;
+pub mod utf16;
 
 use std::io::Write;
 
@@ -71,6 +72,8 @@ pub struct Loaded {
     pub leaks: Vec<model::Leak>,
     pub inputs: Vec<report::InputInfo>,
     pub bad: Vec<BadRecord>,
+    /// Records read with a workaround (kept, unlike `bad`), with where they are.
+    pub notes: Vec<BadRecord>,
 }
 
 /// An input as opened: to parse with its format, or settled without parsing.
@@ -154,6 +157,7 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
         leaks: Vec::new(),
         inputs: Vec::new(),
         bad: Vec::new(),
+        notes: Vec::new(),
     };
     let roles = [
         (Role::Findings, "findings", &args.findings),
@@ -162,6 +166,7 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
     ];
     for (role, role_name, list) in roles {
         if role == Role::Inventory {
+            findings::pair_aws_keys(&mut out.leaks);
             for l in &out.leaks {
                 if let Some(k) = &l.key_id {
                     let t = l.time.unwrap_or(i64::MAX);
@@ -209,6 +214,7 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
                 }
             };
             let name = spec.display();
+            let items_before = out.items.len();
             let res = match role {
                 Role::Findings => {
                     findings::load(format, reader, &name, &mut out.leaks, &mut out.bad)
@@ -234,6 +240,15 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
                     }
                 }
             };
+            for it in &mut out.items[items_before..] {
+                for text in it.notes.drain(..) {
+                    out.notes.push(BadRecord {
+                        loc: it.loc.clone(),
+                        error: format!("{}: {text}", it.id),
+                    });
+                }
+            }
+            out.notes.append(&mut out.activity.notes);
             let mut i = info(&spec, format.name());
             i.records = count.records;
             i.partial = count.partial;
@@ -274,6 +289,9 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         audit: &audit,
         inputs: loaded.inputs,
         bad: loaded.bad,
+        notes: loaded.notes,
+        unrelated: loaded.activity.unrelated.clone(),
+        notes_dropped: loaded.activity.notes_dropped,
         coverage: loaded.activity.coverage.clone(),
         policy_source: policy.source.clone(),
         policy_sha256: policy.sha256.clone(),
@@ -323,7 +341,11 @@ pub fn fuzz_parse(kind: &str, data: &[u8]) {
         return;
     };
     let mut bad = Vec::new();
-    let reader = std::io::BufReader::new(data);
+    // Through the same opening as files: gzip and UTF-16 decoding are fuzzed too.
+    let Ok(opened) = input::open_reader(Box::new(std::io::Cursor::new(data.to_vec()))) else {
+        return;
+    };
+    let reader = opened.reader;
     match format.role() {
         Role::Inventory => {
             let mut items = Vec::new();

@@ -28,6 +28,8 @@ pub enum Usage {
 pub struct ValueSighting {
     pub field: String,
     pub fingerprint: Option<String>,
+    /// Why the value has no fingerprint, or how it was read (not strict base64).
+    pub note: Option<String>,
     pub loc: Loc,
 }
 
@@ -37,6 +39,10 @@ pub struct Item {
     /// Canonical id (ARN, `aws-iam-key:…`, `vault:…`, `projects/…`, Azure URL, `k8s:…`, generic id).
     pub id: String,
     pub name: String,
+    /// Free-text description from the store (classification signal; AWS `Description`).
+    pub description: Option<String>,
+    /// The service that manages the secret (AWS `OwningService`, e.g. `rds`).
+    pub owning_service: Option<String>,
     /// Source kind: iam_access_key, aws_secret, vault_kv, gcp_secret, azure_secret, k8s_secret, generic.
     pub kind: String,
     pub loc: Loc,
@@ -51,6 +57,11 @@ pub struct Item {
     /// Rotation evidence from metadata (never the creation date).
     pub last_rotated: Option<Secs>,
     pub rotated_source: Option<String>,
+    /// Creation of the current version (AWS get-secret-value `CreatedDate`): the age of the
+    /// value in use, not of the secret.
+    pub version_created: Option<Secs>,
+    /// The store keeps a previous version (AWS `AWSPREVIOUS` stage): rotated at least once.
+    pub has_previous_version: bool,
     pub usage: Usage,
     pub expires: Option<Secs>,
     pub not_before: Option<Secs>,
@@ -77,6 +88,9 @@ pub struct Item {
     pub versions: Vec<(Secs, bool)>,
     /// Credential-report slot (user, N) for joining with list-access-keys.
     pub cred_slot: Option<(String, u8)>,
+    /// Things the reader had to work around (lossy decoding, undecodable values), reported
+    /// as input notes.
+    pub notes: Vec<String>,
 }
 
 impl Item {
@@ -101,6 +115,10 @@ impl Item {
         if self.name.is_empty() {
             self.name = o.name;
         }
+        self.description = self.description.take().or(o.description);
+        self.owning_service = self.owning_service.take().or(o.owning_service);
+        self.version_created = self.version_created.max(o.version_created);
+        self.has_previous_version |= o.has_previous_version;
         for (k, v) in o.tags {
             self.tags.entry(k).or_insert(v);
         }
@@ -144,6 +162,30 @@ impl Item {
         self.values_seen.extend(o.values_seen);
         self.versions.extend(o.versions);
         self.cred_slot = self.cred_slot.take().or(o.cred_slot);
+        self.notes.extend(o.notes);
+    }
+
+    /// Rotation evidence from the current version's creation (AWS get-secret-value): it is a
+    /// rotation when the secret is older than that version, or when a previous version exists.
+    /// Without the secret's creation date it is still the age of the value in use.
+    pub fn apply_version_created(&mut self) {
+        let Some(v) = self.version_created else {
+            return;
+        };
+        if self.last_rotated.is_some_and(|r| r >= v) {
+            return;
+        }
+        let newer = self.created.is_some_and(|c| v > c + 60);
+        if newer || self.has_previous_version {
+            self.last_rotated = Some(v);
+            self.rotated_source = Some("current version's CreatedDate (get-secret-value)".into());
+        } else if self.created.is_none() {
+            self.last_rotated = Some(v);
+            self.rotated_source = Some(
+                "current version's CreatedDate (get-secret-value; the secret's creation date is not in the inputs)"
+                    .into(),
+            );
+        }
     }
 
     /// Rotation evidence from versions: the newest enabled version, when an older one exists.
@@ -225,6 +267,17 @@ pub struct Event {
     pub key_id: Option<String>,
     pub name: String,
     pub message: Option<String>,
+    /// A read that selects secrets by filter (CloudTrail BatchGetSecretValue `filters`)
+    /// instead of naming them: (key, values) pairs, all of which must match.
+    pub filters: Vec<SecretFilter>,
+}
+
+/// One Secrets Manager filter: `key` (`name`, `description`, `tag-key`, `tag-value`,
+/// `owning-service`, `primary-region`, `all`) and the values it accepts (`!` negates).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecretFilter {
+    pub key: String,
+    pub values: Vec<String>,
 }
 
 /// A leak reported by the scanner.
@@ -236,6 +289,8 @@ pub struct Leak {
     pub rule_id: String,
     pub path: String,
     pub line: u64,
+    /// The rule's name (`AWS secret access key`): what kind of credential leaked.
+    pub rule_name: String,
     pub commit: Option<String>,
     pub loc: Loc,
 }

@@ -26,6 +26,17 @@ pub struct PolicyFile {
     pub exemptions: Exemptions,
     #[serde(default)]
     pub environments: Environments,
+    #[serde(default)]
+    pub logs: LogSettings,
+}
+
+/// `[logs]`: how far audit logs must reach before their silence counts as non-use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// The logs must reach at least this close to `--now` (days) before USE-001 / USE-002
+    /// rely on them; otherwise usage is reported as not evaluated (USE-003). Default 7.
+    pub max_lag_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -54,6 +65,9 @@ pub struct Burst {
 #[serde(deny_unknown_fields)]
 pub struct Classification {
     pub tag_keys: Option<Vec<String>>,
+    /// `true`: the policy's `[[classification.rule]]` entries replace the built-in rules and
+    /// the built-in database signals; otherwise they are tried first and the built-ins after.
+    pub replace_builtin: Option<bool>,
     #[serde(default)]
     pub rule: Vec<RuleSpec>,
     #[serde(default)]
@@ -68,6 +82,8 @@ pub struct RuleSpec {
     pub class: String,
     /// `regex` or `glob`; guessed from the pattern when absent.
     pub syntax: Option<String>,
+    #[serde(skip)]
+    pub builtin: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -129,6 +145,8 @@ pub struct ClassRule {
     matcher: IdPattern,
     pub class: String,
     pub pattern: String,
+    /// Where the rule comes from: the user's policy or the built-in one.
+    pub builtin: bool,
 }
 
 pub struct Exemption {
@@ -152,6 +170,11 @@ pub struct Policy {
     pub exemptions: Vec<Exemption>,
     pub env_tag_keys: Vec<String>,
     pub defaults: Class,
+    /// Classify by database signals (AWS-managed RDS secrets, `OwningService`, names and
+    /// descriptions saying database) before the source-kind fallback.
+    pub database_signals: bool,
+    /// See [`LogSettings::max_lag_days`].
+    pub log_max_lag_days: u32,
 }
 
 fn overlay(base: &mut ClassSettings, top: &ClassSettings) {
@@ -187,6 +210,9 @@ impl Policy {
     /// The built-in policy, optionally with a user policy layered on top.
     pub fn load(user: Option<(&str, &str)>) -> Result<Policy> {
         let mut pf = parse_file(DEFAULT_POLICY).context("built-in policy")?;
+        for r in &mut pf.classification.rule {
+            r.builtin = true;
+        }
         let mut source = "built-in".to_string();
         let mut digest_input = DEFAULT_POLICY.to_string();
         if let Some((name, text)) = user {
@@ -200,8 +226,19 @@ impl Policy {
             if let Some(k) = up.classification.tag_keys {
                 pf.classification.tag_keys = Some(k);
             }
-            if !up.classification.rule.is_empty() {
+            // A user's rules come first; the built-in ones stay behind them (a policy that
+            // names one secret's class must not drop the database and key heuristics for
+            // all others) unless the policy says to replace them.
+            if up.classification.replace_builtin == Some(true) {
                 pf.classification.rule = up.classification.rule;
+                pf.classification.replace_builtin = Some(true);
+            } else {
+                let builtin = std::mem::take(&mut pf.classification.rule);
+                pf.classification.rule = up.classification.rule;
+                pf.classification.rule.extend(builtin);
+            }
+            if up.logs.max_lag_days.is_some() {
+                pf.logs.max_lag_days = up.logs.max_lag_days;
             }
             pf.classification.by_kind.extend(up.classification.by_kind);
             pf.exemptions = up.exemptions;
@@ -276,6 +313,7 @@ impl Policy {
                     r.class
                 );
             }
+
             let syntax = r.syntax.clone().unwrap_or_else(|| {
                 if r.pattern.contains(['^', '$', '(', '|', '\\', '+']) || r.pattern.contains(".*") {
                     "regex".into()
@@ -318,6 +356,7 @@ impl Policy {
                 matcher,
                 class: r.class.clone(),
                 pattern: r.pattern.clone(),
+                builtin: r.builtin,
             });
         }
         for (kind, class) in &pf.classification.by_kind {
@@ -381,6 +420,8 @@ impl Policy {
                 .tag_keys
                 .unwrap_or_else(|| vec!["environment".into(), "env".into()]),
             defaults,
+            database_signals: pf.classification.replace_builtin != Some(true),
+            log_max_lag_days: pf.logs.max_lag_days.unwrap_or(7),
         })
     }
 
@@ -390,7 +431,11 @@ impl Policy {
             if r.matcher.is_match(&item.id)
                 || (!item.name.is_empty() && r.matcher.is_match(&item.name))
             {
-                return (self.classes.get(&r.class), format!("rule {}", r.pattern));
+                let origin = if r.builtin { "built-in rule" } else { "rule" };
+                return (
+                    self.classes.get(&r.class),
+                    format!("{origin} {}", r.pattern),
+                );
             }
         }
         for key in &self.tag_keys {
@@ -406,6 +451,12 @@ impl Policy {
             .and_then(|c| self.classes.get(c.trim()))
         {
             return (Some(c), "inventory class".into());
+        }
+        if self.database_signals
+            && let Some(c) = self.classes.get("db_password")
+            && let Some(why) = database_signal(item)
+        {
+            return (Some(c), format!("database signal: {why}"));
         }
         if let Some(c) = self
             .by_kind
@@ -468,6 +519,47 @@ impl Policy {
         }
         None
     }
+}
+
+/// Why an item is evidently a database credential, if it is: the store says a database
+/// service manages it, or its name or description says so.
+pub fn database_signal(item: &Item) -> Option<String> {
+    use std::sync::LazyLock;
+    static DATABASE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)(^|[^a-z])databases?([^a-z]|$)").expect("regex"));
+    static DB_WORD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(^|[^a-z0-9])(db|rds|aurora|postgres(ql)?|pg|mysql|mariadb|mongo(db)?|redshift|mssql|sql ?server|oracle|documentdb|docdb)([^a-z0-9]|$)")
+            .expect("regex")
+    });
+    static PASSWORD_WORD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(pass(word)?|passwd|pwd|cred(ential)?s?|login|master[ _-]?user)")
+            .expect("regex")
+    });
+    if let Some(svc) = &item.owning_service {
+        let svc = svc.to_ascii_lowercase();
+        if ["rds", "redshift", "docdb", "documentdb"].contains(&svc.as_str()) {
+            return Some(format!("OwningService {svc}"));
+        }
+    }
+    let name = if item.name.is_empty() {
+        item.id.as_str()
+    } else {
+        item.name.as_str()
+    };
+    // RDS names the master-user secrets it manages `rds!db-<uuid>` / `rds!cluster-<uuid>`.
+    if name.starts_with("rds!") || item.id.contains(":secret:rds!") {
+        return Some("AWS-managed RDS secret (name rds!…)".into());
+    }
+    for (what, text) in [
+        ("name", Some(name)),
+        ("description", item.description.as_deref()),
+    ] {
+        let Some(text) = text else { continue };
+        if DATABASE.is_match(text) || (DB_WORD.is_match(text) && PASSWORD_WORD.is_match(text)) {
+            return Some(format!("{what} says database"));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

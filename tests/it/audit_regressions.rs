@@ -5,42 +5,9 @@
 use crate::common_audit;
 use common_audit::*;
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Value, json};
-
-fn write(dir: &Path, name: &str, data: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, data).expect("write fixture");
-    p.to_string_lossy().into_owned()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(data).expect("gz");
-    gz.finish().expect("gz")
-}
-
-/// Runs with another report format; returns the exit code and the report text.
-fn audit_as(mut a: keywarden::audit::AuditArgs, format: &str) -> (i32, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("report");
-    a.output = Some(out.to_string_lossy().into_owned());
-    a.format = format.into();
-    let code = keywarden::audit::run(&a).expect("run");
-    (code, std::fs::read_to_string(&out).unwrap_or_default())
-}
-
-fn input<'a>(r: &'a Report, file_suffix: &str) -> &'a Value {
-    r.json["inputs"]
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .find(|i| i["file"].as_str().is_some_and(|f| f.ends_with(file_suffix)))
-        })
-        .unwrap_or(&Value::Null)
-}
 
 #[test]
 fn explicit_require_expiry_false_wins_over_max_validity_days() {

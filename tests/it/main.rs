@@ -11,6 +11,7 @@ mod accuracy;
 mod audit_inventory;
 mod audit_logs;
 mod audit_policy_cli;
+mod audit_real_exports;
 mod audit_regressions;
 mod audit_robustness;
 mod baseline_cli;

@@ -45,7 +45,28 @@ pub fn secret(v: &Value, loc: Loc) -> Result<Item, String> {
     if let Some(p) = arn.and_then(partial_arn) {
         it.aliases.push(p.to_string());
     }
-    it.created = date(v, "CreatedDate");
+    it.description = s(v, "Description").map(str::to_string);
+    it.owning_service = s(v, "OwningService").map(str::to_string);
+    // get-secret-value / batch-get-secret-value describe one version: their CreatedDate is
+    // that version's creation, not the secret's (a rotated secret's is the rotation date).
+    let version_output = ["VersionId", "VersionStages", "SecretString", "SecretBinary"]
+        .iter()
+        .any(|k| v.get(*k).is_some());
+    let listing_keys = ["SecretVersionsToStages", "VersionIdsToStages"];
+    if version_output && !listing_keys.iter().any(|k| v.get(*k).is_some()) {
+        it.version_created = date(v, "CreatedDate");
+    } else {
+        it.created = date(v, "CreatedDate");
+    }
+    it.has_previous_version = listing_keys.iter().any(|k| {
+        v.get(*k).and_then(Value::as_object).is_some_and(|m| {
+            m.values().any(|stages| {
+                stages
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some("AWSPREVIOUS")))
+            })
+        })
+    });
     it.last_rotated = date(v, "LastRotatedDate");
     if it.last_rotated.is_some() {
         it.rotated_source = Some("LastRotatedDate".into());
@@ -99,6 +120,7 @@ pub fn secret(v: &Value, loc: Loc) -> Result<Item, String> {
         it.values_seen.push(ValueSighting {
             field: "SecretString".into(),
             fingerprint: value_fingerprint(sv.as_bytes()),
+            note: None,
             loc: loc.clone(),
         });
     }
@@ -114,6 +136,7 @@ pub fn secret(v: &Value, loc: Loc) -> Result<Item, String> {
         it.values_seen.push(ValueSighting {
             field: "SecretBinary".into(),
             fingerprint: fp,
+            note: None,
             loc,
         });
     }

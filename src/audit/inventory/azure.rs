@@ -44,6 +44,7 @@ pub fn secret_or_version(v: &Value, loc: Loc) -> Result<Item, String> {
         it.values_seen.push(ValueSighting {
             field: "value".into(),
             fingerprint: value_fingerprint(val.as_bytes()),
+            note: None,
             loc,
         });
     }

@@ -39,19 +39,30 @@ fn one(v: &Value, loc: Loc) -> Result<Item, String> {
     if let Some(t) = s(v, "type") {
         it.tags.insert("k8s-type".into(), t.to_string());
     }
-    let b64 = base64::engine::general_purpose::STANDARD;
     for (field, decode) in [("data", true), ("stringData", false)] {
         if let Some(Value::Object(m)) = v.get(field) {
             for (k, val) in m {
                 let raw = val.as_str().unwrap_or_default();
-                let bytes = if decode {
-                    b64.decode(raw.trim()).unwrap_or_default()
+                let (bytes, mut note) = if decode {
+                    match decode_data(raw) {
+                        Ok((b, lenient)) => (b, lenient),
+                        Err(why) => (Vec::new(), Some(why)),
+                    }
                 } else {
-                    raw.as_bytes().to_vec()
+                    (raw.as_bytes().to_vec(), None)
                 };
+                let fingerprint = value_fingerprint(&bytes);
+                if fingerprint.is_none() && note.is_none() {
+                    note = Some(if bytes.is_empty() {
+                        "empty value, not fingerprinted".to_string()
+                    } else {
+                        "not fingerprinted: the per-run fingerprint budget is spent".to_string()
+                    });
+                }
                 it.values_seen.push(ValueSighting {
                     field: format!("{field}.{k}"),
-                    fingerprint: value_fingerprint(&bytes),
+                    fingerprint,
+                    note,
                     loc: loc.clone(),
                 });
             }
@@ -62,6 +73,7 @@ fn one(v: &Value, loc: Loc) -> Result<Item, String> {
         it.values_seen.push(ValueSighting {
             field: format!("metadata.annotations[{LAST_APPLIED}]"),
             fingerprint: None,
+            note: Some("a whole manifest, not fingerprinted".into()),
             loc,
         });
     }
@@ -74,4 +86,52 @@ fn one(v: &Value, loc: Loc) -> Result<Item, String> {
     }
     apply_tags(&mut it, tags);
     Ok(it)
+}
+
+/// Decodes a Secret's `data` value. The API server only stores strict base64, but exports
+/// that went through other tools carry line breaks, missing padding or the URL-safe
+/// alphabet; those are read too and said so. Returns the bytes and a note when the value
+/// was not strict base64, or why it could not be decoded at all.
+fn decode_data(raw: &str) -> Result<(Vec<u8>, Option<String>), String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    if let Ok(b) = STANDARD.decode(raw) {
+        return Ok((b, None));
+    }
+    let compact: String = raw.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let unpadded = compact.trim_end_matches('=');
+    for (engine, how) in [
+        (&STANDARD, "with whitespace removed"),
+        (&STANDARD_NO_PAD, "without padding"),
+        (&URL_SAFE, "as URL-safe base64"),
+        (&URL_SAFE_NO_PAD, "as URL-safe base64 without padding"),
+    ] {
+        let input = if how.contains("without padding") {
+            unpadded
+        } else {
+            compact.as_str()
+        };
+        if let Ok(b) = engine.decode(input) {
+            return Ok((b, Some(format!("not strict base64; decoded {how}"))));
+        }
+    }
+    Err("not valid base64: could not be decoded, not fingerprinted".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_data;
+
+    #[test]
+    fn lenient_base64() {
+        assert_eq!(decode_data("aGVsbG8="), Ok((b"hello".to_vec(), None)));
+        let (b, note) = decode_data("aGVsbG8").expect("no padding");
+        assert_eq!(b, b"hello");
+        assert!(note.is_some_and(|n| n.contains("without padding")));
+        let (b, _) = decode_data("aGVs\nbG8=").expect("line break");
+        assert_eq!(b, b"hello");
+        let (b, note) = decode_data("_-8=").expect("url-safe");
+        assert_eq!(b, vec![0xff, 0xef]);
+        assert!(note.is_some_and(|n| n.contains("URL-safe")));
+        assert!(decode_data("not base64 at all!").is_err());
+    }
 }

@@ -19,6 +19,9 @@ use super::time::{self, Secs};
 /// Tag / label / custom_metadata key that carries a value fingerprint.
 pub const FINGERPRINT_TAG: &str = "keywarden-fingerprint";
 
+/// What a record read with bytes that are not UTF-8 says about itself.
+pub const LOSSY_NOTE: &str = "the record holds bytes that are not UTF-8 (replaced by U+FFFD to read it); the record was kept";
+
 /// A record that could not be used, with where it is.
 #[derive(Debug, Clone)]
 pub struct BadRecord {
@@ -100,13 +103,20 @@ fn load_json<R: BufRead>(
             records += 1;
         }
         match rec {
-            Record::Ok { value, line } => {
+            Record::Ok { value, line, lossy } => {
                 let loc = Loc {
                     file: file.to_string(),
                     line,
                 };
                 match parse_value(format, &value, loc.clone()) {
-                    Ok(mut v) => items.append(&mut v),
+                    Ok(mut v) => {
+                        if lossy {
+                            for it in &mut v {
+                                it.notes.push(LOSSY_NOTE.to_string());
+                            }
+                        }
+                        items.append(&mut v)
+                    }
                     Err(error) => bad.push(BadRecord { loc, error }),
                 }
             }

@@ -89,5 +89,6 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         key_id: None,
         name: op.to_string(),
         message: str_at(v, &["resultDescription"]).map(str::to_string),
+        filters: Vec::new(),
     }))
 }

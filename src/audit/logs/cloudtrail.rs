@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::str_at;
-use crate::audit::model::{AccessOutcome, Action, Event, Provider};
+use crate::audit::model::{AccessOutcome, Action, Event, Item, Provider, SecretFilter};
 use crate::audit::time;
 
 const SM: &str = "secretsmanager.amazonaws.com";
@@ -56,6 +56,7 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
         key_id,
         name: name.clone(),
         message: message.clone(),
+        filters: Vec::new(),
     };
     if source != SM {
         return Ok(if base.key_id.is_some() {
@@ -110,6 +111,17 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
             ids.push(arn.to_string());
         }
     }
+    if ids.is_empty()
+        && action == Action::Read
+        && let Some(filters) = rp.map(request_filters).filter(|f| !f.is_empty())
+    {
+        // BatchGetSecretValue by filter names no secret: kept as a read of whatever the
+        // filters select, so the report can say which secrets it may have read.
+        let mut e = base;
+        e.action = Action::Read;
+        e.filters = filters;
+        return Ok(vec![e]);
+    }
     if ids.is_empty() {
         return Ok(if base.key_id.is_some() {
             vec![base]
@@ -136,4 +148,135 @@ fn resource_in_message(m: &str) -> Option<String> {
     let (_, rest) = m.split_once("on resource: ")?;
     let id = rest.split_whitespace().next()?.trim_end_matches(['.', ',']);
     (!id.is_empty()).then(|| id.to_string())
+}
+
+/// `requestParameters.filters` of BatchGetSecretValue / ListSecrets.
+fn request_filters(rp: &Value) -> Vec<SecretFilter> {
+    let list = rp
+        .get("filters")
+        .or_else(|| rp.get("Filters"))
+        .and_then(Value::as_array);
+    list.into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let key = str_at(f, &["key"]).or_else(|| str_at(f, &["Key"]))?;
+            let values = f
+                .get("values")
+                .or_else(|| f.get("Values"))
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(SecretFilter {
+                key: key.to_ascii_lowercase(),
+                values,
+            })
+        })
+        .collect()
+}
+
+/// Words Secrets Manager matches filter values against: the whole field and its parts
+/// between `/ _ + = . @ -` and spaces.
+fn words(field: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(field).chain(
+        field
+            .split(|c: char| "/_+=.@- ".contains(c))
+            .filter(|w| !w.is_empty()),
+    )
+}
+
+fn value_matches(field: &str, value: &str) -> bool {
+    let v = value.to_lowercase();
+    words(field).any(|w| w.to_lowercase().starts_with(&v))
+}
+
+/// Whether a BatchGetSecretValue with these filters may have returned `item`. Filters are
+/// combined with AND, values of one filter with OR, and `!value` negates. Matching is
+/// case-insensitive prefix matching on the field and on its words, which may over-match
+/// (the question is which secrets the read *could* have covered), never under-match; an
+/// unknown key matches everything.
+pub fn filters_match(filters: &[SecretFilter], item: &Item) -> bool {
+    if item.kind != "aws_secret" {
+        return false;
+    }
+    let region = item
+        .id
+        .strip_prefix("arn:aws:secretsmanager:")
+        .and_then(|r| r.split(':').next())
+        .unwrap_or("");
+    let desc = item.description.as_deref().unwrap_or("");
+    let owning = item.owning_service.as_deref().unwrap_or("");
+    filters.iter().all(|f| {
+        let fields: Vec<&str> = match f.key.as_str() {
+            "name" => vec![item.name.as_str()],
+            "description" => vec![desc],
+            "tag-key" => item.tags.keys().map(String::as_str).collect(),
+            "tag-value" => item.tags.values().map(String::as_str).collect(),
+            "owning-service" => vec![owning],
+            "primary-region" => vec![region],
+            "all" => {
+                let mut v = vec![item.name.as_str(), desc, owning, region];
+                v.extend(item.tags.keys().map(String::as_str));
+                v.extend(item.tags.values().map(String::as_str));
+                v
+            }
+            _ => return true,
+        };
+        let (neg, pos): (Vec<&String>, Vec<&String>) =
+            f.values.iter().partition(|v| v.starts_with('!'));
+        let pos_ok = pos.is_empty()
+            || pos
+                .iter()
+                .any(|v| fields.iter().any(|fld| value_matches(fld, v)));
+        let neg_ok = neg.iter().all(|v| {
+            let v = &v[1..];
+            !fields.iter().any(|fld| value_matches(fld, v))
+        });
+        pos_ok && neg_ok
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::model::Loc;
+
+    #[test]
+    fn filters_select_by_name_tag_and_negation() {
+        let mut it = Item::new(
+            "arn:aws:secretsmanager:us-east-1:1:secret:prod/app/db-AbCdEf",
+            "aws_secret",
+            Loc::default(),
+        );
+        it.name = "prod/app/db".into();
+        it.tags.insert("team".into(), "payments".into());
+        let f = |k: &str, v: &[&str]| SecretFilter {
+            key: k.into(),
+            values: v.iter().map(|x| x.to_string()).collect(),
+        };
+        assert!(filters_match(&[f("name", &["prod/"])], &it));
+        assert!(filters_match(&[f("name", &["app"])], &it));
+        assert!(!filters_match(&[f("name", &["staging"])], &it));
+        assert!(filters_match(
+            &[f("tag-key", &["team"]), f("tag-value", &["pay"])],
+            &it
+        ));
+        assert!(!filters_match(
+            &[f("tag-key", &["team"]), f("tag-value", &["!pay"])],
+            &it
+        ));
+        assert!(filters_match(&[f("primary-region", &["us-east"])], &it));
+        assert!(filters_match(&[f("something-new", &["x"])], &it));
+        let v = serde_json::json!({"eventTime": "2026-10-01T00:00:00Z", "eventSource": SM,
+            "eventName": "BatchGetSecretValue",
+            "requestParameters": {"filters": [{"key": "name", "values": ["prod/"]}]}});
+        let evs = events(&v).expect("event");
+        assert_eq!(evs.len(), 1);
+        assert_eq!(evs[0].filters, vec![f("name", &["prod/"])]);
+        assert_eq!(evs[0].secret, None);
+    }
 }

@@ -12,10 +12,16 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         .get("protoPayload")
         .filter(|p| p.is_object())
         .ok_or("log entry without protoPayload")?;
+    // Some exports drop the entry's top-level `timestamp`; the request's own time is the
+    // same instant for an audit entry.
     let t = v
         .get("timestamp")
         .and_then(time::parse_value)
-        .ok_or("log entry without a valid timestamp")?;
+        .or_else(|| {
+            p.pointer("/requestMetadata/requestAttributes/time")
+                .and_then(time::parse_value)
+        })
+        .ok_or("log entry without a valid timestamp or protoPayload.requestMetadata.requestAttributes.time")?;
     let method = str_at(p, &["methodName"]).unwrap_or("");
     let service = str_at(p, &["serviceName"]).unwrap_or("");
     if service != "secretmanager.googleapis.com" && !method.contains("SecretManagerService") {
@@ -69,5 +75,6 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         key_id: None,
         name: short.to_string(),
         message: str_at(p, &["status", "message"]).map(str::to_string),
+        filters: Vec::new(),
     }))
 }

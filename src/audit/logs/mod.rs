@@ -6,14 +6,14 @@ pub mod cloudtrail;
 pub mod gcp;
 pub mod vault;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 
 use serde_json::Value;
 
 use super::input::{self, InputFormat, Record};
 use super::inventory::BadRecord;
-use super::model::{AccessOutcome, Action, Event, Loc, Provider};
+use super::model::{AccessOutcome, Action, Event, Loc, Provider, SecretFilter};
 use super::time::Secs;
 
 /// Position of an event: index into [`Activity::files`] and line.
@@ -67,9 +67,36 @@ pub struct Coverage {
     pub reads: u64,
 }
 
+/// Reads that selected secrets by filter, one entry per distinct filter set.
+#[derive(Debug, Clone)]
+pub struct FilterRead {
+    pub filters: Vec<SecretFilter>,
+    pub count: u64,
+    /// Successful reads, and the latest of them.
+    pub ok: u64,
+    pub last_ok: Option<Secs>,
+    pub first: Secs,
+    pub last: Secs,
+    pub pos: Pos,
+    pub principals: BTreeSet<String>,
+}
+
+/// Distinct filter sets kept; more are counted in the last one's total only.
+const MAX_FILTER_SETS: usize = 1_000;
+/// Notes kept per run (lossy decoding of log lines); the rest are counted.
+const MAX_NOTES: usize = 100;
+
 /// Everything the checks need from the logs.
 #[derive(Debug, Default)]
 pub struct Activity {
+    pub filter_reads: Vec<FilterRead>,
+    filter_ids: HashMap<Vec<SecretFilter>, usize>,
+    /// Records read but about nothing the audit looks at (other services' calls, Vault
+    /// system paths), per provider.
+    pub unrelated: BTreeMap<Provider, u64>,
+    /// What the readers worked around (lines with bytes that are not UTF-8), for the report.
+    pub notes: Vec<BadRecord>,
+    pub notes_dropped: u64,
     pub files: Vec<String>,
     pub secrets: HashMap<String, SecretActivity>,
     pub keys: HashMap<String, KeyActivity>,
@@ -112,6 +139,50 @@ impl Activity {
         id
     }
 
+    fn add_filter_read(&mut self, ev: &Event, pos: Pos) {
+        let idx = match self.filter_ids.get(&ev.filters) {
+            Some(i) => *i,
+            None if self.filter_reads.len() < MAX_FILTER_SETS => {
+                self.filter_reads.push(FilterRead {
+                    filters: ev.filters.clone(),
+                    count: 0,
+                    ok: 0,
+                    last_ok: None,
+                    first: ev.time,
+                    last: ev.time,
+                    pos,
+                    principals: BTreeSet::new(),
+                });
+                self.filter_ids
+                    .insert(ev.filters.clone(), self.filter_reads.len() - 1);
+                self.filter_reads.len() - 1
+            }
+            None => self.filter_reads.len() - 1,
+        };
+        let f = &mut self.filter_reads[idx];
+        f.count += 1;
+        f.first = f.first.min(ev.time);
+        f.last = f.last.max(ev.time);
+        if ev.outcome == AccessOutcome::Ok {
+            f.ok += 1;
+            f.last_ok = f.last_ok.max(Some(ev.time));
+        }
+        if let Some(p) = &ev.principal
+            && f.principals.len() < 5
+        {
+            f.principals.insert(p.clone());
+        }
+    }
+
+    /// A note about a record that was read with a workaround.
+    pub fn note(&mut self, loc: Loc, text: String) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(BadRecord { loc, error: text });
+        } else {
+            self.notes_dropped += 1;
+        }
+    }
+
     pub fn add(&mut self, ev: Event, pos: Pos) {
         let cov = self.coverage.entry(ev.provider).or_insert(Coverage {
             from: ev.time,
@@ -147,6 +218,9 @@ impl Activity {
                     ka.first_after_leak = Some((ev.time, pos, ev.name.clone()));
                 }
             }
+        }
+        if !ev.filters.is_empty() {
+            self.add_filter_read(&ev, pos);
         }
         let Some(secret) = ev.secret else { return };
         if self.secrets.len() >= MAX_TRACKED && !self.secrets.contains_key(&secret)
@@ -219,6 +293,12 @@ pub fn load<R: BufRead>(
     bad: &mut Vec<BadRecord>,
 ) -> std::io::Result<input::Count> {
     let fidx = activity.add_file(file);
+    let provider = match format {
+        InputFormat::VaultAudit => Provider::Vault,
+        InputFormat::GcpAudit => Provider::Gcp,
+        InputFormat::AzureAudit => Provider::Azure,
+        _ => Provider::Aws,
+    };
     let mut records = 0usize;
     let mut partial = false;
     let mut vault_state = vault::Pairing::default();
@@ -229,7 +309,16 @@ pub fn load<R: BufRead>(
             records += 1;
         }
         match rec {
-            Record::Ok { value, line } => {
+            Record::Ok { value, line, lossy } => {
+                if lossy {
+                    activity.note(
+                        Loc {
+                            file: file.to_string(),
+                            line,
+                        },
+                        crate::audit::inventory::LOSSY_NOTE.to_string(),
+                    );
+                }
                 let pos = Pos {
                     file: fidx,
                     line: line.min(u32::MAX as usize) as u32,
@@ -250,6 +339,11 @@ pub fn load<R: BufRead>(
                 };
                 match res {
                     Ok(evs) => {
+                        // Vault requests wait for their response, so an empty result there is
+                        // not an unrelated record; the pairing counts those itself.
+                        if evs.is_empty() && format != InputFormat::VaultAudit {
+                            *activity.unrelated.entry(provider).or_insert(0) += 1;
+                        }
                         for (ev, p) in evs {
                             activity.add(ev, p);
                         }
@@ -276,6 +370,9 @@ pub fn load<R: BufRead>(
     })?;
     for (ev, p) in vault_state.flush() {
         activity.add(ev, p);
+    }
+    if vault_state.unrelated > 0 {
+        *activity.unrelated.entry(provider).or_insert(0) += vault_state.unrelated;
     }
     if activity.untracked > 0 {
         bad.push(BadRecord {

@@ -22,6 +22,8 @@ enum Slot {
 pub struct Pairing {
     slots: HashMap<String, Slot>,
     order: VecDeque<String>,
+    /// Entries about no secret (system, auth and identity paths, listings of a mount).
+    pub unrelated: u64,
 }
 
 const PAIRING_CAP: usize = 100_000;
@@ -65,6 +67,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         .filter(|r| r.is_object())
         .ok_or("Vault audit entry without request")?;
     let Some(path) = str_at(req, &["path"]) else {
+        pairing.unrelated += 1;
         return Ok(Vec::new());
     };
     let op = str_at(req, &["operation"]).unwrap_or("");
@@ -75,6 +78,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         || path.starts_with("identity/")
         || path.starts_with("cubbyhole/")
     {
+        pairing.unrelated += 1;
         return Ok(Vec::new());
     }
     let (mount, rest) = match &mount {
@@ -101,6 +105,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         _ => ("", rest.clone()),
     };
     if key.is_empty() {
+        pairing.unrelated += 1;
         return Ok(Vec::new());
     }
     let action = match (sub, op) {
@@ -137,6 +142,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         key_id: None,
         name: format!("{op} {path}"),
         message: (!error.is_empty()).then(|| error.to_string()),
+        filters: Vec::new(),
     };
     let mut out = Vec::new();
     let typ = v.get("type").and_then(Value::as_str).unwrap_or("");

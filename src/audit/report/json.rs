@@ -27,6 +27,7 @@ pub fn render(r: &ReportData) -> Value {
                 "severity": o.severity,
                 "failing": r.failing(o),
                 "message": o.message,
+                "fix": d.fix,
                 "evidence": o.evidence,
                 "due": o.due.map(fmt),
                 "location": {"file": o.loc.file, "line": o.loc.line},
@@ -57,8 +58,30 @@ pub fn render(r: &ReportData) -> Value {
         "policy": {"source": r.policy_source, "sha256": r.policy_sha256},
         "fail_on": r.fail_on.map(|s| s.as_str()),
         "inputs": r.inputs.iter().map(|i| json!({"file": i.file, "role": i.role, "format": i.format, "records": i.records, "errors": i.errors, "status": i.status()})).collect::<Vec<_>>(),
-        "coverage": r.coverage.iter().map(|(p, c)| (p.name().to_string(), json!({"from": fmt(c.from), "to": fmt(c.to), "events": c.events}))).collect::<serde_json::Map<_, _>>(),
+        "coverage": r.log_providers().into_iter().map(|p| {
+            let c = r.coverage.get(&p);
+            (p.name().to_string(), json!({
+                "from": c.map(|c| fmt(c.from)),
+                "to": c.map(|c| fmt(c.to)),
+                "events": c.map_or(0, |c| c.events),
+                "unrelated_records": r.unrelated.get(&p).copied().unwrap_or(0),
+                "usage_not_evaluated": a.usage_not_covered.get(&p).copied().unwrap_or(0),
+            }))
+        }).collect::<serde_json::Map<_, _>>(),
+        "filter_reads": a.filter_reads.iter().map(|f| json!({
+            "event": "BatchGetSecretValue",
+            "filters": f.filters,
+            "count": f.count,
+            "succeeded": f.ok,
+            "first": fmt(f.first),
+            "last": fmt(f.last),
+            "principals": f.principals,
+            "could_cover": f.could_cover,
+            "could_cover_total": f.could_cover_total,
+            "location": {"file": f.loc.file, "line": f.loc.line},
+        })).collect::<Vec<_>>(),
         "input_errors": r.bad.iter().map(|b| json!({"file": b.loc.file, "line": b.loc.line, "error": b.error})).collect::<Vec<_>>(),
+        "input_notes": r.notes.iter().map(|b| json!({"file": b.loc.file, "line": b.loc.line, "note": b.error})).collect::<Vec<_>>(),
         "summary": {
             "partial": r.partial_inputs() > 0,
             "partial_inputs": r.partial_inputs(),
@@ -72,10 +95,12 @@ pub fn render(r: &ReportData) -> Value {
             "suppressed": r.count(Status::Suppressed),
             "failing": r.exit_failing(),
             "input_errors": r.bad.len(),
+            "input_notes": r.notes.len() as u64 + r.notes_dropped,
             "by_severity": by_sev,
             "by_check": by_check,
         },
-        "rotate_first": r.rotate_first().iter().enumerate().map(|(i, p)| json!({"rank": i + 1, "secret_id": p.secret_id, "score": p.score, "checks": p.checks, "reason": p.reason, "due": p.due.map(fmt)})).collect::<Vec<_>>(),
+        "secrets": a.items.iter().zip(&a.classes).map(|(it, (class, why))| json!({"id": it.id, "name": it.name, "kind": it.kind, "class": class, "class_source": why, "location": {"file": it.loc.file, "line": it.loc.line}})).collect::<Vec<_>>(),
+        "rotate_first": r.rotate_first().iter().enumerate().map(|(i, p)| json!({"rank": i + 1, "secret_id": p.secret_id, "name": p.name, "score": p.score, "checks": p.checks, "reason": p.reason, "due": p.due.map(fmt)})).collect::<Vec<_>>(),
         "results": results,
     })
 }

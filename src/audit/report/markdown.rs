@@ -37,20 +37,68 @@ pub fn render(r: &ReportData) -> String {
     }
     let _ = writeln!(
         s,
-        "{} secrets audited; **{} failing**, {} to review, {} suppressed; {} input errors. Policy: `{}`.\n",
-        a.items.len(),
-        r.count(Status::Fail),
-        r.count(Status::Review),
-        r.count(Status::Suppressed),
-        r.bad.len(),
-        r.policy_source
+        "{} Policy: `{}`.\n",
+        r.totals("**"),
+        cell(&r.policy_source)
     );
+    let providers = r.log_providers();
+    if !providers.is_empty() {
+        let _ = writeln!(s, "| Logs | From | To | Events |\n|---|---|---|---|");
+        for p in providers {
+            let (from, to) = r
+                .coverage
+                .get(&p)
+                .map(|c| (fmt(c.from), fmt(c.to)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {} | {from} | {to} | {} |",
+                p.name(),
+                r.coverage_counts(p)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    for f in &a.filter_reads {
+        let _ = writeln!(
+            s,
+            "> {} BatchGetSecretValue read(s) by filter `{}` ({} succeeded) name no secret; they could have read {} inventory secret(s){}.\n",
+            f.count,
+            cell(&f.filters),
+            f.ok,
+            f.could_cover_total,
+            if f.could_cover.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}{}",
+                    f.could_cover
+                        .iter()
+                        .map(|i| format!("`{}`", cell(i)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if f.could_cover_total > f.could_cover.len() {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                )
+            }
+        );
+    }
     let _ = writeln!(
         s,
         "## Summary\n\n| Check | Title | Fail | Review | Suppressed |\n|---|---|---:|---:|---:|"
     );
     for (k, (f, rv, sp)) in r.by_check() {
         let _ = writeln!(s, "| {k} | {} | {f} | {rv} | {sp} |", checks::def(k).title);
+    }
+    let fixes = r.fixes();
+    if !fixes.is_empty() {
+        let _ = writeln!(s, "\n## How to fix\n\n| Check | How to fix |\n|---|---|");
+        for (k, fix) in fixes {
+            let _ = writeln!(s, "| {k} | {} |", cell(fix));
+        }
     }
     let prio = r.rotate_first();
     let _ = writeln!(s, "\n## Rotate first\n");
@@ -62,9 +110,14 @@ pub fn render(r: &ReportData) -> String {
             "| # | Secret | Checks | Why | Due |\n|---:|---|---|---|---|"
         );
         for (i, p) in prio.iter().enumerate().take(50) {
+            let what = if p.name.is_empty() || p.name == p.secret_id {
+                String::new()
+            } else {
+                format!(" ({})", cell(&p.name))
+            };
             let _ = writeln!(
                 s,
-                "| {} | `{}` | {} | {} | {} |",
+                "| {} | `{}`{what} | {} | {} | {} |",
                 i + 1,
                 cell(&p.secret_id),
                 p.checks.join(", "),
@@ -81,6 +134,7 @@ pub fn render(r: &ReportData) -> String {
             s,
             "| Severity | Check | Secret | Class | Message | Source |\n|---|---|---|---|---|---|"
         );
+        // The class column says why too (rule, tag, signal), so a surprising class can be traced.
         for o in &a.outcomes {
             let sev = match o.status {
                 Status::Fail => o.severity.as_str().to_string(),
@@ -96,10 +150,42 @@ pub fn render(r: &ReportData) -> String {
                 cell(&sev),
                 o.check,
                 cell(&o.secret_id),
-                o.class.as_deref().unwrap_or("-"),
+                o.class
+                    .as_deref()
+                    .map(|c| format!("{c} ({})", cell(&o.class_source)))
+                    .unwrap_or_else(|| "-".into()),
                 cell(&o.message),
                 cell(&o.loc.file),
                 o.loc.line
+            );
+        }
+    }
+    if !a.items.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n<details><summary>Classification of {} secrets</summary>\n\n| Secret | Class | Why |\n|---|---|---|",
+            a.items.len()
+        );
+        for (it, (class, why)) in a.items.iter().zip(&a.classes).take(1000) {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} |",
+                cell(&it.id),
+                class.as_deref().unwrap_or("unclassified"),
+                cell(why)
+            );
+        }
+        let _ = writeln!(s, "\n</details>");
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(s, "\n## Input notes\n");
+        for b in r.notes.iter().take(100) {
+            let _ = writeln!(
+                s,
+                "- `{}:{}`: {}",
+                cell(&b.loc.file),
+                b.loc.line,
+                cell(&b.error)
             );
         }
     }

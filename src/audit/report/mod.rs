@@ -52,12 +52,20 @@ pub struct ReportData<'a> {
     pub policy_source: String,
     pub policy_sha256: String,
     pub fail_on: Option<Severity>,
+    /// Records read with a workaround and kept (lossy UTF-8), with where they are.
+    pub notes: Vec<BadRecord>,
+    /// Notes not kept (over the per-run cap), only counted.
+    pub notes_dropped: u64,
+    /// Log records about nothing the audit looks at, per provider.
+    pub unrelated: BTreeMap<Provider, u64>,
 }
 
 /// A secret to rotate first, with why.
 #[derive(Debug, Clone)]
 pub struct Priority {
     pub secret_id: String,
+    /// What the secret is when its id does not say (a leaked credential's rule and place).
+    pub name: String,
     pub score: i64,
     pub checks: Vec<&'static str>,
     pub reason: String,
@@ -67,6 +75,65 @@ pub struct Priority {
 }
 
 impl ReportData<'_> {
+    /// `--fail-on high` / `--fail-on none`: the threshold as the user wrote it.
+    pub fn fail_on_label(&self) -> String {
+        format!(
+            "--fail-on {}",
+            self.fail_on.map(|s| s.as_str()).unwrap_or("none")
+        )
+    }
+
+    /// The counts every format states the same way: results that *fail the policy*
+    /// (JSON `summary.fail`) and, of those, the ones *failing at --fail-on* (JSON
+    /// `summary.failing`), which alone decide the exit code.
+    pub fn totals(&self, strong: &str) -> String {
+        format!(
+            "{} secrets audited: {} results fail the policy, {strong}{} failing at {}{strong} (these set the exit code); {} to review, {} suppressed; {} input errors, {} input notes.",
+            self.audit.items.len(),
+            self.count(Status::Fail),
+            self.exit_failing(),
+            self.fail_on_label(),
+            self.count(Status::Review),
+            self.count(Status::Suppressed),
+            self.bad.len(),
+            self.notes.len() as u64 + self.notes_dropped,
+        )
+    }
+
+    /// One provider's log window, with what was skipped: `2815 events; 85 records skipped
+    /// as unrelated`.
+    pub fn coverage_counts(&self, p: Provider) -> String {
+        let events = self.coverage.get(&p).map_or(0, |c| c.events);
+        let unrelated = self.unrelated.get(&p).copied().unwrap_or(0);
+        let mut s = format!("{events} events; {unrelated} records skipped as unrelated");
+        if let Some(n) = self.audit.usage_not_covered.get(&p) {
+            s.push_str(&format!(
+                "; too short to judge the usage of {n} secret(s) without usage metadata"
+            ));
+        }
+        s
+    }
+
+    /// Providers whose logs were given: with events, or only with unrelated records.
+    pub fn log_providers(&self) -> Vec<Provider> {
+        let mut v: Vec<Provider> = self.coverage.keys().copied().collect();
+        for p in self.unrelated.keys() {
+            if !v.contains(p) {
+                v.push(*p);
+            }
+        }
+        v.sort();
+        v
+    }
+
+    /// Each check that has results, with how to fix it.
+    pub fn fixes(&self) -> Vec<(&'static str, &'static str)> {
+        self.by_check()
+            .into_keys()
+            .map(|k| (k, super::checks::def(k).fix))
+            .collect()
+    }
+
     /// Inputs that could not be read to their end: the audit does not cover all the data.
     pub fn partial_inputs(&self) -> usize {
         self.inputs.iter().filter(|i| i.partial).count()
@@ -157,6 +224,7 @@ impl ReportData<'_> {
                 .map_or(0, |(a, m)| (a - m).clamp(0, 3650));
             let p = per.entry(o.secret_id.as_str()).or_insert_with(|| Priority {
                 secret_id: o.secret_id.clone(),
+                name: o.name.clone(),
                 score: 0,
                 checks: Vec::new(),
                 reason: String::new(),

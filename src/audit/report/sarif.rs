@@ -130,7 +130,8 @@ pub fn render(r: &ReportData) -> Value {
         .map(|(p, c)| {
             (
                 p.name().to_string(),
-                json!({"from": fmt(c.from), "to": fmt(c.to), "events": c.events}),
+                json!({"from": fmt(c.from), "to": fmt(c.to), "events": c.events,
+                       "unrelated_records": r.unrelated.get(p).copied().unwrap_or(0)}),
             )
         })
         .collect();
@@ -141,17 +142,15 @@ pub fn render(r: &ReportData) -> Value {
         (Some(f), Some(t)) => json!({"from": fmt(f), "to": fmt(t)}),
         _ => Value::Null,
     };
-    let notes: Vec<Value> = r
-        .bad
-        .iter()
-        .take(1000)
-        .map(|b| {
-            json!({
-                "level": "warning",
-                "message": {"text": b.error},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&b.loc.file)}, "region": {"startLine": b.loc.line.max(1)}}}],
-            })
+    let notify = |level: &str, b: &crate::audit::inventory::BadRecord| {
+        json!({
+            "level": level,
+            "message": {"text": b.error},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&b.loc.file)}, "region": {"startLine": b.loc.line.max(1)}}}],
         })
+    };
+    let notes: Vec<Value> = (r.bad.iter().take(1000).map(|b| notify("warning", b)))
+        .chain(r.notes.iter().take(1000).map(|b| notify("note", b)))
         .collect();
     let now = fmt(r.audit.now);
     json!({
@@ -186,6 +185,8 @@ pub fn render(r: &ReportData) -> Value {
                 "partial": r.partial_inputs() > 0,
                 "secrets": r.audit.items.len(),
                 "fail": r.count(Status::Fail),
+                "failing": r.exit_failing(),
+                "fail_on": r.fail_on.map(|s| s.as_str()),
                 "review": r.count(Status::Review),
                 "suppressed": r.count(Status::Suppressed),
             }},

@@ -6,6 +6,9 @@ use super::ReportData;
 use crate::audit::checks::{self, Status};
 use crate::audit::time::fmt;
 
+/// Secrets listed with their class in the terminal; the JSON report lists all.
+const CLASS_LINES: usize = 200;
+
 pub fn render(r: &ReportData) -> String {
     let a = r.audit;
     let mut s = String::new();
@@ -39,26 +42,55 @@ pub fn render(r: &ReportData) -> String {
             }
         );
     }
-    for (p, c) in &r.coverage {
+    for p in r.log_providers() {
+        match r.coverage.get(&p) {
+            Some(c) => {
+                let _ = writeln!(
+                    s,
+                    "  {} logs cover {} .. {} ({})",
+                    p.name(),
+                    fmt(c.from),
+                    fmt(c.to),
+                    r.coverage_counts(p)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "  {} logs: no usable events ({})",
+                    p.name(),
+                    r.coverage_counts(p)
+                );
+            }
+        }
+    }
+    for f in &a.filter_reads {
         let _ = writeln!(
             s,
-            "  {} logs cover {} .. {} ({} events)",
-            p.name(),
-            fmt(c.from),
-            fmt(c.to),
-            c.events
+            "  {} BatchGetSecretValue read(s) by filter [{}] ({} succeeded, {} .. {}) name no secret; they could have read {} inventory secret(s){}",
+            f.count,
+            f.filters,
+            f.ok,
+            fmt(f.first),
+            fmt(f.last),
+            f.could_cover_total,
+            if f.could_cover.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}{}",
+                    f.could_cover.join(", "),
+                    if f.could_cover_total > f.could_cover.len() {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                )
+            }
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "{} secrets, {} failing results, {} to review, {} suppressed, {} input errors",
-        a.items.len(),
-        r.count(Status::Fail),
-        r.count(Status::Review),
-        r.count(Status::Suppressed),
-        r.bad.len()
-    );
+    let _ = writeln!(s, "{}", r.totals(""));
     let by = r.by_check();
     if !by.is_empty() {
         let _ = writeln!(s, "\n  CHECK     FAIL REVIEW SUPPR  TITLE");
@@ -70,15 +102,26 @@ pub fn render(r: &ReportData) -> String {
             );
         }
     }
+    let fixes = r.fixes();
+    if !fixes.is_empty() {
+        let _ = writeln!(s, "\nHow to fix:");
+        for (k, fix) in fixes {
+            let _ = writeln!(s, "  {k:<9} {fix}");
+        }
+    }
     let prio = r.rotate_first();
     if !prio.is_empty() {
         let _ = writeln!(s, "\nRotate first:");
         for (i, p) in prio.iter().take(20).enumerate() {
+            let label = if p.name.is_empty() || p.name == p.secret_id {
+                p.secret_id.clone()
+            } else {
+                format!("{} ({})", p.secret_id, p.name)
+            };
             let _ = writeln!(
                 s,
-                "  {:>2}. {} [{}] {}",
+                "  {:>2}. {label} [{}] {}",
                 i + 1,
-                p.secret_id,
                 p.checks.join(", "),
                 p.reason
             );
@@ -118,6 +161,34 @@ pub fn render(r: &ReportData) -> String {
                 "             exemption {rf} expired {}",
                 until.as_deref().unwrap_or("")
             );
+        }
+    }
+    if !a.items.is_empty() {
+        let _ = writeln!(s, "\nClassification ({} secrets):", a.items.len());
+        for (it, (class, why)) in a.items.iter().zip(&a.classes).take(CLASS_LINES) {
+            let _ = writeln!(
+                s,
+                "  {} → {} ({why})",
+                it.id,
+                class.as_deref().unwrap_or("unclassified")
+            );
+        }
+        if a.items.len() > CLASS_LINES {
+            let _ = writeln!(
+                s,
+                "  … {} more (see the JSON report's \"secrets\")",
+                a.items.len() - CLASS_LINES
+            );
+        }
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nInput notes ({}):",
+            r.notes.len() as u64 + r.notes_dropped
+        );
+        for b in r.notes.iter().take(50) {
+            let _ = writeln!(s, "  {}:{}: {}", b.loc.file, b.loc.line, b.error);
         }
     }
     if !r.bad.is_empty() {

@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use keywarden::audit::{AuditArgs, run};
+use std::io::Write;
+use std::path::Path;
+
 use serde_json::Value;
 
 pub const NOW: &str = "2026-11-01T00:00:00Z";
@@ -129,4 +132,36 @@ pub fn policy_file(dir: &tempfile::TempDir, text: &str) -> String {
     let p = dir.path().join("policy.toml");
     std::fs::write(&p, text).expect("write policy");
     p.to_string_lossy().into_owned()
+}
+
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, data).expect("write fixture");
+    p.to_string_lossy().into_owned()
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(data).expect("gz");
+    gz.finish().expect("gz")
+}
+
+/// Runs with another report format; returns the exit code and the report text.
+pub fn audit_as(mut a: keywarden::audit::AuditArgs, format: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report");
+    a.output = Some(out.to_string_lossy().into_owned());
+    a.format = format.into();
+    let code = keywarden::audit::run(&a).expect("run");
+    (code, std::fs::read_to_string(&out).unwrap_or_default())
+}
+
+pub fn input<'a>(r: &'a Report, file_suffix: &str) -> &'a Value {
+    r.json["inputs"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|i| i["file"].as_str().is_some_and(|f| f.ends_with(file_suffix)))
+        })
+        .unwrap_or(&Value::Null)
 }
