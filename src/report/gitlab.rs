@@ -91,6 +91,9 @@ fn vulnerability(f: &Finding, occurrence: usize, rule: Option<&Rule>, tree_commi
     if let Some(d) = &f.decoded {
         description.push_str(&format!(" Decoded from {d}."));
     }
+    if let Some(h) = &f.history {
+        description.push_str(&format!(" {}.", super::leak_advice(h)));
+    }
     let mut commit = json!({ "sha": tree_commit });
     if let Some(c) = &f.commit {
         commit = json!({

@@ -125,6 +125,9 @@ fn testcase(x: &mut Xml, f: &Finding) {
             c.id, c.author_name, c.author_email, c.author_date
         );
     }
+    if let Some(h) = &f.history {
+        let _ = writeln!(body, "{}", super::leak_advice(h));
+    }
     body.push_str("Rotate the credential at its provider, then remove it from the code.");
     x.open(2, "testcase", &[("name", &name), ("classname", &f.path)]);
     x.text(

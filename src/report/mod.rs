@@ -104,6 +104,22 @@ impl Summary {
     }
 }
 
+/// What a history leak asks of its reader, from where it stands: one sentence shared by every
+/// format.
+pub fn leak_advice(h: &crate::pipeline::finding::LeakHistory) -> String {
+    if h.present {
+        return "still in HEAD: rotate it, then remove it".into();
+    }
+    match &h.removed_in {
+        Some(c) => format!(
+            "removed in {} on {}, still in history: rotate it",
+            &c.id[..c.id.len().min(7)],
+            c.committer_date.get(..10).unwrap_or("")
+        ),
+        None => "not in HEAD's history, still in other refs: rotate it".into(),
+    }
+}
+
 /// Version-control facts for SARIF `versionControlProvenance`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct VcsInfo {

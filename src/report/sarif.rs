@@ -173,13 +173,8 @@ fn result(
             props.insert("removed_date".into(), json!(c.committer_date));
         }
         if !h.present {
-            todo = match &h.removed_in {
-                Some(c) => format!(
-                    "Removed in commit {} but still in history: rotate it.",
-                    &c.id[..c.id.len().min(12)]
-                ),
-                None => "Not in HEAD's history but still in other refs: rotate it.".into(),
-            };
+            let advice = super::leak_advice(h);
+            todo = format!("{}{}.", advice[..1].to_uppercase(), &advice[1..]);
         }
     }
     let mut where_ = format!("{}:{}", f.path, f.line);

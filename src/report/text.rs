@@ -66,17 +66,7 @@ pub fn write_summary_line(s: &super::Summary, out: &mut dyn std::io::Write) -> a
 fn leak_status(h: &LeakHistory) -> String {
     let short = |c: &CommitInfo| c.id[..c.id.len().min(7)].to_string();
     let day = |c: &CommitInfo| c.committer_date.get(..10).unwrap_or("").to_string();
-    let mut s = if h.present {
-        "still in HEAD: rotate it, then remove it".to_string()
-    } else if let Some(r) = &h.removed_in {
-        format!(
-            "removed in {} on {}, still in history: rotate it",
-            short(r),
-            day(r)
-        )
-    } else {
-        "not in HEAD's history, still in other refs: rotate it".to_string()
-    };
+    let mut s = super::leak_advice(h);
     s.push_str(&format!(
         "\n      {}",
         Summary::count(h.occurrences, "version", "versions")
