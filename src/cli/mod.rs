@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod install_hook;
 pub mod man;
+pub mod org;
 pub mod scan;
 
 use crate::rules::{self, Rule};
@@ -26,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan files, directories, stdin or git history for secrets.
     #[command(after_help = SCAN_EXAMPLES)]
-    Scan(crate::cli::scan::ScanArgs),
+    Scan(Box<crate::cli::scan::ScanArgs>),
     /// Audit secret rotation against a policy, from secrets-manager exports and audit logs.
     #[command(after_help = AUDIT_EXAMPLES)]
     Audit(crate::audit::AuditArgs),
@@ -43,6 +44,16 @@ pub enum Command {
     Baseline {
         #[command(subcommand)]
         command: BaselineCommand,
+    },
+    /// Organisation scans: cut a repository list into balanced shards.
+    Repos {
+        #[command(subcommand)]
+        command: crate::cli::org::ReposCommand,
+    },
+    /// Organisation reports: merge shard outputs into one report.
+    Report {
+        #[command(subcommand)]
+        command: crate::cli::org::ReportCommand,
     },
     /// Write a git pre-commit hook that runs `keywarden scan --staged`.
     InstallHook {
@@ -182,6 +193,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Audit(a) => crate::audit::run(&a),
         Command::Rules { command } => rules_cmd(command),
         Command::Baseline { command } => baseline_cmd(command),
+        Command::Repos { command } => crate::cli::org::repos_cmd(command),
+        Command::Report { command } => crate::cli::org::report_cmd(command),
         Command::InstallHook { repo, force } => {
             let path = crate::cli::install_hook::install(&repo, force)?;
             println!("installed pre-commit hook at {}", path.display());

@@ -109,6 +109,21 @@ pub struct ScanArgs {
     /// Apply no .keywardenignore (the config and any --baseline still apply).
     #[arg(long, conflicts_with = "ignore_file")]
     pub no_ignore_file: bool,
+
+    /// Scan the history of many repositories: LIST is a file of repository paths (one per
+    /// line, `#` comments) or a directory whose subdirectories are clones (docs/org-scan.md).
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["staged", "diff", "range", "since_ref", "baseline", "write_baseline", "ignore_file"])]
+    pub repos: Option<PathBuf>,
+    /// With --repos: scan only shard I of N (1-based; every Nth repository of the sorted list).
+    #[arg(long, value_name = "I/N", requires = "repos", value_parser = crate::source::repos::parse_shard)]
+    pub shard: Option<(usize, usize)>,
+    /// With --repos: the state file of earlier runs; only commits they did not scan are read,
+    /// and their findings are kept.
+    #[arg(long, value_name = "FILE", requires = "repos")]
+    pub state: Option<PathBuf>,
+    /// Commits already scanned, left out with their history (set by --state).
+    #[arg(skip)]
+    pub exclude: Vec<String>,
 }
 
 impl ScanArgs {
@@ -162,9 +177,16 @@ pub struct ScanOutcome {
     pub baseline_used: bool,
     /// Baseline entries that matched a finding (for `baseline prune`).
     pub baseline_kept: Option<Baseline>,
+    /// History scans: each ref scanned and its commit (for `--state`).
+    pub git_tips: Vec<(String, String)>,
+    /// History scans: the excluded commits still in the scanned history.
+    pub exclude_reached: Vec<String>,
 }
 
 pub fn run(args: &ScanArgs) -> Result<i32> {
+    if args.repos.is_some() {
+        return crate::cli::org::run(args);
+    }
     let (o, scanner) = collect_keeping_scanner(args)?;
     // The process exits next: freeing the compiled rules and their per-thread caches took
     // 5 ms, more than printing a report of 783 findings.
@@ -340,6 +362,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
 
     let mut summary = Summary::default();
     let mut vcs = None;
+    let (mut git_tips, mut exclude_reached) = (Vec::new(), Vec::new());
     let mut findings: Vec<Finding> = if args.staged || args.diff.is_some() || git_mode {
         let repo = paths[0].clone();
         let g = if args.staged {
@@ -356,6 +379,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
                     branches: args.branch.clone(),
                     max_commits: args.max_commits,
                     threads,
+                    exclude: args.exclude.clone(),
                 },
                 progress.as_ref(),
             )?
@@ -363,6 +387,8 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
         summary.extra = g.extra;
         summary.notes = g.notes;
         vcs = g.vcs;
+        git_tips = g.tips;
+        exclude_reached = g.exclude_reached;
         g.findings
     } else if paths.len() == 1 && paths[0].as_os_str() == "-" {
         source::stdin::scan(&scanner, &args.stdin_name)?
@@ -377,7 +403,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
-    if args.range.is_some() || args.since_ref.is_some() {
+    if args.range.is_some() || args.since_ref.is_some() || !args.exclude.is_empty() {
         let dropped = source::git::drop_inherited(&paths[0], &mut findings)?;
         summary
             .extra
@@ -510,6 +536,8 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
         exit_code: args.exit_code.or(config.exit_code).unwrap_or(1),
         baseline_used: args.baseline.is_some(),
         baseline_kept,
+        git_tips,
+        exclude_reached,
     };
     Ok((outcome, scanner))
 }

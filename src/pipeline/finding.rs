@@ -38,6 +38,18 @@ pub struct LeakHistory {
     /// Their names, at most [`LeakHistory::REF_NAMES`] of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ref_names: Vec<String>,
+    /// Kept from an earlier `--state` run although no ref reaches its commit any more (the
+    /// branch was deleted or rewritten): still a leak to rotate, no longer in the history.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreachable: bool,
+}
+
+/// A repository of an organisation scan: its name in the list and its remote's URL.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RepoRef {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl LeakHistory {
@@ -101,6 +113,9 @@ pub struct Finding {
     /// History scans: where the leak went after `commit` introduced it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Box<LeakHistory>>,
+    /// Organisation scans (`--repos`): the repository the finding is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<Box<RepoRef>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The secret, held only until the scan fingerprints all its findings together

@@ -337,6 +337,7 @@ impl Scanner {
             blob_id: prov.blob_id.clone(),
             commit: prov.commit.as_deref().cloned(),
             history: None,
+            repository: None,
             tags: rule.tags.clone(),
         };
         Some((finding, secret_bytes.into_owned()))

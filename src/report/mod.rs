@@ -4,6 +4,7 @@
 pub mod gitlab;
 pub mod json;
 pub mod junit;
+pub mod org;
 pub mod sarif;
 pub mod text;
 

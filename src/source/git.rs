@@ -23,6 +23,9 @@ pub struct GitOptions {
     pub branches: Vec<String>,
     pub max_commits: Option<usize>,
     pub threads: usize,
+    /// Commits already scanned (an earlier run's ref tips, `--state`): they and their
+    /// history are left out.
+    pub exclude: Vec<String>,
 }
 
 /// What a git scan found, plus source-specific counts and notes for the summary.
@@ -32,6 +35,11 @@ pub struct GitScan {
     pub extra: BTreeMap<String, u64>,
     pub notes: Vec<String>,
     pub vcs: Option<VcsInfo>,
+    /// Each ref scanned and the commit it points at (hex), sorted by name.
+    pub tips: Vec<(String, String)>,
+    /// The `exclude` commits that are still in the scanned history: a ref points at one, or a
+    /// scanned commit has one as a parent. One missing from here was rewritten or deleted.
+    pub exclude_reached: Vec<String>,
 }
 
 /// Every blob reachable from the chosen refs, scanned once, each (blob, path) attributed to

@@ -3,4 +3,6 @@
 pub mod files;
 pub mod git;
 pub mod paths;
+pub mod repos;
+pub mod state;
 pub mod stdin;

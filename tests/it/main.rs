@@ -21,6 +21,7 @@ mod gate;
 mod git_history;
 mod git_leaks;
 mod git_staged;
+mod org_scan;
 mod rules_builtin;
 mod sarif;
 mod scan_cli;

@@ -188,8 +188,23 @@ pub(super) fn scan(
             eprintln!("{name}: {:.2}s", started.elapsed().as_secs_f64());
         }
     };
-    let tips = select_tips(&repo, opts, scanner)?;
-    let nodes = walk(&repo, &tips, opts.max_commits, &shallow, &counts)?;
+    let mut tips = select_tips(&repo, opts, scanner)?;
+    for spec in &opts.exclude {
+        // A commit of an earlier run that is gone from the object database hides nothing.
+        if let Ok(id) = ObjectId::from_hex(spec.as_bytes())
+            && repo.find_header(id).is_ok()
+        {
+            tips.hidden.push(id);
+        }
+    }
+    let (nodes, reached) = walk(&repo, &tips, opts.max_commits, &shallow, &counts)?;
+    let mut named: Vec<(String, String)> = (tips.named.iter())
+        .map(|(n, id)| (n.clone(), id.to_string()))
+        .collect();
+    named.sort();
+    out.tips = named;
+    out.exclude_reached = reached.iter().map(ObjectId::to_string).collect();
+    out.exclude_reached.sort();
     phase("walk");
     let mut index = Index::default();
     for (id, name) in &tips.blobs {
@@ -422,14 +437,17 @@ fn read_commit(
 }
 
 /// Commits reachable from the tips and not from the hidden tips, newest first up to the
-/// limit, returned in topological order with parents before children (ties: older first).
+/// limit, returned in topological order with parents before children (ties: older first),
+/// and the hidden tips the walk met (as a tip or a parent).
 fn walk(
     repo: &gix::Repository,
     tips: &Tips,
     max_commits: Option<usize>,
     shallow: &HashSet<ObjectId>,
     counts: &Counts,
-) -> Result<Vec<Node>> {
+) -> Result<(Vec<Node>, HashSet<ObjectId>)> {
+    let hidden_tips: HashSet<ObjectId> = tips.hidden.iter().copied().collect();
+    let mut reached: HashSet<ObjectId> = HashSet::default();
     let kind = repo.object_hash();
     let objects = &repo.objects;
     let mut buf = Vec::new();
@@ -456,7 +474,13 @@ fn walk(
     let mut enqueue = |id: ObjectId,
                        heap: &mut BinaryHeap<(i64, ObjectId)>,
                        pending: &mut HashMap<ObjectId, Parsed>| {
-        if hidden.contains(&id) || !seen.insert(id) {
+        if hidden.contains(&id) {
+            if hidden_tips.contains(&id) {
+                reached.insert(id);
+            }
+            return;
+        }
+        if !seen.insert(id) {
             return;
         }
         match read_commit(objects, &id, &mut buf, kind) {
@@ -502,7 +526,7 @@ fn walk(
             is_commit: false,
         });
     }
-    Ok(topo_order(nodes))
+    Ok((topo_order(nodes), reached))
 }
 
 /// Kahn's algorithm over the selected commits; ready commits leave oldest first.

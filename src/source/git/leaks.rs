@@ -240,6 +240,7 @@ pub(super) fn group(
             occurrences: l.occurrences,
             refs,
             ref_names,
+            unreachable: false,
         }));
         out.push(f);
     }

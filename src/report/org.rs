@@ -1,0 +1,455 @@
+//! Organisation reports: many repositories' findings, from one `scan --repos` run or merged
+//! from shard outputs (`report merge`). The JSONL form is what shards write and merge reads:
+//! finding lines (each with its `repository`), one `"record": "repository"` line per
+//! repository, and a closing `"record": "end"` line whose counts prove the file complete.
+//! Findings are grouped by fingerprint across repositories: the same secret leaked in several
+//! places is one thing to rotate.
+
+use crate::pipeline::finding::Finding;
+use crate::rules::Severity;
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+pub const SCHEMA: &str = "keywarden/org/v1";
+
+/// One repository's outcome.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RepoRecord {
+    /// Always `"repository"`.
+    pub record: String,
+    pub repository: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// False when the repository could not be read in full (or at all).
+    pub complete: bool,
+    pub findings: u64,
+    pub commits: u64,
+    pub blobs: u64,
+    pub bytes: u64,
+    /// Only commits newer than the state's tips were read (`--state`).
+    #[serde(default)]
+    pub incremental: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    pub elapsed_ms: u64,
+}
+
+/// The closing line of a JSONL org report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EndRecord {
+    /// Always `"end"`.
+    pub record: String,
+    pub schema: String,
+    pub repositories: u64,
+    pub findings: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+}
+
+impl EndRecord {
+    pub fn new(repositories: u64, findings: u64, shard: Option<String>) -> EndRecord {
+        EndRecord {
+            record: "end".into(),
+            schema: SCHEMA.into(),
+            repositories,
+            findings,
+            shard,
+        }
+    }
+}
+
+/// Everything an org report is made of.
+#[derive(Debug, Default)]
+pub struct OrgReport {
+    pub findings: Vec<Finding>,
+    pub repos: Vec<RepoRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrgFormat {
+    Text,
+    Markdown,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+impl OrgReport {
+    /// The order every output uses: repositories by name; findings by repository, path,
+    /// position, rule and fingerprint. Merging shards in any order gives the same report.
+    pub fn sort(&mut self) {
+        self.repos.sort_by(|a, b| a.repository.cmp(&b.repository));
+        self.findings.sort_by(|a, b| {
+            let key = |f: &Finding| {
+                (
+                    f.repository.as_ref().map(|r| r.name.clone()),
+                    f.path.clone(),
+                    f.line,
+                    f.column,
+                    f.rule_id.clone(),
+                    f.fingerprint.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+    }
+
+    pub fn complete(&self) -> bool {
+        self.repos.iter().all(|r| r.complete)
+    }
+
+    /// Reads shard outputs (JSONL). Every line must parse, every file must end with its end
+    /// record and hold the counts it declares, and no repository may appear twice.
+    pub fn read_shards(files: &[impl AsRef<Path>]) -> Result<OrgReport> {
+        let mut out = OrgReport::default();
+        let mut from: BTreeMap<String, String> = BTreeMap::new();
+        for file in files {
+            let file = file.as_ref();
+            let shown = file.display().to_string();
+            let reader = std::io::BufReader::new(
+                std::fs::File::open(file).with_context(|| format!("opening {shown}"))?,
+            );
+            let (mut findings, mut repos, mut end) = (Vec::new(), Vec::new(), None);
+            for (i, line) in reader.lines().enumerate() {
+                let line = line.with_context(|| format!("{shown}:{}: unreadable", i + 1))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                if end.is_some() {
+                    bail!("{shown}:{}: a line after the end record", i + 1);
+                }
+                let v: Value = serde_json::from_str(&line).with_context(|| {
+                    format!(
+                        "{shown}:{}: not JSON (a truncated or damaged shard output?)",
+                        i + 1
+                    )
+                })?;
+                let what = |e: serde_json::Error| anyhow::anyhow!("{shown}:{}: {e}", i + 1);
+                match v.get("record").and_then(Value::as_str) {
+                    Some("repository") => {
+                        repos.push(serde_json::from_value::<RepoRecord>(v).map_err(what)?)
+                    }
+                    Some("end") => {
+                        end = Some(serde_json::from_value::<EndRecord>(v).map_err(what)?)
+                    }
+                    Some(other) => bail!("{shown}:{}: unknown record {other:?}", i + 1),
+                    None => findings.push(serde_json::from_value::<Finding>(v).map_err(what)?),
+                }
+            }
+            let Some(end) = end else {
+                bail!(
+                    "{shown}: no end record: the shard output is truncated or still being written"
+                );
+            };
+            if end.schema != SCHEMA {
+                bail!("{shown}: schema {:?}, expected {SCHEMA:?}", end.schema);
+            }
+            if end.repositories != repos.len() as u64 || end.findings != findings.len() as u64 {
+                bail!(
+                    "{shown}: the end record counts {} repositories and {} findings, the file holds {} and {}",
+                    end.repositories,
+                    end.findings,
+                    repos.len(),
+                    findings.len()
+                );
+            }
+            for r in &repos {
+                if let Some(other) = from.insert(r.repository.clone(), shown.clone()) {
+                    bail!(
+                        "repository {} is in both {other} and {shown}: were the shards cut from one list?",
+                        r.repository
+                    );
+                }
+            }
+            out.findings.extend(findings);
+            out.repos.extend(repos);
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    pub fn write(&self, format: OrgFormat, out: &mut dyn Write) -> Result<()> {
+        match format {
+            OrgFormat::Jsonl => self.write_jsonl(out),
+            OrgFormat::Json => self.write_json(out),
+            OrgFormat::Text => self.write_text(out, false),
+            OrgFormat::Markdown => self.write_text(out, true),
+            OrgFormat::Sarif => self.write_sarif(out),
+        }
+    }
+
+    fn write_jsonl(&self, out: &mut dyn Write) -> Result<()> {
+        for f in &self.findings {
+            serde_json::to_writer(&mut *out, f)?;
+            writeln!(out)?;
+        }
+        for r in &self.repos {
+            serde_json::to_writer(&mut *out, r)?;
+            writeln!(out)?;
+        }
+        let end = EndRecord::new(self.repos.len() as u64, self.findings.len() as u64, None);
+        serde_json::to_writer(&mut *out, &end)?;
+        writeln!(out)?;
+        Ok(())
+    }
+
+    fn write_json(&self, out: &mut dyn Write) -> Result<()> {
+        let groups: Vec<Value> = self
+            .groups()
+            .iter()
+            .map(|g| {
+                serde_json::json!({
+                    "fingerprint": g.fingerprint,
+                    "rule_id": g.first().rule_id,
+                    "rule_name": g.first().rule_name,
+                    "severity": g.severity(),
+                    "repositories": g.repositories(),
+                    "locations": g.members.len(),
+                    "present": g.present(),
+                    "first_leaked": g.first().commit.as_ref().map(|c| &c.author_date),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "schema": SCHEMA,
+            "tool": {"name": "keywarden", "version": env!("CARGO_PKG_VERSION")},
+            "complete": self.complete(),
+            "repositories": self.repos,
+            "findings": self.findings,
+            "groups": groups,
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+        Ok(())
+    }
+
+    /// One SARIF run per repository, each with its repository's URL as its
+    /// `versionControlProvenance`.
+    fn write_sarif(&self, out: &mut dyn Write) -> Result<()> {
+        let rules = crate::rules::builtin()?;
+        let mut runs = Vec::new();
+        for r in &self.repos {
+            let findings: Vec<Finding> = (self.findings.iter())
+                .filter(|f| {
+                    f.repository
+                        .as_ref()
+                        .is_some_and(|x| x.name == r.repository)
+                })
+                .cloned()
+                .collect();
+            let fired: std::collections::HashSet<&str> =
+                findings.iter().map(|f| f.rule_id.as_str()).collect();
+            let used: Vec<crate::rules::Rule> = (rules.iter())
+                .filter(|x| fired.contains(x.id.as_str()))
+                .cloned()
+                .collect();
+            let summary = super::Summary {
+                findings: findings.len() as u64,
+                complete: r.complete,
+                errors: r.errors.len() as u64,
+                error_messages: r.errors.clone(),
+                ..Default::default()
+            };
+            let report = super::ScanReport {
+                findings: &findings,
+                suppressed: &[],
+                summary: &summary,
+                rules: &used,
+                scan_time: String::new(),
+                vcs: Some(super::VcsInfo {
+                    repository_uri: r.url.clone().unwrap_or_else(|| r.repository.clone()),
+                    revision_id: None,
+                    branch: None,
+                }),
+                color: false,
+                baseline_used: false,
+            };
+            let log = serde_json::to_value(super::sarif::build(&report))?;
+            if let Some(Value::Array(rs)) = log.get("runs") {
+                runs.extend(rs.iter().cloned());
+            }
+        }
+        let doc = serde_json::json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": runs,
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+        Ok(())
+    }
+
+    fn write_text(&self, out: &mut dyn Write, markdown: bool) -> Result<()> {
+        let groups = self.groups();
+        let failed: Vec<&RepoRecord> = self.repos.iter().filter(|r| !r.complete).collect();
+        let (h1, h2) = if markdown { ("# ", "## ") } else { ("", "") };
+        writeln!(out, "{h1}keywarden organisation report")?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} in {} ({} distinct secrets); {} not read in full.",
+            super::Summary::count(self.findings.len() as u64, "finding", "findings"),
+            super::Summary::count(self.repos.len() as u64, "repository", "repositories"),
+            groups.len(),
+            super::Summary::count(failed.len() as u64, "repository", "repositories"),
+        )?;
+        if !failed.is_empty() {
+            writeln!(
+                out,
+                "INCOMPLETE: a repository that could not be read is not clean."
+            )?;
+        }
+        writeln!(out)?;
+        if !groups.is_empty() {
+            writeln!(out, "{h2}Rotate first")?;
+            writeln!(out)?;
+            for (i, g) in groups.iter().enumerate() {
+                let f = g.first();
+                let first = match &f.commit {
+                    Some(c) => format!(
+                        "; first leaked in {} ({}) on {}",
+                        f.repository.as_ref().map_or("", |r| r.name.as_str()),
+                        &c.id[..c.id.len().min(12)],
+                        c.author_date.get(..10).unwrap_or("")
+                    ),
+                    None => String::new(),
+                };
+                let where_ = if g.present() {
+                    "still in a HEAD"
+                } else {
+                    "in history only"
+                };
+                writeln!(
+                    out,
+                    "{}. {} {} `{}`: in {}{first}; {where_}",
+                    i + 1,
+                    g.severity(),
+                    f.rule_name,
+                    g.fingerprint,
+                    super::Summary::count(g.repositories() as u64, "repository", "repositories"),
+                )?;
+                for m in &g.members {
+                    let repo = m.repository.as_ref().map_or("", |r| r.name.as_str());
+                    let state = match &m.history {
+                        Some(h) => super::leak_advice(h),
+                        None => String::new(),
+                    };
+                    writeln!(out, "   - {repo}: {}:{} {state}", m.path, m.line)?;
+                }
+            }
+            writeln!(out)?;
+        }
+        writeln!(out, "{h2}Repositories")?;
+        writeln!(out)?;
+        if markdown {
+            writeln!(
+                out,
+                "| repository | findings | commits | read in full | errors |"
+            )?;
+            writeln!(out, "|---|---:|---:|---|---|")?;
+        }
+        for r in &self.repos {
+            let errors = r.errors.join("; ").replace('|', "\\|");
+            let full = if r.complete { "yes" } else { "NO" };
+            if markdown {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {full} | {errors} |",
+                    r.repository, r.findings, r.commits
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{}: {} findings, {} commits{}{}",
+                    r.repository,
+                    r.findings,
+                    r.commits,
+                    if r.complete { "" } else { ", NOT READ IN FULL" },
+                    if errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({errors})")
+                    }
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Findings grouped by fingerprint, the ones to rotate first first: still present in some
+    /// HEAD, in the most repositories, highest severity, most recently leaked.
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        let mut by: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+        for f in &self.findings {
+            by.entry(&f.fingerprint).or_default().push(f);
+        }
+        let mut groups: Vec<Group<'_>> = by
+            .into_iter()
+            .map(|(fingerprint, mut members)| {
+                members.sort_by_key(|f| leaked_at(f));
+                Group {
+                    fingerprint,
+                    members,
+                }
+            })
+            .collect();
+        groups.sort_by(|a, b| {
+            (b.present(), b.repositories(), b.severity(), b.newest())
+                .cmp(&(a.present(), a.repositories(), a.severity(), a.newest()))
+                .then(a.fingerprint.cmp(b.fingerprint))
+        });
+        groups
+    }
+}
+
+/// When a finding leaked: its introducing commit's date (none for tree findings).
+fn leaked_at(f: &Finding) -> String {
+    f.commit
+        .as_ref()
+        .map(|c| c.committer_date.clone())
+        .unwrap_or_default()
+}
+
+/// One secret across the organisation.
+pub struct Group<'a> {
+    pub fingerprint: &'a str,
+    /// Oldest leak first.
+    pub members: Vec<&'a Finding>,
+}
+
+impl Group<'_> {
+    fn first(&self) -> &Finding {
+        self.members[0]
+    }
+
+    pub fn repositories(&self) -> usize {
+        let mut names: Vec<&str> = (self.members.iter())
+            .filter_map(|f| f.repository.as_ref().map(|r| r.name.as_str()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    }
+
+    pub fn present(&self) -> bool {
+        (self.members.iter()).any(|f| f.history.as_ref().is_none_or(|h| h.present))
+    }
+
+    fn severity(&self) -> Severity {
+        (self.members.iter())
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+
+    fn newest(&self) -> String {
+        self.members
+            .last()
+            .map(|f| leaked_at(f))
+            .unwrap_or_default()
+    }
+}
