@@ -95,7 +95,7 @@ fn words(line: &str) -> Vec<String> {
 
 /// The keywarden invocations in a shell block: after a pipe, `cargo run ... --`, or at a line's
 /// start, up to the next pipe, `&&`, `;` or redirection.
-fn invocations(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn invocations(text: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut joined = String::new();
     for l in text.lines() {

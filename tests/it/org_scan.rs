@@ -326,3 +326,123 @@ fn plan_balances_shards_by_object_size_and_keeps_names() {
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains(r#""repository":"r04""#), "{text}");
 }
+
+/// The keywarden command lines of a recipe: YAML list items and folded (`>-`) blocks joined
+/// into one line each, shell arithmetic standing for a number.
+fn recipe_commands(text: &str) -> Vec<Vec<String>> {
+    let mut script = String::new();
+    let mut folded: Option<(usize, String)> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some((at, acc)) = &mut folded {
+            if indent > *at && !line.trim().is_empty() {
+                acc.push(' ');
+                acc.push_str(line.trim());
+                continue;
+            }
+            script.push_str(acc);
+            script.push('\n');
+            folded = None;
+        }
+        let t = line.trim_start().trim_start_matches("- ");
+        if t == ">-" || t.ends_with(": >-") {
+            folded = Some((indent, String::new()));
+            continue;
+        }
+        script.push_str(t);
+        script.push('\n');
+    }
+    if let Some((_, acc)) = folded {
+        script.push_str(&acc);
+    }
+    let script = script.replace("$((JOB_COMPLETION_INDEX + 1))", "1");
+    crate::docs::invocations(&script)
+}
+
+#[test]
+fn recipes_run_keywarden_as_documented() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/org");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let mut checked = 0;
+    for (name, wants) in [
+        (
+            "github-actions.yml",
+            &["matrix:", "shard-*", "report merge"][..],
+        ),
+        (
+            "gitlab-ci.yml",
+            &[
+                "parallel:",
+                "CI_NODE_INDEX",
+                "CI_NODE_TOTAL",
+                "report merge",
+            ][..],
+        ),
+        (
+            "k8s-indexed-job.yaml",
+            &[
+                "completionMode: Indexed",
+                "JOB_COMPLETION_INDEX",
+                "--state",
+                "report merge",
+            ][..],
+        ),
+        ("fanout.sh", &["--shard", "report merge"][..]),
+    ] {
+        let text = read(name);
+        for w in wants {
+            assert!(text.contains(w), "{name} lacks {w}");
+        }
+        // The local script runs the binary it is given as "$kw".
+        let cmds = recipe_commands(&text.replace("\"$kw\"", "keywarden"));
+        assert!(cmds.len() >= 2, "{name}: {cmds:?}");
+        for mut args in cmds {
+            checked += 1;
+            // Shell variables stand for values of the right shape.
+            for k in 1..args.len() {
+                if args[k].contains('$') {
+                    match args[k - 1].as_str() {
+                        "--shard" => args[k] = "1/2".into(),
+                        "--format" | "-f" => args[k] = "text".into(),
+                        _ => {}
+                    }
+                }
+            }
+            if let Err(e) = <keywarden::cli::Cli as clap::Parser>::try_parse_from(&args) {
+                panic!("{name}: `{}`: {e}", args.join(" "));
+            }
+        }
+    }
+    assert!(checked >= 8);
+}
+
+#[test]
+fn the_local_fanout_equals_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = aws_key();
+    let _repos = org(dir.path(), 6, &[0, 5], &key);
+    let list = dir.path().join("org");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/org/fanout.sh");
+    let o = Command::new("bash")
+        .arg(&script)
+        .args([list.to_str().unwrap(), "3", "out", "jsonl"])
+        .env("KEYWARDEN", env!("CARGO_BIN_EXE_keywarden"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "findings: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let merged = std::fs::read_to_string(dir.path().join("out/report.jsonl")).unwrap();
+    let one = kw(
+        &["scan", "--repos", list.to_str().unwrap(), "-f", "jsonl"],
+        dir.path(),
+    );
+    assert_eq!(
+        lines(&merged),
+        lines(&String::from_utf8(one.stdout).unwrap())
+    );
+}
