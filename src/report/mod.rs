@@ -111,6 +111,9 @@ pub fn leak_advice(h: &crate::pipeline::finding::LeakHistory) -> String {
     if h.present {
         return "still in HEAD: rotate it, then remove it".into();
     }
+    if h.unreachable {
+        return "its commits left every ref (deleted or rewritten) but it leaked: rotate it".into();
+    }
     match &h.removed_in {
         Some(c) => format!(
             "removed in {} on {}, still in history: rotate it",
