@@ -8,6 +8,7 @@ mod corpus;
 mod git_support;
 
 mod accuracy;
+mod audit_access;
 mod audit_inventory;
 mod audit_logs;
 mod audit_policy_cli;

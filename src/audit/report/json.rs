@@ -100,6 +100,21 @@ pub fn render(r: &ReportData) -> Value {
             "by_check": by_check,
         },
         "secrets": a.items.iter().zip(&a.classes).map(|(it, (class, why))| json!({"id": it.id, "name": it.name, "kind": it.kind, "class": class, "class_source": why, "location": {"file": it.loc.file, "line": it.loc.line}})).collect::<Vec<_>>(),
+        "access": a.access.as_ref().map(|t| json!({
+            "grants": t.grants,
+            "principals": t.principals,
+            "secrets_without_readers": t.unreached,
+            "secrets": t.rows.iter().map(|row| json!({
+                "secret_id": row.secret_id,
+                "name": row.name,
+                "readers": row.readers.iter().map(|x| json!({
+                    "principal": x.principal,
+                    "via": x.via,
+                    "location": {"file": x.loc.file, "line": x.loc.line},
+                    "read_in_logs": x.used,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })),
         "rotate_first": r.rotate_first().iter().enumerate().map(|(i, p)| json!({"rank": i + 1, "secret_id": p.secret_id, "name": p.name, "score": p.score, "checks": p.checks, "reason": p.reason, "due": p.due.map(fmt)})).collect::<Vec<_>>(),
         "results": results,
     })

@@ -160,6 +160,40 @@ pub fn render(r: &ReportData) -> String {
             );
         }
     }
+    if let Some(t) = &a.access {
+        let _ = writeln!(
+            s,
+            "\n## Effective access\n\n{} grant(s) to {} principal(s) reach {} inventory secret(s); {} secret(s) are reached by none.\n",
+            t.grants,
+            t.principals,
+            t.rows.len(),
+            t.unreached
+        );
+        if !t.rows.is_empty() {
+            let _ = writeln!(
+                s,
+                "| Secret | Can read | Through | Read in the logs |\n|---|---|---|---|"
+            );
+            for row in t.rows.iter().take(500) {
+                for x in &row.readers {
+                    let _ = writeln!(
+                        s,
+                        "| `{}` | `{}` | {} ({}:{}) | {} |",
+                        cell(&row.secret_id),
+                        cell(&x.principal),
+                        cell(&x.via),
+                        cell(&x.loc.file),
+                        x.loc.line,
+                        match x.used {
+                            Some(true) => "yes",
+                            Some(false) => "no",
+                            None => "-",
+                        }
+                    );
+                }
+            }
+        }
+    }
     if !a.items.is_empty() {
         let _ = writeln!(
             s,

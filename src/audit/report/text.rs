@@ -30,7 +30,7 @@ pub fn render(r: &ReportData) -> String {
         };
         let _ = writeln!(
             s,
-            "  {:<9} {:<22} {} ({} records{}{state})",
+            "  {:<10} {:<22} {} ({} records{}{state})",
             i.role,
             i.format,
             i.file,
@@ -161,6 +161,31 @@ pub fn render(r: &ReportData) -> String {
                 "             exemption {rf} expired {}",
                 until.as_deref().unwrap_or("")
             );
+        }
+    }
+    if let Some(t) = &a.access {
+        let _ = writeln!(
+            s,
+            "\nEffective access: {} grant(s) to {} principal(s) reach {} inventory secret(s); {} reached by none",
+            t.grants,
+            t.principals,
+            t.rows.len(),
+            t.unreached
+        );
+        for row in t.rows.iter().take(CLASS_LINES) {
+            let _ = writeln!(s, "  {}", row.secret_id);
+            for x in &row.readers {
+                let used = match x.used {
+                    Some(true) => ", read in the logs",
+                    Some(false) => ", not read in the logs",
+                    None => "",
+                };
+                let _ = writeln!(
+                    s,
+                    "    {} via {} ({}:{}{used})",
+                    x.principal, x.via, x.loc.file, x.loc.line
+                );
+            }
         }
     }
     if !a.items.is_empty() {
