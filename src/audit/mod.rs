@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod logs;
 pub mod model;
 pub mod policy;
+pub mod previous;
 pub mod report;
 pub mod time;
 pub mod utf16;
@@ -37,6 +38,10 @@ pub struct AuditArgs {
     /// Vault policies, GCP IAM policies, Key Vault access): who can read which secrets.
     #[arg(long = "policy-doc", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
     pub policy_doc: Vec<String>,
+    /// A previous `audit --format json` report: marks each result new, still open (since
+    /// when) or resolved.
+    #[arg(long, value_name = "OLD.json")]
+    pub previous: Option<String>,
     /// Rotation policy (TOML), layered on the built-in default.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<String>,
@@ -302,13 +307,20 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
     {
         bail!("nothing to audit: give --inventory, --log, --findings and/or --policy-doc files");
     }
+    // Read before the inputs: a wrong --previous is bad input, and no report is written.
+    let previous = match &args.previous {
+        Some(p) => Some(previous::Previous::load(p)?),
+        None => None,
+    };
     let loaded = load_inputs(args)?;
     let mut audit = checks::run(loaded.items, &loaded.activity, &loaded.leaks, &policy, now);
     if loaded.access.inputs > 0 {
         checks::add_access(&mut audit, &loaded.access, &loaded.activity, &policy);
     }
+    let changes = previous.map(|p| p.compare(&audit.outcomes, now));
     let data = report::ReportData {
         audit: &audit,
+        changes,
         inputs: loaded.inputs,
         bad: loaded.bad,
         notes: loaded.notes,

@@ -408,23 +408,24 @@ pub fn line_index(doc: &[u8], first_line: usize) -> HashMap<String, usize> {
     map
 }
 
-/// AWS-style glob: `*` any run, `?` one character.
+/// AWS-style glob: `*` any run, `?` one character. Compares bytes (ARNs and action names
+/// are ASCII), so the effective-access join allocates nothing per comparison.
 pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = if ignore_case {
-        (
-            pattern.to_lowercase().chars().collect(),
-            text.to_lowercase().chars().collect(),
-        )
-    } else {
-        (pattern.chars().collect(), text.chars().collect())
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let eq = |a: u8, b: u8| {
+        if ignore_case {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
     };
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] != b'*' && (p[pi] == b'?' || eq(p[pi], t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -435,7 +436,7 @@ pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == b'*' {
         pi += 1;
     }
     pi == p.len()

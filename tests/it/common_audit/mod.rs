@@ -102,6 +102,7 @@ pub fn args(
         log: logs.to_vec(),
         findings: findings.to_vec(),
         policy_doc: Vec::new(),
+        previous: None,
         policy,
         now: Some(NOW.to_string()),
         format: "json".into(),
