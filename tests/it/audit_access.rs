@@ -85,6 +85,12 @@ fn authorization_details() -> Value {
                  stmt("ProdWide", json!("secretsmanager:Get*"), json!("arn:aws:secretsmanager:*:*:secret:prod/*"))
              ])}],
              "AttachedManagedPolicies": [{"PolicyName": "narrow", "PolicyArn": format!("arn:aws:iam::{ACCT}:policy/narrow")}]},
+            {"RoleName": "abac", "Path": "/", "Arn": role("abac"),
+             "RolePolicyList": [{"PolicyName": "by-tag", "PolicyDocument": doc(vec![
+                 json!({"Sid": "ByTag", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                        "Condition": {"StringEquals": {"secretsmanager:ResourceTag/app": "${aws:PrincipalTag/app}"}}})
+             ])}],
+             "AttachedManagedPolicies": []},
             {"RoleName": "weird", "Path": "/", "Arn": role("weird"),
              "RolePolicyList": [{"PolicyName": "not-iam", "PolicyDocument": doc(vec![
                  json!({"Sid": "AllButIam", "Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
@@ -450,7 +456,7 @@ fn kubernetes_rbac_cluster_wide_default_and_anonymous() {
 #[test]
 fn vault_policies_hcl_json_and_root_attachment() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hcl = "# payments service\npath \"secret/data/prod/payments/*\" {\n  capabilities = [\"read\"]\n}\n\npath \"secret/data/+/db\" {\n  capabilities = [\"read\", \"list\"]\n}\n\npath \"sys/policies/*\" {\n  capabilities = [\"read\", \"sudo\"]\n}\n";
+    let hcl = "# payments service\npath \"secret/data/prod/payments/*\" {\n  capabilities = [\"read\"]\n}\n\npath \"secret/data/+/db\" {\n  capabilities = [\"read\", \"list\"]\n}\n\npath \"sys/policies/*\" {\n  capabilities = [\"read\", \"sudo\"]\n}\n\npath \"sys/*\" {\n  capabilities = [\"read\"]\n}\n";
     let app = write(dir.path(), "payments.hcl", hcl.as_bytes());
     // `vault policy read -format=json` prints only the text; the name is added with jq.
     let wide = write(
@@ -544,6 +550,8 @@ fn gcp_project_and_secret_policies() {
         {"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:app@fake-proj.iam.gserviceaccount.com"]},
         {"role": "roles/editor", "members": ["serviceAccount:111111111111-compute@developer.gserviceaccount.com"]},
         {"role": "roles/viewer", "members": ["user:carol@example.com"]},
+        {"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:billing@fake-proj.iam.gserviceaccount.com"],
+         "condition": {"title": "billing secrets only", "expression": "resource.name.startsWith(\"projects/fake-proj/secrets/billing-\")"}},
     ]});
     let pf = write(dir.path(), "project-iam.json", &pretty(&project));
     let secret_policy = json!({"resource": "projects/fake-proj/secrets/api-key", "policy": {"bindings": [

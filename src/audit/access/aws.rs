@@ -308,7 +308,11 @@ fn statement(
             let Some(widest) = widest else {
                 return Ok(());
             };
+            // A condition (tag-based access: `secretsmanager:ResourceTag/app` matching the
+            // caller's tag) is how wide patterns are scoped safely: the grant stays in the
+            // access table as an upper bound, but is not judged wide.
             let (check, what) = match widest {
+                _ if !conditions.is_empty() => ("", ""),
                 Span::All => ("PRV-001", "every secret in the account"),
                 Span::Broad => ("PRV-002", "a whole environment's or service tier's secrets"),
                 Span::Narrow => ("", ""),
@@ -319,14 +323,9 @@ fn statement(
                     subject: subject.clone(),
                     name: name.clone(),
                     message: format!(
-                        "{name} allows secretsmanager:GetSecretValue (as {}) on {}: {what}{}",
+                        "{name} allows secretsmanager:GetSecretValue (as {}) on {}: {what}",
                         shown_actions.join(", "),
                         shown_resources.join(", "),
-                        if conditions.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (conditions: {})", conditions.join(", "))
-                        }
                     ),
                     evidence: evidence(vec![("policy", json!(via))]),
                     loc: loc.clone(),

@@ -170,7 +170,8 @@ fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErr
                     ),
                 );
             }
-            if secret.is_none() && !public {
+            // An IAM condition (`resource.name.startsWith(…)`) scopes a project-level grant.
+            if secret.is_none() && !public && conditions.is_empty() {
                 push(
                     "PRV-001",
                     m.clone(),

@@ -297,6 +297,10 @@ fn path_span(pattern: &str) -> Span {
     if mount.contains('*') || mount == "+" {
         return Span::All;
     }
+    // Vault's own endpoints hold no secrets of the inventory's kind.
+    if ["sys", "auth", "identity", "cubbyhole"].contains(&mount) {
+        return Span::Narrow;
+    }
     let name = rest
         .strip_prefix("data/")
         .or_else(|| rest.strip_prefix("metadata/"))
@@ -446,5 +450,6 @@ mod tests {
         assert_eq!(path_span("secret/data/+/db"), Span::Broad);
         assert_eq!(path_span("secret/data/prod/payments/*"), Span::Narrow);
         assert_eq!(path_span("secret/data/prod/payments/db"), Span::Narrow);
+        assert_eq!(path_span("sys/*"), Span::Narrow);
     }
 }
