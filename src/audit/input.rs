@@ -374,6 +374,14 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<InputFormat> {
                 None
             }
         }
+        // Audit logs and scan output carry keys the loose signs below accept (`policy`).
+        Role::PolicyDoc
+            if json
+                && (detect(prefix, Role::Log).is_some()
+                    || detect(prefix, Role::Findings).is_some()) =>
+        {
+            None
+        }
         Role::PolicyDoc => detect_policy_doc(t, json, false),
         Role::Inventory => {
             // An audit log, scan output or access policy is never read as an inventory.

@@ -719,4 +719,12 @@ fn gzip_and_utf16_policy_docs_and_misplaced_inputs() {
     a.output = Some(dir2.path().join("r.json").to_string_lossy().into_owned());
     let err = keywarden::audit::run(&a).expect("run");
     assert_eq!(err, 2);
+    assert!(
+        !dir2.path().join("r.json").exists(),
+        "no report for bad input"
+    );
+    // An audit log given as a policy export is pointed to --log, not read as a policy.
+    let r = run(&[fx("aws/cloudtrail.json")], &[], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.json.is_null());
 }
