@@ -24,7 +24,7 @@ pub struct CheckDef {
     pub controls: &'static [&'static str],
 }
 
-pub const CHECKS: [CheckDef; 19] = [
+pub const CHECKS: [CheckDef; 27] = [
     CheckDef {
         id: "ROT-001",
         title: "Automatic rotation required but not enabled",
@@ -237,6 +237,95 @@ pub const CHECKS: [CheckDef; 19] = [
         fix: "Export the secret's metadata with its dates (a current CLI version; AWS list-secrets or describe-secret, `gcloud secrets list`, `az keyvault secret list`), or add `created` / `last_rotated` to the generic inventory.",
         controls: &["PCI DSS 4.0.1 12.5.1 (inventory of system components)"],
     },
+    CheckDef {
+        id: "PRV-001",
+        title: "Can read every secret",
+        severity: Severity::High,
+        review: false,
+        fix: "Scope the grant to the secrets the principal needs: name their ARNs or a service prefix (AWS `Resource`), bind a namespaced Role instead of a ClusterRole (Kubernetes), narrow the Vault path, grant the role on the secrets rather than the project (GCP), or at the Key Vault (Azure).",
+        controls: &[
+            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
+            "NIST SP 800-53 AC-6 (least privilege)",
+            "PCI DSS 4.0.1 7.2.2, 7.2.5",
+        ],
+    },
+    CheckDef {
+        id: "PRV-002",
+        title: "Reads through a wildcard spanning an environment or every service",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Replace the wildcard with the service's own prefix (`prod/payments/*`, `secret/data/prod/payments/*`), so that one service's credentials do not open another's.",
+        controls: &[
+            "NIST SP 800-53 AC-6 (least privilege)",
+            "PCI DSS 4.0.1 7.2.2, 7.2.5",
+        ],
+    },
+    CheckDef {
+        id: "PRV-003",
+        title: "Open to anyone or to any authenticated identity",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Remove the public principal (`\"Principal\": \"*\"` without a condition, `allUsers`, `allAuthenticatedUsers`, `system:authenticated`, `system:unauthenticated`) or restrict it with a condition (`aws:PrincipalOrgID`, `aws:SourceVpce`); rotate the secrets it exposed.",
+        controls: &[
+            "Prowler secretsmanager_not_publicly_accessible",
+            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
+            "PCI DSS 4.0.1 7.2.1",
+        ],
+    },
+    CheckDef {
+        id: "PRV-004",
+        title: "Another account can read without a condition",
+        severity: Severity::High,
+        review: false,
+        fix: "Name the exact role of the other account instead of its root, and add a condition (`aws:PrincipalOrgID`, `aws:SourceAccount`) so only the intended workload can use the grant.",
+        controls: &[
+            "NIST SP 800-53 AC-6 (least privilege)",
+            "PCI DSS 4.0.1 7.2.1",
+        ],
+    },
+    CheckDef {
+        id: "PRV-005",
+        title: "Allow with NotAction, NotResource or NotPrincipal",
+        severity: Severity::High,
+        review: false,
+        fix: "Rewrite the statement as an allow list (`Action`, `Resource`, `Principal`): an Allow with `Not…` grants everything not listed, including actions and resources added later.",
+        controls: &["NIST SP 800-53 AC-6 (least privilege)"],
+    },
+    CheckDef {
+        id: "PRV-006",
+        title: "Full administrative access",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Remove `\"Action\": \"*\"` on `\"*\"` (AWS), bindings of `*` verbs on `*` resources outside `system:masters` (Kubernetes), `sudo` and the `root` policy outside break-glass procedures (Vault), subscription-wide Key Vault Administrator (Azure); grant the specific actions each workload needs.",
+        controls: &[
+            "CIS AWS Foundations v3.0 1.16 (no IAM policies with full \"*:*\" administrative privileges)",
+            "Security Hub IAM.1",
+            "AWS Config iam-policy-no-statements-with-admin-access",
+            "CIS Kubernetes 5.1.1 (cluster-admin only where required), 5.1.3 (minimize wildcards)",
+        ],
+    },
+    CheckDef {
+        id: "PRV-007",
+        title: "Secret read granted to a default service account",
+        severity: Severity::High,
+        review: false,
+        fix: "Give the workload its own service account and grant the secrets to that account; leave the default service account without permissions (Kubernetes `automountServiceAccountToken: false`).",
+        controls: &[
+            "CIS Kubernetes 5.1.5 (default service accounts are not actively used)",
+            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
+        ],
+    },
+    CheckDef {
+        id: "PRV-008",
+        title: "Can read more secrets than the audit logs show it using",
+        severity: Severity::Info,
+        review: true,
+        fix: "Review the grant against the secrets the principal actually reads (listed): remove the ones it never uses, or confirm that they are needed (rarely-run jobs, failover).",
+        controls: &[
+            "NIST SP 800-53 AC-6(7) (review of user privileges)",
+            "PCI DSS 4.0.1 7.2.4",
+        ],
+    },
 ];
 
 pub fn def(id: &str) -> &'static CheckDef {
@@ -283,6 +372,38 @@ pub struct Audit {
     /// Per provider, live secrets without usage metadata whose logs start too late to cover
     /// either their life or the unused window: their usage was not evaluated.
     pub usage_not_covered: BTreeMap<Provider, usize>,
+    /// Per item (in `items` order), the principals the audit logs show reading it.
+    pub readers: Vec<BTreeSet<String>>,
+    /// Who can read which secret, from `--policy-doc` inputs (None without any).
+    pub access: Option<AccessTable>,
+}
+
+/// The effective-access table: for each inventory secret, who can read it and whether the
+/// logs show them doing so.
+#[derive(Debug, Clone, Default)]
+pub struct AccessTable {
+    pub grants: usize,
+    pub principals: usize,
+    /// Inventory secrets that no grant reaches.
+    pub unreached: usize,
+    pub rows: Vec<AccessRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessRow {
+    pub secret_id: String,
+    pub name: String,
+    pub readers: Vec<AccessReader>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessReader {
+    pub principal: String,
+    pub via: String,
+    pub loc: Loc,
+    /// Whether the audit logs show it reading this secret; None when they cannot tell
+    /// (no logs of that provider with reads, or a principal the logs do not name).
+    pub used: Option<bool>,
 }
 
 /// A BatchGetSecretValue filter set seen in the logs.
@@ -330,6 +451,11 @@ fn merge_activity(into: &mut SecretActivity, o: &SecretActivity) {
     into.denied.extend(o.denied.iter().copied());
     into.denied_total += o.denied_total;
     into.events += o.events;
+    for r in &o.readers {
+        if into.readers.len() < super::logs::MAX_READERS {
+            into.readers.insert(r.clone());
+        }
+    }
 }
 
 struct Ctx<'a> {
@@ -909,6 +1035,10 @@ pub fn run(
             .then_with(|| a.check.cmp(b.check))
             .then_with(|| a.secret_id.cmp(&b.secret_id))
     });
+    let readers = item_act
+        .iter()
+        .map(|a| a.as_ref().map(|a| a.readers.clone()).unwrap_or_default())
+        .collect();
     Audit {
         now,
         items,
@@ -917,7 +1047,181 @@ pub fn run(
         classes,
         filter_reads,
         usage_not_covered: cx.short_logs,
+        readers,
+        access: None,
     }
+}
+
+fn log_provider(p: &str) -> Option<Provider> {
+    match p {
+        "aws" => Some(Provider::Aws),
+        "gcp" => Some(Provider::Gcp),
+        "azure" => Some(Provider::Azure),
+        _ => None,
+    }
+}
+
+/// Least privilege: the PRV results from the policy exports, the effective-access table,
+/// and (PRV-008) grants beyond what the audit logs show each principal using.
+pub fn add_access(
+    audit: &mut Audit,
+    access: &super::access::AccessData,
+    activity: &Activity,
+    policy: &Policy,
+) {
+    use super::access;
+    let mut cx = Ctx {
+        now: audit.now,
+        policy,
+        activity,
+        out: Vec::new(),
+        short_logs: BTreeMap::new(),
+    };
+    for is in &access.issues {
+        let subj = Subject {
+            id: &is.subject,
+            name: &is.name,
+            kind: "access_grant",
+            class: None,
+            class_source: "access policy",
+            loc: &is.loc,
+        };
+        let mut evidence = is.evidence.clone();
+        evidence.push(("pointer", json!(is.pointer)));
+        cx.push(&subj, is.check, is.message.clone(), evidence, None, None);
+    }
+    let reach = access::readers(&audit.items, &access.grants);
+    // Log readers of each item, keyed the way grants are compared with them.
+    let log_keys: Vec<BTreeSet<(String, String)>> = audit
+        .readers
+        .iter()
+        .enumerate()
+        .map(|(i, rs)| {
+            let prov = provider_of(&audit.items[i].kind)
+                .map(|p| p.name())
+                .unwrap_or("");
+            rs.iter()
+                .filter_map(|r| access::log_key(prov, r).map(|k| (prov.to_string(), k)))
+                .collect()
+        })
+        .collect();
+    let reads_logged = |prov: &str| {
+        log_provider(prov)
+            .and_then(|p| activity.coverage.get(&p))
+            .is_some_and(|c| c.reads > 0)
+    };
+    let mut table = AccessTable {
+        grants: access.grants.len(),
+        principals: access
+            .grants
+            .iter()
+            .map(|g| g.principal.as_str())
+            .collect::<BTreeSet<_>>()
+            .len(),
+        ..AccessTable::default()
+    };
+    /// Per principal: the secrets it can read, those the logs show it reading, its grant.
+    struct Use {
+        can: Vec<usize>,
+        did: Vec<usize>,
+        loc: Loc,
+    }
+    let mut per: BTreeMap<(String, &'static str), Use> = BTreeMap::new();
+    for (i, gs) in reach.iter().enumerate() {
+        if gs.is_empty() {
+            table.unreached += 1;
+            continue;
+        }
+        let it = &audit.items[i];
+        let mut readers: Vec<AccessReader> = Vec::new();
+        for gi in gs {
+            let g = &access.grants[*gi];
+            if readers.iter().any(|r| r.principal == g.principal) {
+                continue;
+            }
+            let key = access::log_key(g.provider, &g.principal);
+            let used = match (&key, reads_logged(g.provider)) {
+                (Some(k), true) => Some(log_keys[i].contains(&(g.provider.to_string(), k.clone()))),
+                _ => None,
+            };
+            if let Some(u) = used
+                && g.principal != "*"
+            {
+                let e = per
+                    .entry((g.principal.clone(), g.provider))
+                    .or_insert_with(|| Use {
+                        can: Vec::new(),
+                        did: Vec::new(),
+                        loc: g.loc.clone(),
+                    });
+                e.can.push(i);
+                if u {
+                    e.did.push(i);
+                }
+            }
+            readers.push(AccessReader {
+                principal: g.principal.clone(),
+                via: g.via.clone(),
+                loc: g.loc.clone(),
+                used,
+            });
+        }
+        table.rows.push(AccessRow {
+            secret_id: it.id.clone(),
+            name: it.name.clone(),
+            readers,
+        });
+    }
+    for ((principal, prov), Use { can, did, loc }) in &per {
+        if did.len() >= can.len() {
+            continue;
+        }
+        let unused: Vec<&str> = can
+            .iter()
+            .filter(|i| !did.contains(i))
+            .take(LIST_CAP)
+            .map(|i| audit.items[*i].id.as_str())
+            .collect();
+        let window = log_provider(prov)
+            .and_then(|p| activity.coverage.get(&p))
+            .map(|c| format!("{} .. {}", fmt_date(c.from), fmt_date(c.to)))
+            .unwrap_or_default();
+        let subj = Subject {
+            id: principal,
+            name: principal,
+            kind: "access_grant",
+            class: None,
+            class_source: "access policy",
+            loc,
+        };
+        cx.push(
+            &subj,
+            "PRV-008",
+            format!(
+                "can read {} inventory secret(s) but the {prov} audit logs ({window}) show it reading {}; not read: {}{}",
+                can.len(),
+                did.len(),
+                unused.join(", "),
+                if can.len() - did.len() > unused.len() { ", …" } else { "" }
+            ),
+            vec![
+                ("can_read", json!(can.len())),
+                ("read_in_logs", json!(did.len())),
+                ("not_read", json!(unused)),
+                ("log_window", json!(window)),
+            ],
+            None,
+            None,
+        );
+    }
+    audit.outcomes.append(&mut cx.out);
+    audit.outcomes.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check.cmp(b.check))
+            .then_with(|| a.secret_id.cmp(&b.secret_id))
+    });
+    audit.access = Some(table);
 }
 
 /// What a leaked credential is, for people: the rules that found it and, for an AWS key,
@@ -1624,6 +1928,11 @@ mod id_tests {
             include_str!("report/mod.rs"),
             include_str!("report/sarif.rs"),
             include_str!("mod.rs"),
+            include_str!("access/aws.rs"),
+            include_str!("access/k8s.rs"),
+            include_str!("access/vault.rs"),
+            include_str!("access/gcp.rs"),
+            include_str!("access/azure.rs"),
         ];
         let mut seen = 0;
         for src in sources {

@@ -13,6 +13,8 @@ pub enum Role {
     Inventory,
     Log,
     Findings,
+    /// Access policies (`--policy-doc`): who may read which secrets.
+    PolicyDoc,
 }
 
 /// Every input format the auditor reads.
@@ -32,10 +34,16 @@ pub enum InputFormat {
     AzureAudit,
     KeywardenJson,
     KeywardenSarif,
+    AwsIamAuth,
+    AwsSecretPolicy,
+    K8sRbac,
+    VaultPolicy,
+    GcpIam,
+    AzureAccess,
 }
 
 impl InputFormat {
-    pub const ALL: [InputFormat; 14] = [
+    pub const ALL: [InputFormat; 20] = [
         InputFormat::AwsSecrets,
         InputFormat::AwsIamKeys,
         InputFormat::AwsCredentialReport,
@@ -50,6 +58,12 @@ impl InputFormat {
         InputFormat::AzureAudit,
         InputFormat::KeywardenJson,
         InputFormat::KeywardenSarif,
+        InputFormat::AwsIamAuth,
+        InputFormat::AwsSecretPolicy,
+        InputFormat::K8sRbac,
+        InputFormat::VaultPolicy,
+        InputFormat::GcpIam,
+        InputFormat::AzureAccess,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +82,12 @@ impl InputFormat {
             InputFormat::AzureAudit => "azure-audit",
             InputFormat::KeywardenJson => "keywarden-json",
             InputFormat::KeywardenSarif => "keywarden-sarif",
+            InputFormat::AwsIamAuth => "aws-iam-auth",
+            InputFormat::AwsSecretPolicy => "aws-secret-policy",
+            InputFormat::K8sRbac => "k8s-rbac",
+            InputFormat::VaultPolicy => "vault-policy",
+            InputFormat::GcpIam => "gcp-iam",
+            InputFormat::AzureAccess => "azure-access",
         }
     }
 
@@ -82,6 +102,12 @@ impl InputFormat {
             | InputFormat::GcpAudit
             | InputFormat::AzureAudit => Role::Log,
             InputFormat::KeywardenJson | InputFormat::KeywardenSarif => Role::Findings,
+            InputFormat::AwsIamAuth
+            | InputFormat::AwsSecretPolicy
+            | InputFormat::K8sRbac
+            | InputFormat::VaultPolicy
+            | InputFormat::GcpIam
+            | InputFormat::AzureAccess => Role::PolicyDoc,
             _ => Role::Inventory,
         }
     }
@@ -98,6 +124,8 @@ impl InputFormat {
             InputFormat::AzureSecrets => &["value"],
             InputFormat::GcpSecrets => &["secrets", "versions"],
             InputFormat::KeywardenJson => &["findings"],
+            InputFormat::K8sRbac => &["items"],
+            InputFormat::GcpIam => &["bindings", "results"],
             _ => &[],
         }
     }
@@ -346,10 +374,21 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<InputFormat> {
                 None
             }
         }
-        Role::Inventory => {
-            // An audit log or scan output is never read as an inventory.
+        // Audit logs and scan output carry keys the loose signs below accept (`policy`).
+        Role::PolicyDoc
             if json
-                && (detect(prefix, Role::Log).is_some() || detect(prefix, Role::Findings).is_some())
+                && (detect(prefix, Role::Log).is_some()
+                    || detect(prefix, Role::Findings).is_some()) =>
+        {
+            None
+        }
+        Role::PolicyDoc => detect_policy_doc(t, json, false),
+        Role::Inventory => {
+            // An audit log, scan output or access policy is never read as an inventory.
+            if json
+                && (detect(prefix, Role::Log).is_some()
+                    || detect(prefix, Role::Findings).is_some()
+                    || detect_policy_doc(t, json, true).is_some())
             {
                 return None;
             }
@@ -398,6 +437,66 @@ pub fn detect(prefix: &[u8], role: Role) -> Option<InputFormat> {
                 None
             }
         }
+    }
+}
+
+/// Access policies: each provider's export is told by the keys only it uses. `strict` keeps
+/// to signs no inventory shares (to keep policy exports out of `--inventory`); otherwise
+/// looser signs (a bare policy document, Vault's `{"policy": …}`) count too.
+fn detect_policy_doc(t: &str, json: bool, strict: bool) -> Option<InputFormat> {
+    if !json {
+        // Vault policies in HCL: `path "secret/*" { capabilities = [...] }`.
+        let hcl = t.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("path ") || l.starts_with("path\t") || l.starts_with("path\"")
+        });
+        return (hcl && (t.contains("capabilities") || t.contains("policy")))
+            .then_some(InputFormat::VaultPolicy);
+    }
+    if has_key(t, "UserDetailList")
+        || has_key(t, "RoleDetailList")
+        || has_key(t, "GroupDetailList")
+        || has_key(t, "PolicyVersionList")
+    {
+        Some(InputFormat::AwsIamAuth)
+    } else if has_key(t, "ResourcePolicy") {
+        Some(InputFormat::AwsSecretPolicy)
+    } else if t.contains("rbac.authorization.k8s.io")
+        || (!strict
+            && [
+                "Role",
+                "ClusterRole",
+                "RoleBinding",
+                "ClusterRoleBinding",
+                "List",
+            ]
+            .iter()
+            .any(|k| {
+                t.contains(&format!("\"kind\": \"{k}\""))
+                    || t.contains(&format!("\"kind\":\"{k}\""))
+            }))
+    {
+        Some(InputFormat::K8sRbac)
+    } else if has_key(t, "bindings") && (has_key(t, "members") || has_key(t, "etag")) {
+        Some(InputFormat::GcpIam)
+    } else if has_key(t, "accessPolicies")
+        || (has_key(t, "principalId")
+            && (has_key(t, "roleDefinitionName") || has_key(t, "roleDefinitionId")))
+    {
+        Some(InputFormat::AzureAccess)
+    } else if strict {
+        None
+    } else if has_key(t, "Statement") {
+        Some(InputFormat::AwsSecretPolicy)
+    } else if has_key(t, "policy")
+        || has_key(t, "rules")
+        || has_key(t, "token_policies")
+        || has_key(t, "policies")
+        || has_key(t, "path")
+    {
+        Some(InputFormat::VaultPolicy)
+    } else {
+        None
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rotation-compliance auditor: `keywarden audit` over secrets-manager metadata, audit
 //! logs and keywarden's own scan findings.
 
+pub mod access;
 pub mod checks;
 pub mod findings;
 pub mod input;
@@ -8,6 +9,7 @@ pub mod inventory;
 pub mod logs;
 pub mod model;
 pub mod policy;
+pub mod previous;
 pub mod report;
 pub mod time;
 pub mod utf16;
@@ -32,6 +34,14 @@ pub struct AuditArgs {
     /// keywarden scan output (JSON, JSONL or SARIF) to tie leaks to the inventory.
     #[arg(long = "findings", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
     pub findings: Vec<String>,
+    /// Access policies (IAM authorization details, secret resource policies, Kubernetes RBAC,
+    /// Vault policies, GCP IAM policies, Key Vault access): who can read which secrets.
+    #[arg(long = "policy-doc", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
+    pub policy_doc: Vec<String>,
+    /// A previous `audit --format json` report: marks each result new, still open (since
+    /// when) or resolved.
+    #[arg(long, value_name = "OLD.json")]
+    pub previous: Option<String>,
     /// Rotation policy (TOML), layered on the built-in default.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<String>,
@@ -70,6 +80,7 @@ pub struct Loaded {
     pub items: Vec<model::Item>,
     pub activity: logs::Activity,
     pub leaks: Vec<model::Leak>,
+    pub access: access::AccessData,
     pub inputs: Vec<report::InputInfo>,
     pub bad: Vec<BadRecord>,
     /// Records read with a workaround (kept, unlike `bad`), with where they are.
@@ -122,6 +133,7 @@ fn open_spec(arg: &str, role: Role, stdin_used: &mut bool) -> Result<Opened> {
                     (Role::Log, "--log"),
                     (Role::Findings, "--findings"),
                     (Role::Inventory, "--inventory"),
+                    (Role::PolicyDoc, "--policy-doc"),
                 ]
                 .into_iter()
                 .filter(|(r, _)| *r != role)
@@ -155,6 +167,7 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
         items: Vec::new(),
         activity: logs::Activity::default(),
         leaks: Vec::new(),
+        access: access::AccessData::default(),
         inputs: Vec::new(),
         bad: Vec::new(),
         notes: Vec::new(),
@@ -163,6 +176,7 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
         (Role::Findings, "findings", &args.findings),
         (Role::Inventory, "inventory", &args.inventory),
         (Role::Log, "log", &args.log),
+        (Role::PolicyDoc, "policy-doc", &args.policy_doc),
     ];
     for (role, role_name, list) in roles {
         if role == Role::Inventory {
@@ -223,6 +237,9 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
                     inventory::load(format, reader, &name, &mut out.items, &mut out.bad)
                 }
                 Role::Log => logs::load(format, reader, &name, &mut out.activity, &mut out.bad),
+                Role::PolicyDoc => {
+                    access::load(format, reader, &name, &mut out.access, &mut out.bad)
+                }
             };
             let count = match res {
                 Ok(c) => c,
@@ -249,6 +266,7 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
                 }
             }
             out.notes.append(&mut out.activity.notes);
+            out.notes.append(&mut out.access.notes);
             let mut i = info(&spec, format.name());
             i.records = count.records;
             i.partial = count.partial;
@@ -256,6 +274,8 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
             out.inputs.push(i);
         }
     }
+    out.access.finish();
+    out.notes.append(&mut out.access.notes);
     Ok(out)
 }
 
@@ -280,13 +300,27 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         None => None,
     };
     let policy = policy::Policy::load(policy_text.as_ref().map(|(n, t)| (n.as_str(), t.as_str())))?;
-    if args.inventory.is_empty() && args.log.is_empty() && args.findings.is_empty() {
-        bail!("nothing to audit: give --inventory, --log and/or --findings files");
+    if args.inventory.is_empty()
+        && args.log.is_empty()
+        && args.findings.is_empty()
+        && args.policy_doc.is_empty()
+    {
+        bail!("nothing to audit: give --inventory, --log, --findings and/or --policy-doc files");
     }
+    // Read before the inputs: a wrong --previous is bad input, and no report is written.
+    let previous = match &args.previous {
+        Some(p) => Some(previous::Previous::load(p)?),
+        None => None,
+    };
     let loaded = load_inputs(args)?;
-    let audit = checks::run(loaded.items, &loaded.activity, &loaded.leaks, &policy, now);
+    let mut audit = checks::run(loaded.items, &loaded.activity, &loaded.leaks, &policy, now);
+    if loaded.access.inputs > 0 {
+        checks::add_access(&mut audit, &loaded.access, &loaded.activity, &policy);
+    }
+    let changes = previous.map(|p| p.compare(&audit.outcomes, now));
     let data = report::ReportData {
         audit: &audit,
+        changes,
         inputs: loaded.inputs,
         bad: loaded.bad,
         notes: loaded.notes,
@@ -365,6 +399,21 @@ pub fn fuzz_parse(kind: &str, data: &[u8]) {
         Role::Findings => {
             let mut leaks = Vec::new();
             let _ = findings::parse_bytes(format, data, "fuzz", &mut leaks, &mut bad);
+        }
+        Role::PolicyDoc => {
+            let mut acc = access::AccessData::default();
+            let _ = access::load(format, reader, "fuzz", &mut acc, &mut bad);
+            acc.finish();
+            if let Ok(p) = policy::Policy::load(None) {
+                let mut audit = checks::run(
+                    Vec::new(),
+                    &logs::Activity::default(),
+                    &[],
+                    &p,
+                    1_700_000_000,
+                );
+                checks::add_access(&mut audit, &acc, &logs::Activity::default(), &p);
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use common_audit::*;
 
 use std::io::Write;
 
-const KINDS: [&str; 15] = [
+const KINDS: [&str; 21] = [
     "aws-secrets",
     "aws-iam-keys",
     "aws-credential-report",
@@ -21,6 +21,12 @@ const KINDS: [&str; 15] = [
     "azure-audit",
     "keywarden-json",
     "keywarden-sarif",
+    "aws-iam-auth",
+    "aws-secret-policy",
+    "k8s-rbac",
+    "vault-policy",
+    "gcp-iam",
+    "azure-access",
     "policy",
 ];
 

@@ -8,9 +8,11 @@ mod corpus;
 mod git_support;
 
 mod accuracy;
+mod audit_access;
 mod audit_inventory;
 mod audit_logs;
 mod audit_policy_cli;
+mod audit_previous;
 mod audit_real_exports;
 mod audit_regressions;
 mod audit_robustness;

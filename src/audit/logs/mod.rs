@@ -45,7 +45,13 @@ pub struct SecretActivity {
     pub denied: Vec<(Secs, u32, Pos)>,
     pub denied_total: u64,
     pub events: u64,
+    /// Principals that read it successfully (at most [`MAX_READERS`]), to compare what
+    /// access policies grant with what is used.
+    pub readers: BTreeSet<String>,
 }
+
+/// Distinct readers kept per secret (bounds memory on logs with many principals).
+pub const MAX_READERS: usize = 1_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct KeyActivity {
@@ -249,6 +255,9 @@ impl Activity {
             Action::Read => {
                 if ev.outcome == AccessOutcome::Ok {
                     later(&mut a.last_read_ok, t, |x| x.0, (t, pos));
+                    if principal != "unknown" && a.readers.len() < MAX_READERS {
+                        a.readers.insert(principal.clone());
+                    }
                 }
                 later(
                     &mut a.last_access,

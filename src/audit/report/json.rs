@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::ReportData;
 use crate::audit::checks::{self, Status};
+use crate::audit::previous::State;
 use crate::audit::time::fmt;
 
 pub const SCHEMA: &str = "keywarden/audit/v1";
@@ -13,8 +14,10 @@ pub fn render(r: &ReportData) -> Value {
     let results: Vec<Value> = a
         .outcomes
         .iter()
-        .map(|o| {
+        .enumerate()
+        .map(|(i, o)| {
             let d = checks::def(o.check);
+            let state = r.state(i);
             json!({
                 "check": o.check,
                 "title": d.title,
@@ -34,6 +37,9 @@ pub fn render(r: &ReportData) -> Value {
                 "controls": d.controls,
                 "exemption": o.exemption.as_ref().map(|(r, u, why)| json!({"ref": r, "until": u, "reason": why})),
                 "expired_exemption": o.expired_exemption.as_ref().map(|(r, u)| json!({"ref": r, "until": u})),
+                "state": state.map(|s| s.0.as_str()),
+                "first_seen": fmt(state.map_or(a.now, |s| s.1)),
+                "open_days": state.map_or(0, |s| s.2),
             })
         })
         .collect();
@@ -100,6 +106,37 @@ pub fn render(r: &ReportData) -> Value {
             "by_check": by_check,
         },
         "secrets": a.items.iter().zip(&a.classes).map(|(it, (class, why))| json!({"id": it.id, "name": it.name, "kind": it.kind, "class": class, "class_source": why, "location": {"file": it.loc.file, "line": it.loc.line}})).collect::<Vec<_>>(),
+        "changes": r.changes.as_ref().map(|c| json!({
+            "previous": {"file": c.file, "now": fmt(c.previous_now), "partial": c.previous_partial},
+            "new": c.count(State::New),
+            "open": c.count(State::Open),
+            "resolved": c.resolved.len(),
+            "resolved_results": c.resolved.iter().map(|p| json!({
+                "check": p.check,
+                "secret_id": p.secret_id,
+                "name": p.name,
+                "severity": p.severity,
+                "status": p.status,
+                "message": p.message,
+                "first_seen": fmt(p.first_seen),
+                "last_seen": fmt(c.previous_now),
+            })).collect::<Vec<_>>(),
+        })),
+        "access": a.access.as_ref().map(|t| json!({
+            "grants": t.grants,
+            "principals": t.principals,
+            "secrets_without_readers": t.unreached,
+            "secrets": t.rows.iter().map(|row| json!({
+                "secret_id": row.secret_id,
+                "name": row.name,
+                "readers": row.readers.iter().map(|x| json!({
+                    "principal": x.principal,
+                    "via": x.via,
+                    "location": {"file": x.loc.file, "line": x.loc.line},
+                    "read_in_logs": x.used,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })),
         "rotate_first": r.rotate_first().iter().enumerate().map(|(i, p)| json!({"rank": i + 1, "secret_id": p.secret_id, "name": p.name, "score": p.score, "checks": p.checks, "reason": p.reason, "due": p.due.map(fmt)})).collect::<Vec<_>>(),
         "results": results,
     })

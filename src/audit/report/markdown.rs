@@ -27,6 +27,9 @@ pub fn render(r: &ReportData) -> String {
                 .join(", ")
         );
     }
+    if let Some(c) = &r.changes {
+        changes(&mut s, r, c);
+    }
     let (empty, skipped) = (r.inputs_with("empty"), r.inputs_with("skipped"));
     if empty + skipped > 0 {
         let _ = writeln!(
@@ -160,6 +163,40 @@ pub fn render(r: &ReportData) -> String {
             );
         }
     }
+    if let Some(t) = &a.access {
+        let _ = writeln!(
+            s,
+            "\n## Effective access\n\n{} grant(s) to {} principal(s) reach {} inventory secret(s); {} secret(s) are reached by none.\n",
+            t.grants,
+            t.principals,
+            t.rows.len(),
+            t.unreached
+        );
+        if !t.rows.is_empty() {
+            let _ = writeln!(
+                s,
+                "| Secret | Can read | Through | Read in the logs |\n|---|---|---|---|"
+            );
+            for row in t.rows.iter().take(500) {
+                for x in &row.readers {
+                    let _ = writeln!(
+                        s,
+                        "| `{}` | `{}` | {} ({}:{}) | {} |",
+                        cell(&row.secret_id),
+                        cell(&x.principal),
+                        cell(&x.via),
+                        cell(&x.loc.file),
+                        x.loc.line,
+                        match x.used {
+                            Some(true) => "yes",
+                            Some(false) => "no",
+                            None => "-",
+                        }
+                    );
+                }
+            }
+        }
+    }
     if !a.items.is_empty() {
         let _ = writeln!(
             s,
@@ -202,4 +239,93 @@ pub fn render(r: &ReportData) -> String {
         }
     }
     s
+}
+
+/// "What changed since last time": counts, then new results, resolved ones, and what has
+/// stayed open longest.
+fn changes(s: &mut String, r: &ReportData, c: &crate::audit::previous::Changes) {
+    use crate::audit::previous::State;
+    let a = r.audit;
+    let _ = writeln!(
+        s,
+        "## What changed since last time\n\nSince the previous report (`{}`, {}): **{} new**, {} still open, **{} resolved**.\n",
+        cell(&c.file),
+        fmt(c.previous_now),
+        c.count(State::New),
+        c.count(State::Open),
+        c.resolved.len()
+    );
+    if r.partial_inputs() > 0 && !c.resolved.is_empty() {
+        let _ = writeln!(
+            s,
+            "> This audit is partial: a result that is gone may only be unseen, not resolved.\n"
+        );
+    }
+    let new: Vec<usize> = (0..a.outcomes.len())
+        .filter(|i| r.state(*i).is_some_and(|x| x.0 == State::New))
+        .collect();
+    if !new.is_empty() {
+        let _ = writeln!(
+            s,
+            "### New\n\n| Severity | Check | Secret | Message |\n|---|---|---|---|"
+        );
+        for i in new.iter().take(100) {
+            let o = &a.outcomes[*i];
+            let _ = writeln!(
+                s,
+                "| {} | {} | `{}` | {} |",
+                status_label(o),
+                o.check,
+                cell(&o.secret_id),
+                cell(&o.message)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if !c.resolved.is_empty() {
+        let _ = writeln!(
+            s,
+            "### Resolved\n\n| Severity | Check | Secret | Open since |\n|---|---|---|---|"
+        );
+        for p in c.resolved.iter().take(100) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | `{}` | {} |",
+                cell(&p.severity),
+                cell(&p.check),
+                cell(&p.secret_id),
+                fmt_date(p.first_seen)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    let mut open: Vec<(usize, i64)> = (0..a.outcomes.len())
+        .filter_map(|i| r.state(i).filter(|x| x.0 == State::Open).map(|x| (i, x.2)))
+        .collect();
+    if !open.is_empty() {
+        open.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        let _ = writeln!(
+            s,
+            "### Still open, longest first\n\n| Severity | Check | Secret | Open for |\n|---|---|---|---:|"
+        );
+        for (i, d) in open.iter().take(50) {
+            let o = &a.outcomes[*i];
+            let _ = writeln!(
+                s,
+                "| {} | {} | `{}` | {d} days |",
+                status_label(o),
+                o.check,
+                cell(&o.secret_id)
+            );
+        }
+        let _ = writeln!(s);
+    }
+}
+
+fn status_label(o: &crate::audit::checks::CheckResult) -> String {
+    match o.status {
+        Status::Fail => o.severity.as_str().to_string(),
+        Status::Review => "review".into(),
+        Status::Suppressed => "suppressed".into(),
+    }
 }

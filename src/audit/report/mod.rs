@@ -46,6 +46,8 @@ impl InputInfo {
 
 pub struct ReportData<'a> {
     pub audit: &'a Audit,
+    /// How this run compares with `--previous` (None without it).
+    pub changes: Option<super::previous::Changes>,
     pub inputs: Vec<InputInfo>,
     pub bad: Vec<BadRecord>,
     pub coverage: BTreeMap<Provider, Coverage>,
@@ -132,6 +134,13 @@ impl ReportData<'_> {
             .into_keys()
             .map(|k| (k, super::checks::def(k).fix))
             .collect()
+    }
+
+    /// This result's state against `--previous`: (new/open, since, days open).
+    pub fn state(&self, index: usize) -> Option<(super::previous::State, Secs, i64)> {
+        let c = self.changes.as_ref()?;
+        let (st, since) = *c.states.get(index)?;
+        Some((st, since, super::time::days_between(since, self.audit.now)))
     }
 
     /// Inputs that could not be read to their end: the audit does not cover all the data.

@@ -76,7 +76,8 @@ pub fn render(r: &ReportData) -> Value {
         .audit
         .outcomes
         .iter()
-        .map(|o| {
+        .enumerate()
+        .map(|(i, o)| {
             let rule_index = CHECKS.iter().position(|c| c.id == o.check).unwrap_or(0);
             let hash = hex::encode(&sha2::Sha256::digest(format!("{}|{}", o.check, o.secret_id).as_bytes())[..16]);
             let mut res = json!({
@@ -101,6 +102,15 @@ pub fn render(r: &ReportData) -> Value {
                     "due": o.due.map(fmt),
                 },
             });
+            // Against --previous: SARIF's own vocabulary for "new since the baseline".
+            if let Some((st, since, days)) = r.state(i) {
+                res["baselineState"] = json!(match st {
+                    crate::audit::previous::State::New => "new",
+                    crate::audit::previous::State::Open => "unchanged",
+                });
+                res["properties"]["first_seen"] = json!(fmt(since));
+                res["properties"]["open_days"] = json!(days);
+            }
             match o.status {
                 Status::Fail => {
                     res["kind"] = json!("fail");

@@ -30,7 +30,7 @@ pub fn render(r: &ReportData) -> String {
         };
         let _ = writeln!(
             s,
-            "  {:<9} {:<22} {} ({} records{}{state})",
+            "  {:<10} {:<22} {} ({} records{}{state})",
             i.role,
             i.format,
             i.file,
@@ -91,6 +91,32 @@ pub fn render(r: &ReportData) -> String {
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "{}", r.totals(""));
+    if let Some(c) = &r.changes {
+        use crate::audit::previous::State;
+        let _ = writeln!(
+            s,
+            "Since the previous report ({}, {}): {} new, {} still open, {} resolved{}",
+            c.file,
+            fmt(c.previous_now),
+            c.count(State::New),
+            c.count(State::Open),
+            c.resolved.len(),
+            if r.partial_inputs() > 0 && !c.resolved.is_empty() {
+                " (partial audit: gone may only mean unseen)"
+            } else {
+                ""
+            }
+        );
+        for p in c.resolved.iter().take(20) {
+            let _ = writeln!(
+                s,
+                "  resolved   {} {} (open since {})",
+                p.check,
+                p.secret_id,
+                crate::audit::time::fmt_date(p.first_seen)
+            );
+        }
+    }
     let by = r.by_check();
     if !by.is_empty() {
         let _ = writeln!(s, "\n  CHECK     FAIL REVIEW SUPPR  TITLE");
@@ -131,13 +157,22 @@ pub fn render(r: &ReportData) -> String {
     if a.outcomes.is_empty() {
         let _ = writeln!(s, "  none");
     }
-    for o in &a.outcomes {
+    for (i, o) in a.outcomes.iter().enumerate() {
         let tag = match o.status {
             Status::Fail => o.severity.as_str().to_uppercase(),
             Status::Review => "REVIEW".to_string(),
             Status::Suppressed => "SUPPRESSED".to_string(),
         };
-        let _ = writeln!(s, "  {tag:<10} {} {}: {}", o.check, o.secret_id, o.message);
+        let since = match r.state(i) {
+            Some((crate::audit::previous::State::New, _, _)) => " [new]".to_string(),
+            Some((_, _, d)) => format!(" [open {d} days]"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  {tag:<10} {} {}{since}: {}",
+            o.check, o.secret_id, o.message
+        );
         let _ = writeln!(
             s,
             "             at {}:{}{}",
@@ -161,6 +196,31 @@ pub fn render(r: &ReportData) -> String {
                 "             exemption {rf} expired {}",
                 until.as_deref().unwrap_or("")
             );
+        }
+    }
+    if let Some(t) = &a.access {
+        let _ = writeln!(
+            s,
+            "\nEffective access: {} grant(s) to {} principal(s) reach {} inventory secret(s); {} reached by none",
+            t.grants,
+            t.principals,
+            t.rows.len(),
+            t.unreached
+        );
+        for row in t.rows.iter().take(CLASS_LINES) {
+            let _ = writeln!(s, "  {}", row.secret_id);
+            for x in &row.readers {
+                let used = match x.used {
+                    Some(true) => ", read in the logs",
+                    Some(false) => ", not read in the logs",
+                    None => "",
+                };
+                let _ = writeln!(
+                    s,
+                    "    {} via {} ({}:{}{used})",
+                    x.principal, x.via, x.loc.file, x.loc.line
+                );
+            }
         }
     }
     if !a.items.is_empty() {

@@ -101,6 +101,8 @@ pub fn args(
         inventory: inv.to_vec(),
         log: logs.to_vec(),
         findings: findings.to_vec(),
+        policy_doc: Vec::new(),
+        previous: None,
         policy,
         now: Some(NOW.to_string()),
         format: "json".into(),
