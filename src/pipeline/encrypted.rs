@@ -1,8 +1,10 @@
 //! Secrets encrypted at rest: files and values that tools built for committing secrets have
-//! encrypted (SOPS, Sealed Secrets, Ansible Vault, git-crypt, Rails encrypted credentials).
+//! encrypted (SOPS, Sealed Secrets, Ansible Vault, EJSON, git-crypt, Rails encrypted
+//! credentials).
 //! Ciphertext is not a leak, so nothing in it is reported; a plaintext value next to it still
 //! is. Every blob is asked, so the test is cheap: git-crypt and Rails files are told by their
-//! first bytes and name; the others by a marker in the blob's head (`find`), or anywhere in a
+//! first bytes and name; the others by a marker in the blob's head or an `.ejson` name
+//! (`find`), or anywhere in a
 //! blob that has matches (`find_anywhere`), which only then costs a search of the whole blob
 //! (a search of every blob for the markers was a sixth of a clean tree's scan).
 
@@ -38,11 +40,17 @@ impl Encrypted {
 }
 
 /// Markers only these formats write: a SOPS value's opening, an Ansible Vault payload's
-/// header, a Sealed Secret's kind.
-const MARKERS: &[&[u8]] = &[b"ENC[AES256_GCM,data:", b"$ANSIBLE_VAULT;", b"SealedSecret"];
+/// header, a Sealed Secret's kind, an EJSON value's opening.
+const MARKERS: &[&[u8]] = &[
+    b"ENC[AES256_GCM,data:",
+    b"$ANSIBLE_VAULT;",
+    b"SealedSecret",
+    b"EJ[1:",
+];
 const SOPS: usize = 0;
 const VAULT: usize = 1;
 const SEALED: usize = 2;
+const EJSON: usize = 3;
 
 /// How much of a blob `find` looks at. SOPS encrypts from the first value on, and a manifest
 /// names its kind in its first lines. (Searching 8 KiB cost 2% of a clean tree's scan.)
@@ -64,6 +72,10 @@ pub fn find(path: &str, data: &[u8]) -> Option<Encrypted> {
     // `$` and `S`, which are common.
     static AES: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
     static SEALED_KIND: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    // EJSON (Shopify's) files are named `*.ejson`; their values may start anywhere.
+    if path.ends_with(".ejson") {
+        return find_anywhere(data);
+    }
     let head = &data[..data.len().min(HEAD)];
     let aes = AES.get_or_init(|| memchr::memmem::Finder::new(b"AES256"));
     let sealed = SEALED_KIND.get_or_init(|| memchr::memmem::Finder::new(MARKERS[SEALED]));
@@ -77,7 +89,7 @@ pub fn find(path: &str, data: &[u8]) -> Option<Encrypted> {
 pub fn find_anywhere(data: &[u8]) -> Option<Encrypted> {
     let ac = markers()?;
     let mut spans: Vec<Range<usize>> = Vec::new();
-    let (mut sops_values, mut sealed) = (0, false);
+    let (mut sops_values, mut ejson_values, mut sealed) = (0, 0, false);
     let mut from = 0;
     while let Some(m) = ac.find(aho_corasick::Input::new(data).span(from..data.len())) {
         from = m.end();
@@ -96,6 +108,13 @@ pub fn find_anywhere(data: &[u8]) -> Option<Encrypted> {
                 }
             }
             SEALED => sealed |= is_sealed_secret_kind(data, m.start()),
+            EJSON => {
+                if let Some(end) = ejson_value_end(data, m.start()) {
+                    spans.push(m.start()..end);
+                    ejson_values += 1;
+                    from = end;
+                }
+            }
             _ => {}
         }
     }
@@ -107,6 +126,10 @@ pub fn find_anywhere(data: &[u8]) -> Option<Encrypted> {
             spans.retain(|s| !data[s.start..].starts_with(MARKERS[SOPS]));
         }
         spans.extend(meta);
+    }
+    // Likewise an EJSON value, in a file that names the public key it was encrypted to.
+    if ejson_values > 0 && memchr::memmem::find(data, b"\"_public_key\"").is_none() {
+        spans.retain(|s| !data[s.start..].starts_with(MARKERS[EJSON]));
     }
     if sealed {
         spans.extend(sealed_values(data));
@@ -169,6 +192,21 @@ fn sops_value_end(data: &[u8], at: usize) -> Option<usize> {
     let value = &rest[..close];
     let has = |field: &[u8]| memchr::memmem::find(value, field).is_some();
     (has(b",iv:") && has(b",tag:") && has(b",type:")).then_some(at + close + 1)
+}
+
+/// The end of the EJSON value opening at `at` (`EJ[1:<public key>:<nonce>:<box>]`, base64
+/// parts), if it has that shape on one line.
+fn ejson_value_end(data: &[u8], at: usize) -> Option<usize> {
+    let rest = &data[at + MARKERS[EJSON].len()..];
+    let close = memchr::memchr2(b']', b'\n', rest).filter(|&i| rest[i] == b']')?;
+    let parts = split_on(&rest[..close], b":");
+    let b64 = |p: &[u8]| {
+        p.len() >= 16
+            && p.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    };
+    (parts.len() == 3 && parts.iter().all(|p| b64(p)))
+        .then_some(at + MARKERS[EJSON].len() + close + 1)
 }
 
 /// The metadata SOPS writes into a file it encrypted: the top-level `sops:` map of YAML, the
@@ -525,6 +563,25 @@ mod tests {
         // Not a Sealed Secret: a kind word elsewhere.
         let other = format!("// SealedSecret support\nencryptedData:\n  password: {a}\n");
         assert_eq!(find("x.go", other.as_bytes()), None);
+    }
+
+    #[test]
+    fn ejson_values() {
+        let value = format!(
+            "EJ[1:{}=:{}:{}]",
+            random(81, B64, 43),
+            random(82, B64, 32),
+            random(83, B64, 60)
+        );
+        let text = format!(
+            "{{\n  \"_public_key\": \"{}\",\n  \"database_password\": \"{value}\",\n  \"plain\": \"x\"\n}}\n",
+            random(84, HEX, 64)
+        );
+        let e = find("config/secrets.ejson", text.as_bytes()).unwrap();
+        assert!(covered(&text, &e, &value) && !covered(&text, &e, "\"plain\""));
+        // Without the public key, the value shape alone is not trusted.
+        let bare = format!("password = \"{value}\"\n");
+        assert_eq!(find("x.ejson", bare.as_bytes()), None);
     }
 
     #[test]

@@ -214,3 +214,30 @@ fn git_crypt_and_rails_credentials_are_counted_not_scanned() {
         String::from_utf8_lossy(&text.stdout).into_owned() + &String::from_utf8_lossy(&text.stderr);
     assert!(err.contains("encrypted at rest: 3 files"), "{err}");
 }
+
+#[test]
+fn ejson_values_are_silent() {
+    let mut rng = Rng::new(206);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A value a secret-named key would be reported with, were it not EJSON ciphertext.
+    let value = format!(
+        "EJ[1:{}=:{}:{}]",
+        rng.s(B64, 43),
+        rng.s(B64, 32),
+        rng.s(B64, 60)
+    );
+    let plain = fake_aws_key_id(&mut rng);
+    write_file(
+        d,
+        "config/secrets.ejson",
+        format!(
+            "{{\n  \"_public_key\": \"{}\",\n  \"secret_key_base\": \"{value}\",\n  \"aws_access_key_id\": \"{plain}\"\n}}\n",
+            rng.s(HEX, 64)
+        ),
+    );
+    let (findings, summary) = scan_summary(d);
+    assert_eq!(findings.len(), 1, "{:?}", shown(&findings));
+    assert_eq!(findings[0]["line"], 4);
+    assert_eq!(summary["encrypted_files"], 1);
+}
