@@ -487,6 +487,7 @@ fn collect_keeping_scanner(args: &ScanArgs) -> Result<(ScanOutcome, Scanner)> {
     summary.skipped_allowlisted_paths = Stats::get(&st.skipped_allowlisted_path);
     summary.skipped_special = Stats::get(&st.skipped_special);
     summary.skipped_scanner_baselines = Stats::get(&st.skipped_scanner_baselines);
+    summary.encrypted_files = Stats::get(&st.encrypted_files);
     summary.errors = Stats::get(&st.errors);
     summary.complete = summary.errors == 0;
     summary.error_messages = st

@@ -891,6 +891,7 @@ impl Engine {
             match validate::run(v, secret) {
                 Some(Verdict::Valid) => confidence = confidence.raise(),
                 Some(Verdict::Plausible) => {}
+                Some(Verdict::Weak) => confidence = Confidence::Low,
                 Some(Verdict::Invalid) => match cr.rule.on_invalid {
                     OnInvalid::Drop => return None,
                     OnInvalid::Downgrade => confidence = Confidence::Low,

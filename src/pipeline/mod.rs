@@ -2,6 +2,7 @@
 //! locations, redaction and fingerprints.
 
 pub mod decode;
+pub mod encrypted;
 pub mod finding;
 pub mod fingerprint;
 pub mod suppress;
@@ -57,6 +58,9 @@ pub struct Stats {
     pub skipped_lfs: AtomicU64,
     pub skipped_special: AtomicU64,
     pub skipped_scanner_baselines: AtomicU64,
+    /// Blobs recognised as encrypted at rest, wholly (not scanned) or in some values (scanned,
+    /// those values not reported): see `encrypted`.
+    pub encrypted_files: AtomicU64,
     pub errors: AtomicU64,
     pub suppressed_inline: AtomicU64,
     pub suppressed_allowlist: AtomicU64,
@@ -99,6 +103,8 @@ pub enum Sniffed {
     Text,
     /// UTF-16 or UTF-32 text, to decode before scanning.
     Encoded(text_encoding::Detected),
+    /// git-crypt ciphertext: binary, but counted as encrypted rather than skipped as binary.
+    GitCrypt,
     Binary,
 }
 
@@ -106,6 +112,9 @@ pub enum Sniffed {
 /// wide text). The encoding is only looked at when a NUL is seen or the first byte cannot
 /// start UTF-8, so UTF-8 text costs one `memchr` as before.
 pub fn sniff(data: &[u8]) -> Sniffed {
+    if data.starts_with(encrypted::GIT_CRYPT_HEADER) {
+        return Sniffed::GitCrypt;
+    }
     let head = &data[..data.len().min(SNIFF)];
     // Bytes 0xFE and 0xFF never occur in UTF-8, so a UTF-16 BOM is worth a look even without
     // a NUL: text with no ASCII in its head (all CJK, say) has none.
@@ -120,7 +129,8 @@ pub fn sniff(data: &[u8]) -> Sniffed {
     }
 }
 
-/// Whether a blob is skipped as binary: UTF-16 and UTF-32 text are not.
+/// Whether a blob is skipped as binary: UTF-16 and UTF-32 text are not, and neither is
+/// git-crypt ciphertext, which `Scanner::scan_blob` counts as encrypted.
 pub fn is_binary(data: &[u8]) -> bool {
     sniff(data) == Sniffed::Binary
 }
@@ -171,6 +181,10 @@ impl Scanner {
                 Stats::add(&self.stats.decoded_utf16, 1);
                 self.scan_text(&text_encoding::decode(data, d), data.len(), prov)
             }
+            Sniffed::GitCrypt => {
+                Stats::add(&self.stats.encrypted_files, 1);
+                Vec::new()
+            }
             Sniffed::Binary => {
                 Stats::add(&self.stats.skipped_binary, 1);
                 Vec::new()
@@ -184,12 +198,26 @@ impl Scanner {
             Stats::add(&self.stats.skipped_scanner_baselines, 1);
             return Vec::new();
         }
+        let mut encrypted = encrypted::find(&prov.path, data);
+        if encrypted == Some(encrypted::Encrypted::Whole) {
+            Stats::add(&self.stats.encrypted_files, 1);
+            return Vec::new();
+        }
         Stats::add(&self.stats.blobs_scanned, 1);
         Stats::add(&self.stats.bytes_scanned, size as u64);
         // Findings with their secrets, fingerprinted at the end.
         let mut found: Vec<(Finding, Vec<u8>)> = Vec::new();
         let off = self.engine.rules_off_at(Some(&prov.path));
-        let matches = self.engine.scan_except(data, &off);
+        let mut matches = self.engine.scan_except(data, &off);
+        // Ciphertext is not a leak: a match inside an encrypted value is dropped. Where the
+        // head showed no marker, the rest of a blob is searched for one only if it matters.
+        if encrypted.is_none() && !matches.is_empty() {
+            encrypted = encrypted::find_anywhere(data);
+        }
+        if let Some(e) = &encrypted {
+            Stats::add(&self.stats.encrypted_files, 1);
+            matches.retain(|m| !e.covers(m.start, m.end));
+        }
         let mut cursor = LineCursor::new(data, prov.first_line.max(1));
         for m in &matches {
             if let Some(f) = self.finding(data, data, m, m.start, m.end, None, prov, &mut cursor) {
@@ -197,7 +225,8 @@ impl Scanner {
             }
         }
         if self.opts.decode_depth > 0 {
-            self.scan_decoded(data, prov, &off, &matches, &mut found, &mut cursor);
+            let enc = encrypted.as_ref();
+            self.scan_decoded(data, prov, &off, enc, &matches, &mut found, &mut cursor);
         }
         let mut found = if self.opts.defer_fingerprints {
             (found.into_iter())
@@ -216,16 +245,22 @@ impl Scanner {
     }
 
     /// Secrets hidden under an encoding, reported at the encoded span in the blob.
+    /// Layers inside `encrypted` values are ciphertext: not looked into.
+    #[allow(clippy::too_many_arguments)]
     fn scan_decoded(
         &self,
         data: &[u8],
         prov: &Provenance,
         off: &[usize],
+        encrypted: Option<&encrypted::Encrypted>,
         raw: &[Match],
         found: &mut Vec<(Finding, Vec<u8>)>,
         cursor: &mut LineCursor,
     ) {
         for layer in decode::layers(data, self.opts.decode_depth) {
+            if encrypted.is_some_and(|e| e.covers(layer.start, layer.end)) {
+                continue;
+            }
             // An encoded span already reported raw (e.g. a base64 token) is not reported again.
             // Raw matches do not overlap and are sorted, so their ends are sorted too.
             let next = raw.partition_point(|m| m.end <= layer.start);

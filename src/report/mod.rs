@@ -46,6 +46,11 @@ pub struct Summary {
     /// Other scanners' baselines (detect-secrets `.secrets.baseline`): hashes, not secrets.
     #[serde(default)]
     pub skipped_scanner_baselines: u64,
+    /// Files encrypted at rest (SOPS, Sealed Secrets, Ansible Vault, git-crypt, Rails
+    /// encrypted credentials): wholly encrypted ones are not scanned (nor in `files_scanned`),
+    /// files with encrypted values are scanned without reporting those values.
+    #[serde(default)]
+    pub encrypted_files: u64,
     /// Inputs that could not be read (missing paths, permissions, loops, bad objects).
     pub errors: u64,
     /// False when any input could not be read: the scan saw less than it was asked to, so
@@ -79,6 +84,7 @@ impl Default for Summary {
             skipped_allowlisted_paths: 0,
             skipped_special: 0,
             skipped_scanner_baselines: 0,
+            encrypted_files: 0,
             decoded_utf16: 0,
             errors: 0,
             complete: true,

@@ -176,6 +176,10 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     if s.decoded_utf16 > 0 {
         writeln!(out, "decoded: {} UTF-16/UTF-32 files", s.decoded_utf16)?;
     }
+    if s.encrypted_files > 0 {
+        let files = Summary::count(s.encrypted_files, "file", "files");
+        writeln!(out, "encrypted at rest: {files} (ciphertext not reported)")?;
+    }
     let mut skipped = vec![
         (s.skipped_binary, "binary"),
         (s.skipped_too_large, "too large"),

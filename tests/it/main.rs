@@ -18,6 +18,7 @@ mod audit_regressions;
 mod audit_robustness;
 mod baseline_cli;
 mod docs;
+mod encrypted;
 mod formats;
 mod gate;
 mod git_history;

@@ -8,6 +8,7 @@ const MARKERS: &[&str] = &[
     "placeholder",
     "changeme",
     "change_me",
+    "change-me",
     "redacted",
     "dummy",
     "your_",

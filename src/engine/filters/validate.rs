@@ -10,6 +10,10 @@ pub enum Verdict {
     Valid,
     /// Passes a plausibility filter only: confidence unchanged.
     Plausible,
+    /// A literal, but a weak or test-looking one (`admin123`, `postgres`, a dictionary word)
+    /// where the context says it is a credential: kept at low confidence whatever the rule's
+    /// `on_invalid`, so `--min-confidence medium` drops it.
+    Weak,
     Invalid,
 }
 
@@ -26,6 +30,8 @@ const VALIDATORS: &[(&str, Check)] = &[
     ("hex", hex_digits),
     ("generic-secret", generic_secret),
     ("password", password),
+    ("password-literal", password_literal),
+    ("punctuated-secret", punctuated_secret),
 ];
 
 pub fn is_known(name: &str) -> bool {
@@ -192,22 +198,64 @@ fn password(v: &[u8]) -> Verdict {
 /// A value assigned to a secret-like name that is a literal secret rather than a reference,
 /// a word, a path or a number.
 fn generic_secret(v: &[u8]) -> Verdict {
-    if generic_secret_ok(v) {
+    if classify(v) == Class::Literal {
         Verdict::Plausible
     } else {
         Verdict::Invalid
     }
 }
 
-fn generic_secret_ok(v: &[u8]) -> bool {
-    if v.len() < 8 {
-        return false;
+/// A value in a place that only a password takes (a login call's password argument, the
+/// default of a password variable, a password field of a form body): any literal is one.
+/// References and code are dropped as `generic-secret` drops them; words, textbook and
+/// short passwords are weak, not dropped (a `.pgpass`-style `admin` is still a password).
+fn password_literal(v: &[u8]) -> Verdict {
+    // Prose, URL-encoded (`++++THIS+IS+A+SECRET++++`): letters between `+` signs.
+    let words = v.split(|&b| b == b'+').filter(|w| !w.is_empty());
+    if v.iter().filter(|&&b| b == b'+').count() >= 2
+        && !v.iter().any(u8::is_ascii_digit)
+        && words.clone().count() >= 3
+        && words.clone().all(|w| w.iter().all(u8::is_ascii_alphabetic))
+    {
+        return Verdict::Invalid;
     }
-    let first = v[0];
+    match classify(v) {
+        Class::Reference => Verdict::Invalid,
+        Class::Weak => Verdict::Weak,
+        Class::Literal => Verdict::Plausible,
+    }
+}
+
+/// What a candidate value assigned to a secret-like name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Code, a reference, a path, a number, a digest: not a secret.
+    Reference,
+    /// A literal, but a dictionary word, a textbook password or too short to be generated.
+    Weak,
+    Literal,
+}
+
+fn classify(v: &[u8]) -> Class {
+    if is_reference(v) {
+        Class::Reference
+    } else if v.len() < 8 || is_word(v) || crate::engine::filters::placeholder::is_dummy_password(v)
+    {
+        Class::Weak
+    } else {
+        Class::Literal
+    }
+}
+
+/// Code, a reference, a path, a number or a digest rather than a literal value.
+fn is_reference(v: &[u8]) -> bool {
+    let Some(&first) = v.first() else {
+        return true;
+    };
     // A leading `~` is a path only as `~/...`; passwords may start with it.
     if b"${<[(/\\".contains(&first) || [&b"./"[..], b"../", b"~/"].iter().any(|p| v.starts_with(p))
     {
-        return false;
+        return true;
     }
     // YAML anchors, aliases and tags (`*default`, `!vault`), Windows `%VAR%` references.
     let word = |x: &[u8]| {
@@ -216,16 +264,13 @@ fn generic_secret_ok(v: &[u8]) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(b))
     };
     if b"&*!".contains(&first) && word(&v[1..]) {
-        return false;
+        return true;
     }
     if first == b'%' && v.len() > 2 && v.ends_with(b"%") && word(&v[1..v.len() - 1]) {
-        return false;
+        return true;
     }
     if v.contains(&b'(') || v.ends_with(b")") || memchr::memmem::find(v, b"://").is_some() {
-        return false;
-    }
-    if crate::engine::filters::placeholder::is_dummy_password(v) {
-        return false;
+        return true;
     }
     // Digests written with their algorithm (Vault audit HMACs, lockfile and image digests).
     let lower_v = v.to_ascii_lowercase();
@@ -236,7 +281,7 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     .iter()
     .any(|p| lower_v.starts_with(p.as_bytes()))
     {
-        return false;
+        return true;
     }
     // Index expressions and format strings are code, not values.
     if (v.contains(&b'[') && v.ends_with(b"]"))
@@ -245,7 +290,7 @@ fn generic_secret_ok(v: &[u8]) -> bool {
             .any(|f| memchr::memmem::find(v, f).is_some())
         || (first == b'@' && v.ends_with(b"@"))
     {
-        return false;
+        return true;
     }
     let s = String::from_utf8_lossy(v);
     let lower = s.to_ascii_lowercase();
@@ -275,7 +320,7 @@ fn generic_secret_ok(v: &[u8]) -> bool {
         "false",
     ] {
         if lower.starts_with(marker) || (marker.len() > 6 && lower.contains(marker)) {
-            return false;
+            return true;
         }
     }
     let is_ident = |seg: &str| {
@@ -297,21 +342,21 @@ fn generic_secret_ok(v: &[u8]) -> bool {
     // `string.$1.delim`) and SCREAMING_CASE variable names.
     let reference = s.strip_prefix('@').unwrap_or(&s);
     if reference.contains('.') && reference.split('.').all(is_part) {
-        return false;
+        return true;
     }
     // The rest of a path in code (`PasswordError::InvalidCharacter`): the separator taken
     // was the first `:` of `::`.
     if s.strip_prefix(':')
         .is_some_and(|p| p.split("::").all(is_ident))
     {
-        return false;
+        return true;
     }
     // Code between two strings, read as one when a closing quote was taken for an opening
     // one (minified `..."Unexpected token =",DuplicateBinding:"...`): the next key.
     if s.strip_prefix(',')
         .is_some_and(|p| is_ident(p.strip_suffix(':').unwrap_or(p)))
     {
-        return false;
+        return true;
     }
     // A generic type in a declaration (`caching_sha2_password: AuthPluginDefinition<{`,
     // `token: Option<String>`): a capitalised name, then type syntax only.
@@ -325,42 +370,99 @@ fn generic_secret_ok(v: &[u8]) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.<>{}[], |?:&".contains(c))
     {
-        return false;
+        return true;
     }
     if s.contains('_')
         && s.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
     {
-        return false;
+        return true;
     }
-    if s.chars()
+    s.chars()
         .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
-    {
+}
+
+/// Words and identifiers: letters (and `-_.` separators) without digits or symbols, all
+/// lower case, or switching case as identifiers do rather than as random strings do.
+fn is_word(v: &[u8]) -> bool {
+    let has_digit = v.iter().any(u8::is_ascii_digit);
+    let has_symbol = v
+        .iter()
+        .any(|&b| !b.is_ascii_alphanumeric() && !b"-_.".contains(&b));
+    if has_digit || has_symbol {
         return false;
     }
-    let letters: Vec<char> = s.chars().filter(|c| c.is_ascii_alphabetic()).collect();
-    let has_digit = s.chars().any(|c| c.is_ascii_digit());
-    let has_symbol = s
-        .chars()
-        .any(|c| !c.is_ascii_alphanumeric() && !"-_.".contains(c));
-    // Slugs and words: lowercase letters with separators, no digits or symbols.
-    if !has_digit && !has_symbol && s.chars().all(|c| !c.is_ascii_uppercase()) {
-        return false;
+    // Slugs and words: lowercase letters with separators.
+    if !v.iter().any(u8::is_ascii_uppercase) {
+        return true;
     }
     // Letters only: identifiers switch case rarely, random strings often.
-    if !has_digit && !has_symbol {
-        if letters.len() < 12 {
-            return false;
-        }
-        let switches = letters
-            .windows(2)
-            .filter(|w| w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase())
-            .count();
-        if (switches as f64) / (letters.len() as f64) < 0.35 {
-            return false;
-        }
+    let letters: Vec<u8> = v.iter().copied().filter(u8::is_ascii_alphabetic).collect();
+    if letters.len() < 12 {
+        return true;
     }
-    true
+    let switches = letters
+        .windows(2)
+        .filter(|w| w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase())
+        .count();
+    (switches as f64) / (letters.len() as f64) < 0.35
+}
+
+/// A framework key or salt (WordPress `AUTH_KEY`, a Django `SECRET_KEY`): generated from
+/// letters, digits and punctuation, so brackets, `$`, `%` and spaces that make other values
+/// read as code or templating are part of it. Long, high in entropy, mixing character
+/// classes with punctuation, and not prose or a template expression; weak if it spells a
+/// textbook word.
+fn punctuated_secret(v: &[u8]) -> Verdict {
+    let s = String::from_utf8_lossy(v);
+    if v.len() < 24 || crate::engine::filters::entropy::shannon(v) < 4.2 {
+        return Verdict::Invalid;
+    }
+    let lower = v.iter().any(u8::is_ascii_lowercase);
+    let upper_or_digit = v
+        .iter()
+        .any(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let symbols = v
+        .iter()
+        .filter(|b| b.is_ascii_punctuation() && !b"-_.".contains(b))
+        .count();
+    // Prose, or a call or template with a few symbols: most words are runs of letters.
+    let words = s.split_whitespace().count();
+    let templating = ["${", "{{", "%s", "{}", "#{", "<%"]
+        .iter()
+        .any(|t| s.contains(t))
+        && symbols < 6;
+    // A call (`os.environ.get('SECRET_KEY')`, `get_random_secret_key()`) or a lookup.
+    let call = s.split_once('(').is_some_and(|(head, _)| {
+        !head.is_empty()
+            && head
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.$:>-".contains(c))
+    });
+    let lower_s = s.to_ascii_lowercase();
+    // Secret-manager references (`op://vault/item/field`, `vault://...`) and URLs.
+    let lookup = [
+        "getenv",
+        "environ",
+        "process.env",
+        "env(",
+        "env[",
+        "config(",
+        "://",
+    ]
+    .iter()
+    .any(|m| lower_s.contains(m));
+    if call || lookup {
+        return Verdict::Invalid;
+    }
+    if !(lower && upper_or_digit && symbols >= 3 && words <= 3 && !templating) {
+        Verdict::Invalid
+    } else if crate::engine::filters::placeholder::is_dummy_password(v) {
+        // Django's `django-insecure-...` development keys among them.
+        Verdict::Weak
+    } else {
+        Verdict::Plausible
+    }
 }
 
 fn base64_decodes(s: &[u8]) -> Verdict {
@@ -480,6 +582,57 @@ mod tests {
             "Record<string, SecretValue>",
         ] {
             assert_eq!(generic_secret(bad.as_bytes()), Verdict::Invalid, "{bad}");
+        }
+    }
+
+    #[test]
+    fn password_literals_are_weak_not_dropped() {
+        for (v, want) in [
+            ("Zq8vT2mK9pL4xR7w", Verdict::Plausible),
+            ("k9#Tq2v-L@x!", Verdict::Plausible),
+            ("admin123", Verdict::Weak),
+            ("postgres", Verdict::Weak),
+            ("hunter2", Verdict::Weak),
+            ("P@ssw0rd!", Verdict::Weak),
+            ("s3cr3tKey", Verdict::Weak),
+            ("settings.DB_PASSWORD", Verdict::Invalid),
+            ("DEFAULT_PASSWORD", Verdict::Invalid),
+            ("${DB_PASSWORD}", Verdict::Invalid),
+            ("%DB_PASSWORD%", Verdict::Invalid),
+            ("12345678", Verdict::Invalid),
+            ("null", Verdict::Invalid),
+            ("++++THIS+IS+A+SECRET++++", Verdict::Invalid),
+            ("Qx+vT9+mK/pL4w", Verdict::Plausible),
+        ] {
+            assert_eq!(password_literal(v.as_bytes()), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn punctuated_keys() {
+        for good in [
+            "Ln=|5X;y{+gYcP0|-+.Vb<F|fI2H$b-+I7(ml{8+0}kOq%|X-O>&[h:zN#1T2/",
+            "q9#v^2x(k@!m7r$w0z)lp+h&_t8e=5j*c3n%b4s",
+            "7v?Kq )M;2x!Pz@8R#w{d5}L[f]&Y^c",
+        ] {
+            assert_eq!(
+                punctuated_secret(good.as_bytes()),
+                Verdict::Plausible,
+                "{good}"
+            );
+        }
+        let dev = "django-insecure-q9#v^2x(k@!m7r$w0z)lp+h&_t8e=5j*c3n%b4s";
+        assert_eq!(punctuated_secret(dev.as_bytes()), Verdict::Weak);
+        for bad in [
+            "put your unique phrase here",
+            "Hello (world), how are you today?",
+            "${APP_SECRET_KEY:-}",
+            "os.environ.get('SECRET_KEY')",
+            "short!(x)",
+            "This is a secret, don't tell anyone!",
+            "op://bq25xfqpafelzdxwqu3mdq6rza/zsq3oitss3rbo4njqpjfd5r5cm/GITHUB_SECRET",
+        ] {
+            assert_eq!(punctuated_secret(bad.as_bytes()), Verdict::Invalid, "{bad}");
         }
     }
 
