@@ -16,4 +16,5 @@ pub mod engine;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod source;

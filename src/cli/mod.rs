@@ -375,8 +375,7 @@ fn import_cmd(
             relative_to(&base, &tree)
         }
     };
-    let args = crate::cli::scan::ScanArgs::for_import(path);
-    let outcome = crate::cli::scan::collect(&args)?;
+    let (outcome, _) = crate::scan::collect(&crate::scan::ScanConfig::for_import(path)?)?;
     // Values were only held for matching; the baseline keeps fingerprints.
     let imported = import::map(&parsed, &outcome.findings, &root);
     drop(outcome);
