@@ -88,7 +88,7 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         if streaming {
             let mut part = OrgReport {
                 findings,
-                repos: Vec::new(),
+                ..Default::default()
             };
             part.sort();
             for f in &part.findings {
@@ -349,6 +349,9 @@ pub struct MergeArgs {
     /// Exit 0 even if a repository was not read in full.
     #[arg(long)]
     pub allow_incomplete: bool,
+    /// A previous merged report (`--format jsonl`): mark findings new, still open or gone.
+    #[arg(long, value_name = "OLD.jsonl")]
+    pub previous: Option<PathBuf>,
 }
 
 pub fn report_cmd(cmd: ReportCommand) -> Result<i32> {
@@ -358,7 +361,10 @@ pub fn report_cmd(cmd: ReportCommand) -> Result<i32> {
 }
 
 fn merge(a: &MergeArgs) -> Result<i32> {
-    let report = OrgReport::read_shards(&a.files)?;
+    let mut report = OrgReport::read_shards(&a.files)?;
+    if let Some(old) = &a.previous {
+        report.compare(OrgReport::read_shards(std::slice::from_ref(old))?);
+    }
     let mut sink: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,

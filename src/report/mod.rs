@@ -2,6 +2,7 @@
 //! GitLab Secret Detection, JUnit XML).
 
 pub mod gitlab;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod org;

@@ -67,6 +67,30 @@ impl EndRecord {
 pub struct OrgReport {
     pub findings: Vec<Finding>,
     pub repos: Vec<RepoRecord>,
+    /// Against a previous report (`report merge --previous`).
+    pub changes: Option<Changes>,
+}
+
+/// What changed since a previous report, by (repository, fingerprint, path).
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Keys of this report's findings that the previous one did not have.
+    pub new: std::collections::BTreeSet<(String, String, String)>,
+    pub still_open: usize,
+    /// The previous report's findings this one no longer has.
+    pub gone: Vec<Finding>,
+}
+
+/// A finding's identity across reports: repository, value, path.
+fn identity(f: &Finding) -> (String, String, String) {
+    (
+        f.repository
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+        f.fingerprint.clone(),
+        f.path.clone(),
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -76,6 +100,8 @@ pub enum OrgFormat {
     Json,
     Jsonl,
     Sarif,
+    /// One self-contained page: sortable tables, no external assets.
+    Html,
 }
 
 impl OrgReport {
@@ -96,6 +122,25 @@ impl OrgReport {
             };
             key(a).cmp(&key(b))
         });
+    }
+
+    /// Marks what is new, still open and gone against `previous`.
+    pub fn compare(&mut self, previous: OrgReport) {
+        let before: std::collections::HashSet<_> = previous.findings.iter().map(identity).collect();
+        let now: std::collections::HashSet<_> = self.findings.iter().map(identity).collect();
+        let mut c = Changes::default();
+        for f in &self.findings {
+            let k = identity(f);
+            if before.contains(&k) {
+                c.still_open += 1;
+            } else {
+                c.new.insert(k);
+            }
+        }
+        c.gone = (previous.findings.into_iter())
+            .filter(|f| !now.contains(&identity(f)))
+            .collect();
+        self.changes = Some(c);
     }
 
     pub fn complete(&self) -> bool {
@@ -179,6 +224,7 @@ impl OrgReport {
             OrgFormat::Text => self.write_text(out, false),
             OrgFormat::Markdown => self.write_text(out, true),
             OrgFormat::Sarif => self.write_sarif(out),
+            OrgFormat::Html => Ok(out.write_all(self.html().as_bytes())?),
         }
     }
 
@@ -214,7 +260,7 @@ impl OrgReport {
                 })
             })
             .collect();
-        let doc = serde_json::json!({
+        let mut doc = serde_json::json!({
             "schema": SCHEMA,
             "tool": {"name": "keywarden", "version": env!("CARGO_PKG_VERSION")},
             "complete": self.complete(),
@@ -222,6 +268,18 @@ impl OrgReport {
             "findings": self.findings,
             "groups": groups,
         });
+        if let Some(c) = &self.changes {
+            let new: Vec<Value> = (c.new.iter())
+                .map(
+                    |(r, fp, p)| serde_json::json!({"repository": r, "fingerprint": fp, "path": p}),
+                )
+                .collect();
+            doc["changes"] = serde_json::json!({
+                "new": new,
+                "still_open": c.still_open,
+                "gone": c.gone,
+            });
+        }
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)?;
         Ok(())
@@ -291,10 +349,10 @@ impl OrgReport {
         writeln!(out)?;
         writeln!(
             out,
-            "{} in {} ({} distinct secrets); {} not read in full.",
+            "{} in {} ({}); {} not read in full.",
             super::Summary::count(self.findings.len() as u64, "finding", "findings"),
             super::Summary::count(self.repos.len() as u64, "repository", "repositories"),
-            groups.len(),
+            super::Summary::count(groups.len() as u64, "distinct secret", "distinct secrets"),
             super::Summary::count(failed.len() as u64, "repository", "repositories"),
         )?;
         if !failed.is_empty() {
@@ -304,6 +362,28 @@ impl OrgReport {
             )?;
         }
         writeln!(out)?;
+        if let Some(c) = &self.changes {
+            writeln!(out, "{h2}Since the previous report")?;
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} new, {} still open, {} gone.",
+                c.new.len(),
+                c.still_open,
+                c.gone.len()
+            )?;
+            for f in self
+                .findings
+                .iter()
+                .filter(|f| c.new.contains(&identity(f)))
+            {
+                writeln!(out, "- new: {}", place(f))?;
+            }
+            for f in &c.gone {
+                writeln!(out, "- gone: {}", place(f))?;
+            }
+            writeln!(out)?;
+        }
         if !groups.is_empty() {
             writeln!(out, "{h2}Rotate first")?;
             writeln!(out)?;
@@ -380,6 +460,155 @@ impl OrgReport {
         Ok(())
     }
 
+    /// The report as one self-contained page.
+    pub fn html(&self) -> String {
+        use super::html::{Cell, Page};
+        let groups = self.groups();
+        let mut p = Page::new("keywarden organisation report");
+        p.heading(1, "keywarden organisation report");
+        let failed = self.repos.iter().filter(|r| !r.complete).count();
+        p.paragraph(
+            &format!(
+                "{} in {} ({}); {} not read in full.",
+                super::Summary::count(self.findings.len() as u64, "finding", "findings"),
+                super::Summary::count(self.repos.len() as u64, "repository", "repositories"),
+                super::Summary::count(groups.len() as u64, "distinct secret", "distinct secrets"),
+                super::Summary::count(failed as u64, "repository", "repositories"),
+            ),
+            None,
+        );
+        if failed > 0 {
+            p.paragraph(
+                "INCOMPLETE: a repository that could not be read is not clean.",
+                Some("warn"),
+            );
+        }
+        if let Some(c) = &self.changes {
+            p.heading(2, "Since the previous report");
+            p.paragraph(
+                &format!(
+                    "{} new, {} still open, {} gone.",
+                    c.new.len(),
+                    c.still_open,
+                    c.gone.len()
+                ),
+                None,
+            );
+            let mut rows: Vec<Vec<Cell>> = (self.findings.iter())
+                .filter(|f| c.new.contains(&identity(f)))
+                .map(|f| change_row("new", f))
+                .collect();
+            rows.extend(c.gone.iter().map(|f| change_row("gone", f)));
+            p.table(
+                &["change", "repository", "path", "rule", "fingerprint"],
+                &rows,
+                "Nothing changed.",
+            );
+        }
+        p.heading(2, "Rotate first");
+        let rows: Vec<Vec<Cell>> = (groups.iter().enumerate())
+            .map(|(i, g)| {
+                let f = g.first();
+                let sev = g.severity();
+                vec![
+                    Cell::num(i as u64 + 1),
+                    Cell::text(sev.as_str())
+                        .class(severity_class(sev))
+                        .sorted(format!("{}", 9 - sev as u8)),
+                    Cell::text(&f.rule_name),
+                    Cell::text(g.fingerprint).class("mono"),
+                    Cell::num(g.repositories() as u64),
+                    Cell::num(g.members.len() as u64),
+                    Cell::text(if g.present() {
+                        "in a HEAD"
+                    } else {
+                        "history only"
+                    }),
+                    Cell::text(
+                        f.commit
+                            .as_ref()
+                            .and_then(|c| c.author_date.get(..10))
+                            .unwrap_or(""),
+                    ),
+                    Cell::text(f.repository.as_ref().map_or("", |r| r.name.as_str())),
+                ]
+            })
+            .collect();
+        p.table(
+            &[
+                "#",
+                "severity",
+                "rule",
+                "fingerprint",
+                "repositories",
+                "locations",
+                "where",
+                "first leaked",
+                "first in",
+            ],
+            &rows,
+            "No findings.",
+        );
+        p.heading(2, "Locations");
+        let rows: Vec<Vec<Cell>> = (self.findings.iter())
+            .map(|f| {
+                vec![
+                    Cell::text(f.repository.as_ref().map_or("", |r| r.name.as_str())),
+                    Cell::text(format!("{}:{}", f.path, f.line)),
+                    Cell::text(&f.rule_name),
+                    Cell::text(f.severity.as_str()).class(severity_class(f.severity)),
+                    Cell::text(&f.fingerprint).class("mono"),
+                    Cell::text(
+                        f.history
+                            .as_ref()
+                            .map(|h| super::leak_advice(h))
+                            .unwrap_or_default(),
+                    ),
+                ]
+            })
+            .collect();
+        p.table(
+            &[
+                "repository",
+                "where",
+                "rule",
+                "severity",
+                "fingerprint",
+                "what to do",
+            ],
+            &rows,
+            "No findings.",
+        );
+        p.heading(2, "Repositories");
+        let rows: Vec<Vec<Cell>> = (self.repos.iter())
+            .map(|r| {
+                vec![
+                    Cell::text(&r.repository),
+                    Cell::num(r.findings),
+                    Cell::num(r.commits),
+                    if r.complete {
+                        Cell::text("yes")
+                    } else {
+                        Cell::text("NO").class("bad")
+                    },
+                    Cell::text(r.errors.join("; ")),
+                ]
+            })
+            .collect();
+        p.table(
+            &[
+                "repository",
+                "findings",
+                "commits",
+                "read in full",
+                "errors",
+            ],
+            &rows,
+            "No repositories.",
+        );
+        p.finish()
+    }
+
     /// Findings grouped by fingerprint, the ones to rotate first first: still present in some
     /// HEAD, in the most repositories, highest severity, most recently leaked.
     pub fn groups(&self) -> Vec<Group<'_>> {
@@ -406,12 +635,44 @@ impl OrgReport {
     }
 }
 
+/// Repository, path, line, rule and fingerprint, on one line.
+fn place(f: &Finding) -> String {
+    format!(
+        "{}: {}:{} {} `{}`",
+        f.repository.as_ref().map_or("", |r| r.name.as_str()),
+        f.path,
+        f.line,
+        f.rule_name,
+        f.fingerprint
+    )
+}
+
 /// When a finding leaked: its introducing commit's date (none for tree findings).
 fn leaked_at(f: &Finding) -> String {
     f.commit
         .as_ref()
         .map(|c| c.committer_date.clone())
         .unwrap_or_default()
+}
+
+fn severity_class(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "sev-critical",
+        Severity::High => "sev-high",
+        Severity::Medium => "sev-medium",
+        _ => "muted",
+    }
+}
+
+fn change_row(what: &str, f: &Finding) -> Vec<super::html::Cell> {
+    use super::html::Cell;
+    vec![
+        Cell::text(what).class(if what == "new" { "bad" } else { "muted" }),
+        Cell::text(f.repository.as_ref().map_or("", |r| r.name.as_str())),
+        Cell::text(format!("{}:{}", f.path, f.line)),
+        Cell::text(&f.rule_name),
+        Cell::text(&f.fingerprint).class("mono"),
+    ]
 }
 
 /// One secret across the organisation.

@@ -446,3 +446,107 @@ fn the_local_fanout_equals_one_run() {
         lines(&String::from_utf8(one.stdout).unwrap())
     );
 }
+
+/// Debian's Chromium, which `.ci/run` installs; None where it is missing outside CI.
+fn chromium() -> Option<std::path::PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium (.ci/run installs it)"
+        );
+        eprintln!(
+            "SKIPPED: no chromium on this machine; the HTML report was not loaded in a browser"
+        );
+    }
+    found
+}
+
+#[test]
+fn the_html_report_loads_sorts_and_says_what_changed_in_a_headless_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = aws_key();
+    let mut repos = org(dir.path(), 4, &[1, 2], &key);
+    let list = dir.path().join("org");
+    let list = list.to_str().unwrap();
+    kw(
+        &["scan", "--repos", list, "-f", "jsonl", "-o", "old.jsonl"],
+        dir.path(),
+    );
+    // A new leak in one repository, one removed from the history of another.
+    repos[0].write("app.env", &format!("aws_access_key_id = {}\n", aws_key()));
+    repos[0].commit("new leak");
+    repos[2].git(&["reset", "-q", "--hard", "HEAD~1"]);
+    kw(
+        &["scan", "--repos", list, "-f", "jsonl", "-o", "new.jsonl"],
+        dir.path(),
+    );
+    let o = kw(
+        &[
+            "report",
+            "merge",
+            "new.jsonl",
+            "--previous",
+            "old.jsonl",
+            "-f",
+            "html",
+            "-o",
+            "report.html",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("1 new, 1 still open, 1 gone."), "{html}");
+    assert!(!html.contains(&key[4..]), "no value in the page");
+    let md = kw(
+        &[
+            "report",
+            "merge",
+            "new.jsonl",
+            "--previous",
+            "old.jsonl",
+            "-f",
+            "markdown",
+        ],
+        dir.path(),
+    );
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("- new: r00: app.env:1"), "{md}");
+    assert!(md.contains("- gone: r02: deploy/creds.env:1"), "{md}");
+
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let url = format!(
+        "file://{}#selftest",
+        dir.path().join("report.html").display()
+    );
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains(r#"data-selftest="ok""#),
+        "self-test: {dom}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dom.contains(r#"data-tables="4""#), "four sortable tables");
+    assert!(!dom.contains("data-errors"), "no script error: {dom}");
+}
