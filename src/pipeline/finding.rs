@@ -57,27 +57,47 @@ impl LeakHistory {
     pub const REF_NAMES: usize = 10;
 }
 
-/// Where a blob came from.
-#[derive(Debug, Clone, Default)]
-pub struct Provenance {
-    /// Path relative to the scanned root, with `/` separators (`-` for stdin).
-    pub path: String,
-    pub commit: Option<Arc<CommitInfo>>,
-    /// Git blob id, for history scans.
-    pub blob_id: Option<String>,
-    /// Line numbers in `data` start at this offset (1 for whole files); for diff hunks the
-    /// number of the hunk's first line in the new file.
-    pub first_line: usize,
-    /// For added-lines scans: only matches on these line numbers (sorted) are reported.
-    pub only_lines: Option<Arc<Vec<usize>>>,
+/// Where a blob came from. Every path is relative to the scan's base, with `/` separators.
+#[derive(Debug, Clone)]
+pub enum Provenance {
+    /// A file of a working tree, or standard input (`-`, or the `--stdin-name`).
+    File { path: String },
+    /// A git object: a version in history (its commit is attached when the findings are
+    /// grouped into leaks) or the index's content (`--staged`).
+    GitBlob { path: String, blob_id: String },
+    /// A file's new version in `--diff`: only findings on these added lines (1-based, sorted)
+    /// are reported.
+    AddedLines {
+        path: String,
+        lines: Arc<Vec<usize>>,
+    },
 }
 
 impl Provenance {
     pub fn file(path: impl Into<String>) -> Self {
-        Provenance {
-            path: path.into(),
-            first_line: 1,
-            ..Default::default()
+        Provenance::File { path: path.into() }
+    }
+
+    pub fn path(&self) -> &str {
+        match self {
+            Provenance::File { path }
+            | Provenance::GitBlob { path, .. }
+            | Provenance::AddedLines { path, .. } => path,
+        }
+    }
+
+    pub fn blob_id(&self) -> Option<&str> {
+        match self {
+            Provenance::GitBlob { blob_id, .. } => Some(blob_id),
+            _ => None,
+        }
+    }
+
+    /// The only lines findings may be on, when not all of them.
+    pub fn only_lines(&self) -> Option<&[usize]> {
+        match self {
+            Provenance::AddedLines { lines, .. } => Some(lines),
+            _ => None,
         }
     }
 }

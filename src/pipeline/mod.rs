@@ -194,11 +194,11 @@ impl Scanner {
 
     /// Scans `data`, the text of a blob of `size` bytes (counted as scanned).
     fn scan_text(&self, data: &[u8], size: usize, prov: &Provenance) -> Vec<Finding> {
-        if is_scanner_baseline(&prov.path, data) {
+        if is_scanner_baseline(prov.path(), data) {
             Stats::add(&self.stats.skipped_scanner_baselines, 1);
             return Vec::new();
         }
-        let mut encrypted = encrypted::find(&prov.path, data);
+        let mut encrypted = encrypted::find(prov.path(), data);
         if encrypted == Some(encrypted::Encrypted::Whole) {
             Stats::add(&self.stats.encrypted_files, 1);
             return Vec::new();
@@ -207,7 +207,7 @@ impl Scanner {
         Stats::add(&self.stats.bytes_scanned, size as u64);
         // Findings with their secrets, fingerprinted at the end.
         let mut found: Vec<(Finding, Vec<u8>)> = Vec::new();
-        let off = self.engine.rules_off_at(Some(&prov.path));
+        let off = self.engine.rules_off_at(Some(prov.path()));
         let mut matches = self.engine.scan_except(data, &off);
         // Ciphertext is not a leak: a match inside an encrypted value is dropped. Where the
         // head showed no marker, the rest of a blob is searched for one only if it matters.
@@ -218,7 +218,7 @@ impl Scanner {
             Stats::add(&self.stats.encrypted_files, 1);
             matches.retain(|m| !e.covers(m.start, m.end));
         }
-        let mut cursor = LineCursor::new(data, prov.first_line.max(1));
+        let mut cursor = LineCursor::new(data, 1);
         for m in &matches {
             if let Some(f) = self.finding(data, data, m, m.start, m.end, None, prov, &mut cursor) {
                 found.push(f);
@@ -324,13 +324,13 @@ impl Scanner {
         }
         if self
             .allowlist
-            .finding_allowed(&rule.id, &prov.path, &secret)
+            .finding_allowed(&rule.id, prov.path(), &secret)
         {
             Stats::add(&self.stats.suppressed_allowlist, 1);
             return None;
         }
         let (line, column) = cursor.locate(loc_start);
-        if let Some(only) = &prov.only_lines
+        if let Some(only) = prov.only_lines()
             && only.binary_search(&line).is_err()
         {
             return None;
@@ -355,7 +355,7 @@ impl Scanner {
             rule_name: rule.name.clone(),
             severity: rule.severity,
             confidence,
-            path: prov.path.clone(),
+            path: prov.path().to_string(),
             line,
             column,
             end_line,
@@ -369,8 +369,8 @@ impl Scanner {
             pending: None,
             key_id: m.key_id.clone(),
             decoded,
-            blob_id: prov.blob_id.clone(),
-            commit: prov.commit.as_deref().cloned(),
+            blob_id: prov.blob_id().map(str::to_string),
+            commit: None,
             history: None,
             repository: None,
             tags: rule.tags.clone(),

@@ -973,12 +973,9 @@ fn scan_one(
         counts.lfs.fetch_add(1, Ordering::Relaxed);
         return Vec::new();
     }
-    let prov = Provenance {
+    let prov = Provenance::GitBlob {
         path: paths[first.path as usize].to_str_lossy().into_owned(),
-        commit: None,
-        blob_id: Some(blob.id.to_string()),
-        first_line: 1,
-        only_lines: None,
+        blob_id: blob.id.to_string(),
     };
     scanner.scan_blob(data.data, &prov)
 }

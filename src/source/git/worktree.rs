@@ -45,9 +45,9 @@ pub(super) fn scan_staged(scanner: &Scanner, path: &Path) -> Result<GitScan> {
             lfs += 1;
             continue;
         }
-        let prov = Provenance {
-            blob_id: Some(s.id.to_string()),
-            ..Provenance::file(shown)
+        let prov = Provenance::GitBlob {
+            path: shown,
+            blob_id: s.id.to_string(),
         };
         out.findings.extend(scanner.scan_blob(data, &prov));
     }
@@ -301,9 +301,9 @@ pub(super) fn scan_diff(scanner: &Scanner, path: &Path, base: &str) -> Result<Gi
         if added.is_empty() {
             continue;
         }
-        let prov = Provenance {
-            only_lines: Some(Arc::new(added)),
-            ..Provenance::file(shown)
+        let prov = Provenance::AddedLines {
+            path: shown,
+            lines: Arc::new(added),
         };
         findings.extend(scanner.scan_blob(&new, &prov));
     }
