@@ -217,6 +217,29 @@ const STACK_SLOTS: usize = 64;
 /// The groups of one match, read from search slots.
 struct Groups<'a>(&'a [Option<NonMaxUsize>]);
 
+/// A byte range of the scanned blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+impl From<(usize, usize)> for Span {
+    fn from((start, end): (usize, usize)) -> Span {
+        Span { start, end }
+    }
+}
+
+/// A regex match waiting for `Engine::check`: its rule, the whole match, the secret inside it,
+/// and the capture groups (where a key id may be).
+struct Candidate<'c> {
+    rule: usize,
+    compiled: &'c CompiledRule,
+    whole: Span,
+    secret: Span,
+    groups: &'c Groups<'c>,
+}
+
 impl Groups<'_> {
     fn get(&self, g: usize) -> Option<(usize, usize)> {
         match (self.0.get(2 * g)?, self.0.get(2 * g + 1)?) {
@@ -825,18 +848,27 @@ impl Engine {
                     from = last_start + 1;
                     break;
                 };
-                let (ms, me) = whole;
-                from = if me > ms { me } else { me + 1 };
-                let Some(sec) = full.secret_groups.iter().find_map(|&g| caps.get(g)) else {
+                let whole = Span::from(whole);
+                from = if whole.end > whole.start {
+                    whole.end
+                } else {
+                    whole.end + 1
+                };
+                let Some(secret) = full.secret_groups.iter().find_map(|&g| caps.get(g)) else {
                     continue;
                 };
-                let (ss, se) = sec;
-                if let Some(found) = self.check(cr, rx, full, r, hay, ss, se, ms, me, &caps)
-                    && !out
-                        .iter()
-                        .rev()
-                        .take(8)
-                        .any(|o: &Match| o.rule == r && o.start == ss && o.end == se)
+                let secret = Span::from(secret);
+                let candidate = Candidate {
+                    rule: r,
+                    compiled: cr,
+                    whole,
+                    secret,
+                    groups: &caps,
+                };
+                if let Some(found) = self.check(rx, full, hay, &candidate)
+                    && !out.iter().rev().take(8).any(|o: &Match| {
+                        o.rule == r && o.start == secret.start && o.end == secret.end
+                    })
                 {
                     out.push(found);
                 }
@@ -845,20 +877,12 @@ impl Engine {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn check(
-        &self,
-        cr: &CompiledRule,
-        rx: &Regexes,
-        full: &Full,
-        r: usize,
-        hay: &[u8],
-        ss: usize,
-        se: usize,
-        ms: usize,
-        me: usize,
-        caps: &Groups,
-    ) -> Option<Match> {
+    /// Judges a candidate: entropy, documentation examples, placeholders, the rule's exclude
+    /// pattern and validator; the confirmed match, with its confidence, or None.
+    fn check(&self, rx: &Regexes, full: &Full, hay: &[u8], c: &Candidate<'_>) -> Option<Match> {
+        let cr = c.compiled;
+        let (ss, se) = (c.secret.start, c.secret.end);
+        let (ms, me) = (c.whole.start, c.whole.end);
         let secret = &hay[ss..se];
         if secret.is_empty() {
             return None;
@@ -901,10 +925,10 @@ impl Engine {
         }
         let key_id = full
             .key_id_group
-            .and_then(|g| caps.get(g))
+            .and_then(|g| c.groups.get(g))
             .map(|(a, b)| String::from_utf8_lossy(&hay[a..b]).into_owned());
         Some(Match {
-            rule: r,
+            rule: c.rule,
             start: ss,
             end: se,
             match_start: ms,
