@@ -514,6 +514,9 @@ pub struct Engine {
     /// Every path rule's regex in one set: asked once per blob, where a regex per rule cost a
     /// search per rule and blob.
     path_set: Option<regex::RegexSet>,
+    /// Every `path_exclude` in one set, and for each of `paths` the index of its own in it.
+    exclude_set: Option<regex::RegexSet>,
+    exclude_of: Vec<Option<usize>>,
     /// Whether a rule with a `path` also has keywords (its windows come from hits and must
     /// be filtered out at other paths).
     path_keywords: bool,
@@ -583,6 +586,11 @@ impl Engine {
                     .with_context(|| format!("rule {}: invalid path regex", r.rule.id))?;
                 paths.push((i, p.as_str()));
             }
+            if let Some(x) = &r.rule.path_exclude {
+                regex_syntax::Parser::new()
+                    .parse(x)
+                    .with_context(|| format!("rule {}: invalid path_exclude regex", r.rule.id))?;
+            }
             for k in &r.rule.keywords {
                 let k = k.to_ascii_lowercase();
                 let id = *kw_index.entry(k).or_insert_with(|| {
@@ -617,6 +625,24 @@ impl Engine {
                     .context("compiling the rules' path regexes")?,
             )
         };
+        // A rule's exclusion only narrows its `path`: without one there is nothing to narrow.
+        let mut excludes: Vec<&str> = Vec::new();
+        let exclude_of = (paths.iter())
+            .map(|&(r, _)| {
+                rules[r].rule.path_exclude.as_deref().map(|x| {
+                    excludes.push(x);
+                    excludes.len() - 1
+                })
+            })
+            .collect();
+        let exclude_set = if excludes.is_empty() {
+            None
+        } else {
+            Some(
+                regex::RegexSet::new(&excludes)
+                    .context("compiling the rules' path_exclude regexes")?,
+            )
+        };
         let paths = paths.into_iter().map(|(r, _)| r).collect();
         Ok(Engine {
             rules,
@@ -625,6 +651,8 @@ impl Engine {
             always,
             paths,
             path_set,
+            exclude_set,
+            exclude_of,
             path_keywords,
         })
     }
@@ -659,8 +687,12 @@ impl Engine {
             return self.paths.clone();
         };
         let matched = set.matches(p);
+        let excluded = self.exclude_set.as_ref().map(|x| x.matches(p));
+        let is_excluded = |i: usize| {
+            (self.exclude_of[i].zip(excluded.as_ref())).is_some_and(|(x, m)| m.matched(x))
+        };
         (self.paths.iter().enumerate())
-            .filter(|&(i, _)| !matched.matched(i))
+            .filter(|&(i, _)| !matched.matched(i) || is_excluded(i))
             .map(|(_, &r)| r)
             .collect()
     }
@@ -1262,6 +1294,44 @@ mod tests {
         assert_eq!(rules(None), Vec::<&str>::new());
         // Without a path asked for, every rule applies (rule examples).
         assert_eq!(e.scan(hay).len(), 2);
+    }
+
+    #[test]
+    fn path_exclude_leaves_out_files_the_path_would_take() {
+        let text = "[[rule]]\nid = \"kw\"\nname = \"n\"\n\
+                    regex = '''(?P<secret>tok_[a-z0-9]{8})'''\nkeywords = [\"tok_\"]\n\
+                    path = '''(?:^|/)\\.env(?:\\.[\\w.-]+)?$'''\n\
+                    path_exclude = '''\\.(?:example|sample)$'''\n\
+                    [[rule]]\nid = \"other\"\nname = \"n\"\n\
+                    regex = '''(?P<secret>key_[a-z0-9]{8})'''\nkeywords = [\"key_\"]\n\
+                    path = '''(?:^|/)\\.env\\.example$'''\n";
+        let e = Engine::new(crate::rules::parse_rule_file("t.toml", text).unwrap()).unwrap();
+        let hay = b"tok_a1b2c3d4\nkey_q7x2m9k4\n";
+        let rules = |path: &str| -> Vec<&str> {
+            (e.scan_except(hay, &e.rules_off_at(Some(path))).iter())
+                .map(|m| e.rule(m.rule).id.as_str())
+                .collect()
+        };
+        assert_eq!(rules("api/.env.production"), ["kw"]);
+        // Excluded from one rule, still searched by another whose path takes it.
+        assert_eq!(rules("api/.env.example"), ["other"]);
+        assert_eq!(rules("api/.env.sample"), Vec::<&str>::new());
+        let lint = |extra: &str| {
+            let t = format!(
+                "[[rule]]\nid = \"r\"\nname = \"n\"\nregex = 'x'\nkeywords = [\"x\"]\n{extra}"
+            );
+            crate::rules::lint(&crate::rules::parse_rule_file("t.toml", &t).unwrap()).0
+        };
+        assert!(
+            lint("path_exclude = 'a'")
+                .iter()
+                .any(|e| e.contains("without path"))
+        );
+        assert!(
+            lint("path = 'a'\npath_exclude = '('")
+                .iter()
+                .any(|e| e.contains("path_exclude"))
+        );
     }
 
     #[test]

@@ -193,6 +193,11 @@ pub struct Rule {
     /// not searched with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Files whose path matches `path` but also this regex are not searched with the rule:
+    /// templates and documentation (`.env.example`, `*.sample`, `docs/`) where a rule keyed
+    /// on configuration files would read stand-ins as weak passwords. Only with `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_exclude: Option<String>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Longest match expected, in bytes; bounds the window searched around a keyword.
@@ -295,6 +300,14 @@ pub fn lint(rules: &[Rule]) -> (Vec<String>, Vec<String>) {
             && let Err(e) = regex::Regex::new(p)
         {
             errors.push(format!("{}: invalid path regex: {e}", r.id));
+        }
+        if let Some(p) = &r.path_exclude {
+            if let Err(e) = regex::Regex::new(p) {
+                errors.push(format!("{}: invalid path_exclude regex: {e}", r.id));
+            }
+            if r.path.is_none() {
+                errors.push(format!("{}: path_exclude without path", r.id));
+            }
         }
         if r.keywords.is_empty() && r.path.is_none() {
             match &r.no_keywords_reason {

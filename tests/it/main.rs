@@ -1,13 +1,16 @@
 //! Integration tests, in one binary so the suite links once. Shared helpers live in
 //! `common` (launching the binary, temporary trees), `common_audit`, `git_support` (repositories
-//! built at test time) and `corpus` (the seeded labelled corpus generator).
+//! built at test time) and `corpus` (the seeded labelled corpus generator) and `shapes` (credential-file and
+//! configuration formats built from the same generator).
 
 mod common;
 mod common_audit;
 mod corpus;
 mod git_support;
+mod shapes;
 
 mod accuracy;
+mod accuracy_formats;
 mod audit_access;
 mod audit_inventory;
 mod audit_logs;

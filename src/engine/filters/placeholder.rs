@@ -69,10 +69,11 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     if is_template(value) {
         return true;
     }
-    // Long runs of one character (masks such as 000000 or aaaaaa).
+    // Long runs of one character (masks such as 000000 or aaaaaa). Whitespace is not a mask:
+    // a secret that spans lines (a JSON Web Key object) holds the file's indentation.
     let mut run = 1;
     for w in value.windows(2) {
-        if w[0] == w[1] {
+        if w[0] == w[1] && !w[0].is_ascii_whitespace() {
             run += 1;
             if run >= 6 {
                 return true;
@@ -105,11 +106,13 @@ fn any_of<I: IntoIterator<Item = &'static &'static str>>(
         .ok()
 }
 
-/// Templating and variable references: `${X}`, `{{ x }}`, `<x>`, `%(x)s`, `$(cmd)`, `$VAR`.
+/// Templating and variable references: `${X}`, `{{ x }}`, `<x>`, `«x»` (Xtend templates,
+/// generated test fixtures), `%(x)s`, `$(cmd)`, `$VAR`.
 pub fn is_template(value: &[u8]) -> bool {
     let v = value;
     let starts = |p: &[u8]| v.starts_with(p);
-    starts(b"${")
+    (starts("«".as_bytes()) && memchr::memmem::find(v, "»".as_bytes()).is_some())
+        || starts(b"${")
         || starts(b"{{")
         || starts(b"$(")
         || starts(b"%(")
@@ -137,6 +140,7 @@ mod tests {
             b"${DB_PASSWORD}",
             b"{{ .Values.token }}",
             b"<your-api-key>",
+            "«weak»".as_bytes(),
             b"000000000000",
             b"sk_live_abcdefghijklmnop",
             b"$SECRET_KEY",
@@ -157,6 +161,8 @@ mod tests {
         for r in [
             &b"ghp_R4nd0mBody7Qx2LmZ9pWcVtYkN3sHjD1fGa"[..],
             b"Zq8vT2mK9pL4xR7w",
+            // An indented key's shape: its indentation is no mask.
+            b"{\n        \"kty\": \"EC\",\n        \"d\": \"szED-s-nStJxtTEFWd5er6jo\"\n      }", // keywarden:allow
         ] {
             assert!(!is_placeholder(r), "{}", String::from_utf8_lossy(r));
         }
@@ -199,6 +205,11 @@ const DUMMY_WORDS: &[&str] = &[
 ];
 
 pub fn is_dummy_password(value: &[u8]) -> bool {
+    // A long hex string is a digest or a generated key: read as letters (`7e57` as `test`,
+    // the other digits dropped) it spells words by chance.
+    if value.len() >= 20 && value.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
     let norm: String = value
         .iter()
         .filter_map(|&b| {
@@ -244,7 +255,12 @@ mod dummy_tests {
             let v = format!("Tq7#{}Lm2pX9", w.to_ascii_uppercase());
             assert!(is_dummy_password(v.as_bytes()), "{v}");
         }
-        for v in ["Tq7#vLm2pX9wRz", "h8Kp2sWq9ZtLr4Vc", "Zq8vT2mK9pL4xR7w"] {
+        for v in [
+            "Tq7#vLm2pX9wRz",
+            "h8Kp2sWq9ZtLr4Vc",
+            "Zq8vT2mK9pL4xR7w",
+            "57357a6e5bc6f2968b41d720e64641856fa74fdfb7b1a05e",
+        ] {
             assert!(!is_dummy_password(v.as_bytes()), "{v}");
         }
     }

@@ -219,11 +219,34 @@ fn password_literal(v: &[u8]) -> Verdict {
     {
         return Verdict::Invalid;
     }
+    // A password with dots (`N6.r7SvdPnhvD`) reads as a dotted reference (`cfg.db.password`)
+    // to `classify`; but a part with a digit inside its letters is no identifier, and in a
+    // place only a password takes such a value is one.
+    if is_random_dotted(v) {
+        return if v.len() < 8 || crate::engine::filters::placeholder::is_dummy_password(v) {
+            Verdict::Weak
+        } else {
+            Verdict::Plausible
+        };
+    }
     match classify(v) {
         Class::Reference => Verdict::Invalid,
         Class::Weak => Verdict::Weak,
         Class::Literal => Verdict::Plausible,
     }
+}
+
+/// Dotted, made of characters passwords use, with a part that has a digit before a letter
+/// (`r7SvdPnhvD`): identifiers carry digits at their end (`oauth2`, `s3`), if at all.
+fn is_random_dotted(v: &[u8]) -> bool {
+    v.contains(&b'.')
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-!*#%^+=~".contains(b))
+        && v.split(|&b| b == b'.').any(|part| {
+            part.iter()
+                .position(u8::is_ascii_digit)
+                .is_some_and(|d| part[d..].iter().any(u8::is_ascii_alphabetic))
+        })
 }
 
 /// What a candidate value assigned to a secret-like name is.
@@ -263,7 +286,9 @@ fn is_reference(v: &[u8]) -> bool {
             && x.iter()
                 .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(b))
     };
-    if b"&*!".contains(&first) && word(&v[1..]) {
+    // A tag is a name (`!vault`, `!Ref`): `!AUtnMJ48Wbg` is a password that opens with `!`.
+    let tag_name = |x: &[u8]| word(x) && !x.iter().any(u8::is_ascii_digit);
+    if (b"&*".contains(&first) && word(&v[1..])) || (first == b'!' && tag_name(&v[1..])) {
         return true;
     }
     if first == b'%' && v.len() > 2 && v.ends_with(b"%") && word(&v[1..v.len() - 1]) {
@@ -426,19 +451,30 @@ fn punctuated_secret(v: &[u8]) -> Verdict {
         .iter()
         .filter(|b| b.is_ascii_punctuation() && !b"-_.".contains(b))
         .count();
-    // Prose, or a call or template with a few symbols: most words are runs of letters.
-    let words = s.split_whitespace().count();
+    // Prose, or a call or template with a few symbols: prose is words of letters (keys hold
+    // spaces too: WordPress's 64-character keys often several).
+    let prose = s
+        .split_whitespace()
+        .filter(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_alphabetic() || ",.;:!?'\"()".contains(c))
+        })
+        .count()
+        >= 3;
     let templating = ["${", "{{", "%s", "{}", "#{", "<%"]
         .iter()
         .any(|t| s.contains(t))
         && symbols < 6;
     // A call (`os.environ.get('SECRET_KEY')`, `get_random_secret_key()`) or a lookup.
-    let call = s.split_once('(').is_some_and(|(head, _)| {
-        !head.is_empty()
-            && head
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.$:>-".contains(c))
-    });
+    // A call starts with a name and ends with its closing parenthesis: `:(D...` and
+    // `m(HQ...` open random keys.
+    let call = s.trim_end().ends_with(')')
+        && s.split_once('(').is_some_and(|(head, _)| {
+            head.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && head
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.$:>-".contains(c))
+        });
     let lower_s = s.to_ascii_lowercase();
     // Secret-manager references (`op://vault/item/field`, `vault://...`) and URLs.
     let lookup = [
@@ -455,7 +491,7 @@ fn punctuated_secret(v: &[u8]) -> Verdict {
     if call || lookup {
         return Verdict::Invalid;
     }
-    if !(lower && upper_or_digit && symbols >= 3 && words <= 3 && !templating) {
+    if !(lower && upper_or_digit && symbols >= 3 && !prose && !templating) {
         Verdict::Invalid
     } else if crate::engine::filters::placeholder::is_dummy_password(v) {
         // Django's `django-insecure-...` development keys among them.
@@ -603,6 +639,15 @@ mod tests {
             ("null", Verdict::Invalid),
             ("++++THIS+IS+A+SECRET++++", Verdict::Invalid),
             ("Qx+vT9+mK/pL4w", Verdict::Plausible),
+            ("N6.r7SvdPnhvD", Verdict::Plausible),
+            ("!AUtnMJ48Wbg", Verdict::Plausible),
+            ("!vault", Verdict::Invalid),
+            ("_rBw8DG.U2Um_eu5PXs", Verdict::Plausible),
+            ("x9q.k", Verdict::Weak),
+            ("a1.b2", Verdict::Invalid),
+            ("cfg.db.password", Verdict::Invalid),
+            ("oauth2.client_secret", Verdict::Invalid),
+            ("process.env.DB_PASSWORD2", Verdict::Invalid),
         ] {
             assert_eq!(password_literal(v.as_bytes()), want, "{v}");
         }
@@ -614,6 +659,9 @@ mod tests {
             "Ln=|5X;y{+gYcP0|-+.Vb<F|fI2H$b-+I7(ml{8+0}kOq%|X-O>&[h:zN#1T2/",
             "q9#v^2x(k@!m7r$w0z)lp+h&_t8e=5j*c3n%b4s",
             "7v?Kq )M;2x!Pz@8R#w{d5}L[f]&Y^c",
+            ":(DSQpYJ+0g+B#xzLP. v50hw+1*!,P)Dw5.8Dc>E@S^<F%T5VTeDR](5h|UDUcE",
+            "~B0F1 h:uiQ{a][gc#9Ar[9*C~P^W FqN:wTd-dz;I Iy/^gN<7lz1PL~m/fqM/P",
+            "m(HQbJmc.`&_9RpZEb|Wm1|G3Xp!V6r/>Ky>QHpU65x78]eTO`-Gx@JO7UWJhC%U",
         ] {
             assert_eq!(
                 punctuated_secret(good.as_bytes()),
