@@ -18,9 +18,10 @@ use std::io::{BufRead, Read};
 
 use serde_json::Value;
 
+use super::checks::CheckId;
 use super::input::{Count, InputFormat};
 use super::inventory::{BadRecord, LOSSY_NOTE};
-use super::model::{Item, Loc};
+use super::model::{Item, Kind, Loc};
 
 /// Largest policy export read (they are parsed whole to keep every element's line).
 pub const MAX_DOC: u64 = 512 * 1024 * 1024;
@@ -73,7 +74,7 @@ pub enum Target {
 /// One PRV finding before it becomes a check result.
 #[derive(Debug, Clone)]
 pub struct Issue {
-    pub check: &'static str,
+    pub check: CheckId,
     /// What the result is about: the principal that holds the grant (or the policy, for Vault).
     pub subject: String,
     pub name: String,
@@ -127,7 +128,7 @@ impl AccessData {
             }
         }
         self.grants.extend(inherited);
-        let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
+        let mut seen: HashMap<(CheckId, String), usize> = HashMap::new();
         let mut merged: Vec<Issue> = Vec::new();
         for is in std::mem::take(&mut self.issues) {
             match seen.get(&(is.check, is.subject.clone())) {
@@ -498,18 +499,18 @@ pub fn span(name: &str, plus: bool) -> Span {
 /// `k8s:shop/`) only tests the items under that prefix: the join stays near-linear for
 /// accounts with thousands of scoped grants and secrets.
 pub fn readers(items: &[Item], grants: &[Grant]) -> Vec<Vec<usize>> {
-    let mut by_kind: HashMap<&str, Vec<(&str, usize)>> = HashMap::new();
+    let mut by_kind: HashMap<Kind, Vec<(&str, usize)>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         by_kind
-            .entry(it.kind.as_str())
+            .entry(it.kind)
             .or_default()
             .push((it.id.as_str(), i));
     }
     for v in by_kind.values_mut() {
         v.sort_unstable();
     }
-    let under = |kind: &str, prefix: &str| -> Vec<usize> {
-        let Some(v) = by_kind.get(kind) else {
+    let under = |kind: Kind, prefix: &str| -> Vec<usize> {
+        let Some(v) = by_kind.get(&kind) else {
             return Vec::new();
         };
         let start = v.partition_point(|(id, _)| *id < prefix);
@@ -528,19 +529,19 @@ pub fn readers(items: &[Item], grants: &[Grant]) -> Vec<Vec<usize>> {
                 not: false,
             } => patterns
                 .iter()
-                .flat_map(|p| under("aws_secret", &literal(p)))
+                .flat_map(|p| under(Kind::AwsSecret, &literal(p)))
                 .collect(),
-            Target::AwsArns { not: true, .. } | Target::AwsSecret(_) => under("aws_secret", ""),
+            Target::AwsArns { not: true, .. } | Target::AwsSecret(_) => under(Kind::AwsSecret, ""),
             Target::K8s {
                 namespace: Some(ns),
                 ..
-            } => under("k8s_secret", &format!("k8s:{ns}/")),
+            } => under(Kind::K8sSecret, &format!("k8s:{ns}/")),
             Target::K8s {
                 namespace: None, ..
-            } => under("k8s_secret", ""),
-            Target::Vault(_) => under("vault_kv", ""),
-            Target::Gcp { .. } => under("gcp_secret", ""),
-            Target::Azure { .. } => under("azure_secret", ""),
+            } => under(Kind::K8sSecret, ""),
+            Target::Vault(_) => under(Kind::VaultKv, ""),
+            Target::Gcp { .. } => under(Kind::GcpSecret, ""),
+            Target::Azure { .. } => under(Kind::AzureSecret, ""),
         };
         candidates.sort_unstable();
         candidates.dedup();
@@ -555,19 +556,19 @@ pub fn readers(items: &[Item], grants: &[Grant]) -> Vec<Vec<usize>> {
 
 /// Whether a grant reaches an inventory secret.
 pub fn covers(g: &Grant, it: &Item) -> bool {
-    match (&g.target, it.kind.as_str()) {
-        (Target::AwsArns { patterns, not }, "aws_secret") => {
+    match (&g.target, it.kind) {
+        (Target::AwsArns { patterns, not }, Kind::AwsSecret) => {
             let hit = patterns.iter().any(|p| glob(p, &it.id, false));
             hit != *not
         }
-        (Target::AwsSecret(s), "aws_secret") => {
+        (Target::AwsSecret(s), Kind::AwsSecret) => {
             s == &it.id
                 || super::inventory::aws::partial_arn(s).is_some_and(|p| {
                     super::inventory::aws::partial_arn(&it.id).is_some_and(|q| p == q)
                 })
                 || (!s.starts_with("arn:") && (it.name == *s || it.aliases.iter().any(|a| a == s)))
         }
-        (Target::K8s { namespace, names }, "k8s_secret") => {
+        (Target::K8s { namespace, names }, Kind::K8sSecret) => {
             let Some((ns, name)) = it.id.strip_prefix("k8s:").and_then(|r| r.split_once('/'))
             else {
                 return false;
@@ -575,7 +576,7 @@ pub fn covers(g: &Grant, it: &Item) -> bool {
             namespace.as_deref().is_none_or(|n| n == ns)
                 && (names.is_empty() || names.iter().any(|n| n == name))
         }
-        (Target::Vault(paths), "vault_kv") => {
+        (Target::Vault(paths), Kind::VaultKv) => {
             let Some(rest) = it.id.strip_prefix("vault:") else {
                 return false;
             };
@@ -586,7 +587,7 @@ pub fn covers(g: &Grant, it: &Item) -> bool {
                 .iter()
                 .any(|p| forms.iter().any(|f| vault::path_matches(p, f)))
         }
-        (Target::Gcp { project, secret }, "gcp_secret") => match secret {
+        (Target::Gcp { project, secret }, Kind::GcpSecret) => match secret {
             Some(s) => {
                 s == &it.id
                     || super::inventory::gcp::split_name(s)
@@ -605,7 +606,7 @@ pub fn covers(g: &Grant, it: &Item) -> bool {
                 }
             },
         },
-        (Target::Azure { vault }, "azure_secret") => match vault {
+        (Target::Azure { vault }, Kind::AzureSecret) => match vault {
             None => true,
             Some(v) => azure::vault_of(&it.id).is_some_and(|have| have.eq_ignore_ascii_case(v)),
         },

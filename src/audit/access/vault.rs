@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::hcl::{self, HItem, HValue};
 use super::{AccessData, DocCtx, DocErrors, Grant, Issue, Span, Target, ptr, span};
+use crate::audit::checks::CheckId;
 use crate::audit::inventory::{BadRecord, kind_of, s};
 use crate::audit::model::Loc;
 
@@ -331,7 +332,7 @@ impl Policies {
                     ("path", json!(r.pattern)),
                     ("capabilities", json!(r.caps)),
                 ];
-                let mut push = |check: &'static str, message: String| {
+                let mut push = |check: CheckId, message: String| {
                     data.issues.push(Issue {
                         check,
                         subject: subject.clone(),
@@ -344,7 +345,7 @@ impl Policies {
                 };
                 if sudo {
                     push(
-                        "PRV-006",
+                        CheckId::Prv006,
                         format!(
                             "policy {} grants sudo on \"{}\": root-protected endpoints",
                             pol.name, r.pattern
@@ -355,14 +356,14 @@ impl Policies {
                     let what = if read { "read" } else { "list" };
                     match path_span(&r.pattern) {
                         Span::All => push(
-                            "PRV-001",
+                            CheckId::Prv001,
                             format!(
                                 "policy {} can {what} \"{}\": every secret under the mount",
                                 pol.name, r.pattern
                             ),
                         ),
                         Span::Broad => push(
-                            "PRV-002",
+                            CheckId::Prv002,
                             format!(
                                 "policy {} can {what} \"{}\": a glob spanning a whole environment or every service",
                                 pol.name, r.pattern
@@ -389,7 +390,7 @@ impl Policies {
         for a in &self.attachments {
             if a.policies.iter().any(|p| p == "root") {
                 data.issues.push(Issue {
-                    check: "PRV-006",
+                    check: CheckId::Prv006,
                     subject: a.principal.clone(),
                     name: format!("{} policies", a.principal),
                     message: format!(

@@ -1,5 +1,7 @@
 //! The checks: every (check, secret) that fails becomes one [`CheckResult`].
 
+pub mod catalog;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
@@ -7,330 +9,11 @@ use serde_json::{Value, json};
 use super::inventory::aws::{arn_name, join_credential_slots, partial_arn};
 use super::inventory::gcp;
 use super::logs::{Activity, KeyActivity, Pos, SecretActivity};
-use super::model::{AccessOutcome as EvOutcome, Item, Leak, Loc, Provider, Usage};
+use super::model::{AccessOutcome as EvOutcome, Item, Kind, Leak, Loc, Provider, Usage};
 use super::policy::{Class, Policy};
 use super::time::{DAY, Secs, days_between, fmt, fmt_date};
 
-pub use crate::rules::Severity;
-
-/// A check's stable description.
-pub struct CheckDef {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub severity: Severity,
-    /// "review" results are advisories (never failing).
-    pub review: bool,
-    pub fix: &'static str,
-    pub controls: &'static [&'static str],
-}
-
-pub const CHECKS: [CheckDef; 27] = [
-    CheckDef {
-        id: "ROT-001",
-        title: "Automatic rotation required but not enabled",
-        severity: Severity::Medium,
-        review: false,
-        fix: "Enable the provider's automatic rotation (AWS: `aws secretsmanager rotate-secret --rotation-rules`; GCP: set a rotation period and Pub/Sub topic), or change the secret's class if it must not rotate automatically.",
-        controls: &[
-            "AWS Config secretsmanager-rotation-enabled-check",
-            "Security Hub SecretsManager.1",
-            "PCI DSS 4.0.1 8.6.3",
-            "CIS Azure 8.8 (keys)",
-        ],
-    },
-    CheckDef {
-        id: "ROT-002",
-        title: "Rotation interval longer than the class allows",
-        severity: Severity::Medium,
-        review: false,
-        fix: "Shorten the rotation schedule to at most the class's max_age_days.",
-        controls: &[
-            "AWS Config secretsmanager-rotation-enabled-check (maximumAllowedRotationFrequency)",
-            "Security Hub SecretsManager.1",
-            "Prowler secretmanager_secret_rotation_enabled (GCP)",
-        ],
-    },
-    CheckDef {
-        id: "ROT-003",
-        title: "Not rotated within max_age_days",
-        severity: Severity::High,
-        review: false,
-        fix: "Rotate the secret now (new value, update consumers, revoke the old value) and automate rotation where the provider allows it.",
-        controls: &[
-            "AWS Config secretsmanager-secret-periodic-rotation",
-            "Security Hub SecretsManager.4",
-            "AWS Config access-keys-rotated",
-            "Security Hub IAM.3",
-            "CIS AWS 1.14",
-            "CIS GCP 1.7, 1.15",
-            "PCI DSS 4.0.1 3.7.4, 8.6.3",
-        ],
-    },
-    CheckDef {
-        id: "ROT-004",
-        title: "Scheduled rotation failing or missed",
-        severity: Severity::High,
-        review: false,
-        fix: "Look at the rotation function's logs (AWS: the rotation Lambda's CloudWatch logs), fix the failure and run the rotation again (`aws secretsmanager rotate-secret --secret-id ID`).",
-        controls: &[
-            "AWS Config secretsmanager-scheduled-rotation-success-check",
-            "Security Hub SecretsManager.2",
-        ],
-    },
-    CheckDef {
-        id: "ROT-005",
-        title: "Rotation due soon",
-        severity: Severity::Low,
-        review: true,
-        fix: "Plan the rotation before the due date shown.",
-        controls: &["PCI DSS 4.0.1 3.7.4"],
-    },
-    CheckDef {
-        id: "EXP-001",
-        title: "No expiry (or too long a validity) where the class requires one",
-        severity: Severity::Medium,
-        review: false,
-        fix: "Set an expiry date no further than the class's max_validity_days from creation (Azure: `az keyvault secret set-attributes --expires`; GCP: `gcloud secrets update --expire-time`).",
-        controls: &[
-            "Azure Policy: Key Vault secrets should have an expiration date",
-            "Azure Policy: Secrets should have the specified maximum validity period",
-            "CIS Azure 8.1-8.4",
-        ],
-    },
-    CheckDef {
-        id: "EXP-002",
-        title: "Expired but still enabled",
-        severity: Severity::High,
-        review: false,
-        fix: "Replace the secret with a new value and expiry, then disable or delete the expired one.",
-        controls: &[
-            "Azure Policy: Secrets should have more than the specified number of days before expiration",
-        ],
-    },
-    CheckDef {
-        id: "USE-001",
-        title: "Not accessed for unused_days",
-        severity: Severity::Low,
-        review: false,
-        fix: "Confirm the secret is no longer needed and disable or delete it; unused credentials widen the attack surface.",
-        controls: &[
-            "AWS Config secretsmanager-secret-unused",
-            "Security Hub SecretsManager.3",
-            "AWS Config iam-user-unused-credentials-check",
-            "CIS AWS 1.12",
-            "Security Hub IAM.8, IAM.22",
-        ],
-    },
-    CheckDef {
-        id: "USE-002",
-        title: "Active credential never used since creation",
-        severity: Severity::Medium,
-        review: false,
-        fix: "Deactivate or delete credentials that were never used; create them only when needed.",
-        controls: &[
-            "AWS Config iam-user-unused-credentials-check",
-            "CIS AWS 1.11 (no access keys at initial setup)",
-            "Security Hub SecretsManager.3",
-        ],
-    },
-    CheckDef {
-        id: "USE-003",
-        title: "Usage not evaluated: the audit logs do not cover it",
-        severity: Severity::Info,
-        review: true,
-        fix: "Give audit logs that reach the audit date and cover the secret's life or the unused window (export them right before the audit; for CloudTrail use the S3 trail rather than the 90-day lookup-events), then audit again.",
-        controls: &[
-            "AWS Config secretsmanager-secret-unused (INSUFFICIENT_DATA)",
-            "PCI DSS 4.0.1 10.2.1",
-        ],
-    },
-    CheckDef {
-        id: "KEY-001",
-        title: "More than one active access key for one user",
-        severity: Severity::Medium,
-        review: false,
-        fix: "Keep one active access key per user: deactivate (`aws iam update-access-key --status Inactive`) and then delete the older key once nothing uses it.",
-        controls: &["CIS AWS 1.13", "Prowler iam_user_two_active_access_key"],
-    },
-    CheckDef {
-        id: "LEAK-001",
-        title: "Leaked and not rotated since the leak",
-        severity: Severity::Critical,
-        review: false,
-        fix: "Treat the secret as compromised: rotate it (or deactivate the key) now, then review its use since the leak and remove it from the source where it leaked.",
-        controls: &[
-            "PCI DSS 4.0.1 3.7.5, 8.6.3 (change upon compromise)",
-            "NIST SP 800-63B 5.1.1.2",
-        ],
-    },
-    CheckDef {
-        id: "LEAK-002",
-        title: "Leaked credential used after the leak",
-        severity: Severity::Critical,
-        review: false,
-        fix: "Deactivate the key immediately, investigate every call it made after the leak (CloudTrail), and rotate anything it could reach.",
-        controls: &[
-            "PCI DSS 4.0.1 3.7.5, 10.2",
-            "AWS AWSCompromisedKeyQuarantine guidance",
-        ],
-    },
-    CheckDef {
-        id: "LEAK-003",
-        title: "Leaked credential that matches no inventory entry",
-        severity: Severity::High,
-        review: false,
-        fix: "Find the owner of the leaked credential, revoke it, and bring its replacement under a secrets manager (or add it to the inventory with its fingerprint).",
-        controls: &[
-            "PCI DSS 4.0.1 3.7.5",
-            "PCI DSS 4.0.1 12.5.1 (inventory of system components)",
-        ],
-    },
-    CheckDef {
-        id: "ACC-001",
-        title: "Accessed (or attempted) after deletion",
-        severity: Severity::High,
-        review: false,
-        fix: "Find the client still asking for the deleted secret: a successful read means the deletion has not taken effect; failed ones show a consumer that was not migrated.",
-        controls: &[
-            "PCI DSS 4.0.1 10.2.1",
-            "CIS AWS 4.x (CloudTrail monitoring)",
-        ],
-    },
-    CheckDef {
-        id: "ACC-002",
-        title: "Burst of denied access attempts",
-        severity: Severity::High,
-        review: false,
-        fix: "Investigate the principal: a burst of denied reads is either a broken deployment or someone probing for secrets.",
-        controls: &[
-            "PCI DSS 4.0.1 10.2.1.4 (invalid access attempts)",
-            "CIS AWS 4.x (unauthorized API calls alarm)",
-        ],
-    },
-    CheckDef {
-        id: "SHR-001",
-        title: "One value in two environments",
-        severity: Severity::High,
-        review: false,
-        fix: "Give each environment its own value: rotate the copies so that no two environments share one.",
-        controls: &[
-            "PCI DSS 4.0.1 6.5.3 (pre-production separate from production)",
-            "NIST SP 800-57 5.2 (key separation)",
-        ],
-    },
-    CheckDef {
-        id: "INV-001",
-        title: "Secret value present in an input",
-        severity: Severity::High,
-        review: false,
-        fix: "Export metadata only (AWS list-secrets/describe-secret, `az keyvault secret list`, `kubectl get secrets -o json | jq 'del(.items[].data, .items[].stringData, .items[].metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"])'`), delete the file, and treat the values as exposed where the file was stored.",
-        controls: &[
-            "PCI DSS 4.0.1 3.5.1",
-            "CIS Kubernetes 5.4.1 (prefer secrets as files)",
-        ],
-    },
-    CheckDef {
-        id: "INV-002",
-        title: "Age unknown: no dates in the inputs, not evaluated",
-        severity: Severity::Info,
-        review: true,
-        fix: "Export the secret's metadata with its dates (a current CLI version; AWS list-secrets or describe-secret, `gcloud secrets list`, `az keyvault secret list`), or add `created` / `last_rotated` to the generic inventory.",
-        controls: &["PCI DSS 4.0.1 12.5.1 (inventory of system components)"],
-    },
-    CheckDef {
-        id: "PRV-001",
-        title: "Can read every secret",
-        severity: Severity::High,
-        review: false,
-        fix: "Scope the grant to the secrets the principal needs: name their ARNs or a service prefix (AWS `Resource`), bind a namespaced Role instead of a ClusterRole (Kubernetes), narrow the Vault path, grant the role on the secrets rather than the project (GCP), or at the Key Vault (Azure).",
-        controls: &[
-            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
-            "NIST SP 800-53 AC-6 (least privilege)",
-            "PCI DSS 4.0.1 7.2.2, 7.2.5",
-        ],
-    },
-    CheckDef {
-        id: "PRV-002",
-        title: "Reads through a wildcard spanning an environment or every service",
-        severity: Severity::Medium,
-        review: false,
-        fix: "Replace the wildcard with the service's own prefix (`prod/payments/*`, `secret/data/prod/payments/*`), so that one service's credentials do not open another's.",
-        controls: &[
-            "NIST SP 800-53 AC-6 (least privilege)",
-            "PCI DSS 4.0.1 7.2.2, 7.2.5",
-        ],
-    },
-    CheckDef {
-        id: "PRV-003",
-        title: "Open to anyone or to any authenticated identity",
-        severity: Severity::Critical,
-        review: false,
-        fix: "Remove the public principal (`\"Principal\": \"*\"` without a condition, `allUsers`, `allAuthenticatedUsers`, `system:authenticated`, `system:unauthenticated`) or restrict it with a condition (`aws:PrincipalOrgID`, `aws:SourceVpce`); rotate the secrets it exposed.",
-        controls: &[
-            "Prowler secretsmanager_not_publicly_accessible",
-            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
-            "PCI DSS 4.0.1 7.2.1",
-        ],
-    },
-    CheckDef {
-        id: "PRV-004",
-        title: "Another account can read without a condition",
-        severity: Severity::High,
-        review: false,
-        fix: "Name the exact role of the other account instead of its root, and add a condition (`aws:PrincipalOrgID`, `aws:SourceAccount`) so only the intended workload can use the grant.",
-        controls: &[
-            "NIST SP 800-53 AC-6 (least privilege)",
-            "PCI DSS 4.0.1 7.2.1",
-        ],
-    },
-    CheckDef {
-        id: "PRV-005",
-        title: "Allow with NotAction, NotResource or NotPrincipal",
-        severity: Severity::High,
-        review: false,
-        fix: "Rewrite the statement as an allow list (`Action`, `Resource`, `Principal`): an Allow with `Not…` grants everything not listed, including actions and resources added later.",
-        controls: &["NIST SP 800-53 AC-6 (least privilege)"],
-    },
-    CheckDef {
-        id: "PRV-006",
-        title: "Full administrative access",
-        severity: Severity::Critical,
-        review: false,
-        fix: "Remove `\"Action\": \"*\"` on `\"*\"` (AWS), bindings of `*` verbs on `*` resources outside `system:masters` (Kubernetes), `sudo` and the `root` policy outside break-glass procedures (Vault), subscription-wide Key Vault Administrator (Azure); grant the specific actions each workload needs.",
-        controls: &[
-            "CIS AWS Foundations v3.0 1.16 (no IAM policies with full \"*:*\" administrative privileges)",
-            "Security Hub IAM.1",
-            "AWS Config iam-policy-no-statements-with-admin-access",
-            "CIS Kubernetes 5.1.1 (cluster-admin only where required), 5.1.3 (minimize wildcards)",
-        ],
-    },
-    CheckDef {
-        id: "PRV-007",
-        title: "Secret read granted to a default service account",
-        severity: Severity::High,
-        review: false,
-        fix: "Give the workload its own service account and grant the secrets to that account; leave the default service account without permissions (Kubernetes `automountServiceAccountToken: false`).",
-        controls: &[
-            "CIS Kubernetes 5.1.5 (default service accounts are not actively used)",
-            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
-        ],
-    },
-    CheckDef {
-        id: "PRV-008",
-        title: "Can read more secrets than the audit logs show it using",
-        severity: Severity::Info,
-        review: true,
-        fix: "Review the grant against the secrets the principal actually reads (listed): remove the ones it never uses, or confirm that they are needed (rarely-run jobs, failover).",
-        controls: &[
-            "NIST SP 800-53 AC-6(7) (review of user privileges)",
-            "PCI DSS 4.0.1 7.2.4",
-        ],
-    },
-];
-
-pub fn def(id: &str) -> &'static CheckDef {
-    CHECKS.iter().find(|c| c.id == id).unwrap_or(&CHECKS[0])
-}
+pub use catalog::{CHECKS, CheckDef, CheckId, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -343,10 +26,10 @@ pub enum Status {
 /// One result: a (check, secret) that failed, needs review, or is exempted.
 #[derive(Debug, Clone)]
 pub struct CheckResult {
-    pub check: &'static str,
+    pub check: CheckId,
     pub secret_id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: Kind,
     pub class: Option<String>,
     pub class_source: String,
     pub status: Status,
@@ -422,16 +105,6 @@ pub struct FilterSummary {
     pub loc: Loc,
 }
 
-fn provider_of(kind: &str) -> Option<Provider> {
-    match kind {
-        "aws_secret" | "iam_access_key" => Some(Provider::Aws),
-        "vault_kv" => Some(Provider::Vault),
-        "gcp_secret" => Some(Provider::Gcp),
-        "azure_secret" => Some(Provider::Azure),
-        _ => None,
-    }
-}
-
 fn merge_activity(into: &mut SecretActivity, o: &SecretActivity) {
     fn mx<T: Clone>(a: &mut Option<T>, b: &Option<T>, t: impl Fn(&T) -> Secs) {
         if let Some(bv) = b
@@ -469,7 +142,7 @@ struct Ctx<'a> {
 struct Subject<'a> {
     id: &'a str,
     name: &'a str,
-    kind: &'a str,
+    kind: Kind,
     class: Option<&'a Class>,
     class_source: &'a str,
     loc: &'a Loc,
@@ -479,13 +152,13 @@ impl Ctx<'_> {
     fn push(
         &mut self,
         s: &Subject,
-        check: &'static str,
+        check: CheckId,
         message: String,
         evidence: Vec<(&str, Value)>,
         loc: Option<Loc>,
         due: Option<Secs>,
     ) {
-        let d = def(check);
+        let d = check.def();
         let mut status = if d.review {
             Status::Review
         } else {
@@ -500,7 +173,7 @@ impl Ctx<'_> {
             check,
             secret_id: s.id.to_string(),
             name: s.name.to_string(),
-            kind: s.kind.to_string(),
+            kind: s.kind,
             class: s.class.map(|c| c.name.clone()),
             class_source: s.class_source.to_string(),
             status,
@@ -750,7 +423,7 @@ pub fn run(
     let mut per_user: BTreeMap<String, (Vec<usize>, usize, usize)> = BTreeMap::new();
     for (i, it) in items.iter().enumerate() {
         let live = it.enabled && it.deleted.is_none_or(|d| d > now);
-        if it.kind == "iam_access_key"
+        if it.kind == Kind::IamAccessKey
             && live
             && let Some(u) = &it.principal
         {
@@ -791,7 +464,7 @@ pub fn run(
         let subj = Subject {
             id: &it.id,
             name: &it.name,
-            kind: &it.kind,
+            kind: it.kind,
             class,
             class_source: &class_source,
             loc: &it.loc,
@@ -815,7 +488,7 @@ pub fn run(
         );
         check_access(&mut cx, &subj, &act, it.deleted.filter(|d| *d <= now));
 
-        if it.kind == "iam_access_key"
+        if it.kind == Kind::IamAccessKey
             && it.enabled
             && it.deleted.is_none_or(|d| d > now)
             && let (Some(u), Some(c)) = (&it.principal, class)
@@ -831,7 +504,7 @@ pub fn run(
                     .collect();
                 cx.push(
                     &subj,
-                    "KEY-001",
+                    CheckId::Key001,
                     format!(
                         "user {u} has {active} active access keys (class {} allows {}); others: {}",
                         c.name,
@@ -871,7 +544,7 @@ pub fn run(
                     .take(LIST_CAP)
                     .collect();
                 let env_names: Vec<&String> = envs.keys().collect();
-                cx.push(&subj, "SHR-001", format!("the value with fingerprint {fp} is used in {} environments ({}); also in {}", envs.len(), env_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), others.join(", ")),
+                cx.push(&subj, CheckId::Shr001, format!("the value with fingerprint {fp} is used in {} environments ({}); also in {}", envs.len(), env_names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "), others.join(", ")),
                         vec![("fingerprint", json!(fp)), ("environment", json!(me)), ("environments", json!(env_names)), ("shared_with", json!(others))], None, None);
                 break;
             }
@@ -897,7 +570,7 @@ pub fn run(
             let loc = it.values_seen.first().map(|v| v.loc.clone());
             cx.push(
                 &subj,
-                "INV-001",
+                CheckId::Inv001,
                 format!(
                     "the input holds the secret's value in {}; the value was not kept",
                     fields.join(", ")
@@ -949,7 +622,7 @@ pub fn run(
         let subj = Subject {
             id: display,
             name: display,
-            kind: "log_only",
+            kind: Kind::LogOnly,
             class: Some(&policy.defaults),
             class_source: "defaults (not in inventory)",
             loc: &loc,
@@ -964,7 +637,7 @@ pub fn run(
             let loc = activity.loc(*pos);
             cx.push(
                 &subj,
-                "ROT-004",
+                CheckId::Rot004,
                 format!(
                     "rotation failed at {} ({msg}) with no success since{}",
                     fmt(*ft),
@@ -996,7 +669,7 @@ pub fn run(
         let subj = Subject {
             id,
             name: &label,
-            kind: "leak",
+            kind: Kind::Leak,
             class: None,
             class_source: "not in inventory",
             loc: &loc,
@@ -1004,7 +677,7 @@ pub fn run(
         let when = info.time.map(fmt).unwrap_or_else(|| "unknown".into());
         cx.push(
             &subj,
-            "LEAK-003",
+            CheckId::Leak003,
             format!(
                 "leaked {what} ({} finding(s), first {when}, at {}) matches no inventory entry",
                 info.count,
@@ -1032,7 +705,7 @@ pub fn run(
     cx.out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then_with(|| a.check.cmp(b.check))
+            .then_with(|| a.check.cmp(&b.check))
             .then_with(|| a.secret_id.cmp(&b.secret_id))
     });
     let readers = item_act
@@ -1081,7 +754,7 @@ pub fn add_access(
         let subj = Subject {
             id: &is.subject,
             name: &is.name,
-            kind: "access_grant",
+            kind: Kind::AccessGrant,
             class: None,
             class_source: "access policy",
             loc: &is.loc,
@@ -1097,7 +770,9 @@ pub fn add_access(
         .iter()
         .enumerate()
         .map(|(i, rs)| {
-            let prov = provider_of(&audit.items[i].kind)
+            let prov = audit.items[i]
+                .kind
+                .provider()
                 .map(|p| p.name())
                 .unwrap_or("");
             rs.iter()
@@ -1189,14 +864,14 @@ pub fn add_access(
         let subj = Subject {
             id: principal,
             name: principal,
-            kind: "access_grant",
+            kind: Kind::AccessGrant,
             class: None,
             class_source: "access policy",
             loc,
         };
         cx.push(
             &subj,
-            "PRV-008",
+            CheckId::Prv008,
             format!(
                 "can read {} inventory secret(s) but the {prov} audit logs ({window}) show it reading {}; not read: {}{}",
                 can.len(),
@@ -1218,7 +893,7 @@ pub fn add_access(
     audit.outcomes.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then_with(|| a.check.cmp(b.check))
+            .then_with(|| a.check.cmp(&b.check))
             .then_with(|| a.secret_id.cmp(&b.secret_id))
     });
     audit.access = Some(table);
@@ -1247,7 +922,7 @@ fn leak_used(cx: &mut Ctx, s: &Subject, ka: &KeyActivity, info: &LeakInfo) {
     let last = ka.last.0;
     cx.push(
         s,
-        "LEAK-002",
+        CheckId::Leak002,
         format!(
             "leaked at {} and used {} time(s) after: first {} ({name}), last {}",
             info.time.map(fmt).unwrap_or_else(|| "unknown".into()),
@@ -1296,7 +971,7 @@ fn check_item(
         "created"
     };
 
-    let provider = provider_of(&it.kind);
+    let provider = it.kind.provider();
     let log_read = act
         .last_read_ok
         .map(|r| r.0)
@@ -1317,7 +992,7 @@ fn check_item(
         // Without any date nothing age-based can be judged; say so rather than pass silently.
         cx.push(
             s,
-            "INV-002",
+            CheckId::Inv002,
             "age unknown, not evaluated: the inputs give no creation, rotation or version date for this secret, so rotation age (ROT-003, ROT-005) and never-used (USE-002) were not checked".to_string(),
             vec![("created", Value::Null), ("last_rotated", Value::Null)],
             None,
@@ -1333,7 +1008,7 @@ fn check_item(
         {
             cx.push(
                 s,
-                "ROT-001",
+                CheckId::Rot001,
                 format!(
                     "automatic rotation is not enabled; class {} requires it",
                     c.name
@@ -1356,7 +1031,7 @@ fn check_item(
         {
             cx.push(
                 s,
-                "ROT-002",
+                CheckId::Rot002,
                 format!(
                     "rotation runs every {} days; class {} allows at most {max}",
                     fmt_num(iv),
@@ -1377,7 +1052,7 @@ fn check_item(
             if live && age > max as i64 {
                 cx.push(
                     s,
-                    "ROT-003",
+                    CheckId::Rot003,
                     format!(
                         "{ref_label} {} ({age} days ago){}; class {} allows {max} days (due {})",
                         fmt_date(r),
@@ -1424,7 +1099,7 @@ fn check_item(
                 let auto_first =
                     it.rotation_enabled == Some(true) && it.next_rotation.is_some_and(|n| n <= due);
                 if !auto_first && due >= now && due <= now + c.due_soon_days as i64 * DAY {
-                    cx.push(s, "ROT-005", format!("rotation due {} ({} days from now; {ref_label} {}, class {} allows {max} days)", fmt_date(due), days(now, due), fmt_date(r), c.name),
+                    cx.push(s, CheckId::Rot005, format!("rotation due {} ({} days from now; {ref_label} {}, class {} allows {max} days)", fmt_date(due), days(now, due), fmt_date(r), c.name),
                         vec![("due", json!(fmt(due))), ("days_left", json!(days(now, due))), ("max_age_days", json!(max))], None, Some(due));
                 }
             }
@@ -1437,7 +1112,7 @@ fn check_item(
                 None if !c.require_expiry => {}
                 None => cx.push(
                     s,
-                    "EXP-001",
+                    CheckId::Exp001,
                     format!(
                         "no expiry set; class {} requires one{}",
                         c.name,
@@ -1457,7 +1132,7 @@ fn check_item(
                         let start = it.not_before.or(it.created).unwrap_or(now).min(exp);
                         let validity = days(start, exp);
                         if validity > maxv as i64 {
-                            cx.push(s, "EXP-001", format!("valid for {validity} days (from {} to {}); class {} allows {maxv}", fmt_date(start), fmt_date(exp), c.name),
+                            cx.push(s, CheckId::Exp001, format!("valid for {validity} days (from {} to {}); class {} allows {maxv}", fmt_date(start), fmt_date(exp), c.name),
                                 vec![("expires", json!(fmt(exp))), ("validity_days", json!(validity)), ("max_validity_days", json!(maxv))], None, None);
                         }
                     }
@@ -1486,7 +1161,7 @@ fn check_item(
             let loc = cx.activity.loc(*pos);
             cx.push(
                 s,
-                "ROT-004",
+                CheckId::Rot004,
                 format!(
                     "rotation failed at {} ({msg}) with no success since{}",
                     fmt(*ft),
@@ -1505,7 +1180,7 @@ fn check_item(
         } else if let Some(next) = it.next_rotation.filter(|n| *n < now) {
             cx.push(
                 s,
-                "ROT-004",
+                CheckId::Rot004,
                 format!(
                     "scheduled rotation missed: next rotation was due {} ({} days ago)",
                     fmt(next),
@@ -1525,7 +1200,7 @@ fn check_item(
             if expected + DAY < now {
                 cx.push(
                     s,
-                    "ROT-004",
+                    CheckId::Rot004,
                     format!(
                         "scheduled rotation missed: every {} days, {ref_label} {}, so due {}",
                         fmt_num(iv),
@@ -1558,7 +1233,7 @@ fn check_item(
     {
         cx.push(
             s,
-            "EXP-002",
+            CheckId::Exp002,
             format!(
                 "expired {} ({} days ago) but still enabled",
                 fmt(exp),
@@ -1586,7 +1261,7 @@ fn check_item(
             };
             cx.push(
                 s,
-                "LEAK-001",
+                CheckId::Leak001,
                 format!("leaked at {} ({}); {what}", fmt(lt), info.where_.join(", ")),
                 vec![
                     ("leak_time", json!(fmt(lt))),
@@ -1628,7 +1303,7 @@ fn check_usage(
     // Access keys are used by any signed call; secrets only by reads.
     let cov = provider
         .and_then(|p| cx.activity.coverage.get(&p))
-        .filter(|cv| cv.reads > 0 || it.kind == "iam_access_key")
+        .filter(|cv| cv.reads > 0 || it.kind == Kind::IamAccessKey)
         .copied();
     let lag = cx.policy.log_max_lag_days as i64;
     let logs_current = cov.is_some_and(|cv| cv.to >= now - lag * DAY);
@@ -1649,7 +1324,7 @@ fn check_usage(
     let not_evaluated = |cx: &mut Ctx, why: String, cv: Option<crate::audit::logs::Coverage>| {
         cx.push(
             s,
-            "USE-003",
+            CheckId::Use003,
             format!(
                 "usage not evaluated: {why}; class {} allows {u} days unused",
                 c.name
@@ -1689,7 +1364,7 @@ fn check_usage(
             }
             cx.push(
                 s,
-                "USE-001",
+                CheckId::Use001,
                 format!(
                     "last used {} ({} days ago); class {} allows {u} days unused",
                     fmt_date(t),
@@ -1714,7 +1389,7 @@ fn check_usage(
                 let why = "the provider records no use";
                 cx.push(
                     s,
-                    "USE-002",
+                    CheckId::Use002,
                     format!(
                         "active since {} ({} days) and never used: {why}; class {} allows {u} days",
                         it.created.map(fmt_date).unwrap_or_default(),
@@ -1756,7 +1431,7 @@ fn check_usage(
                 let why = "no use in audit logs covering its whole life";
                 cx.push(
                     s,
-                    "USE-002",
+                    CheckId::Use002,
                     format!(
                         "active since {} ({} days) and never used: {why}; class {} allows {u} days",
                         it.created.map(fmt_date).unwrap_or_default(),
@@ -1774,7 +1449,7 @@ fn check_usage(
                     None,
                 );
             } else {
-                cx.push(s, "USE-001", format!("no access in the audit logs from {} to {} (covering more than {u} days); class {} allows {u} days unused", fmt_date(cv.from), fmt_date(cv.to), c.name),
+                cx.push(s, CheckId::Use001, format!("no access in the audit logs from {} to {} (covering more than {u} days); class {} allows {u} days unused", fmt_date(cv.from), fmt_date(cv.to), c.name),
                     vec![("last_used", Value::Null), ("logs_from", json!(fmt(cv.from))), ("logs_to", json!(fmt(cv.to))), ("limit_days", json!(u))], None, None);
             }
         }
@@ -1829,7 +1504,7 @@ fn check_access(cx: &mut Ctx, s: &Subject, act: &SecretActivity, meta_deleted: O
         };
         cx.push(
             s,
-            "ACC-001",
+            CheckId::Acc001,
             format!(
                 "deleted {} but read at {} by {who} (the read {result})",
                 fmt(del),
@@ -1888,7 +1563,7 @@ fn check_access(cx: &mut Ctx, s: &Subject, act: &SecretActivity, meta_deleted: O
                 .collect();
             cx.push(
                 s,
-                "ACC-002",
+                CheckId::Acc002,
                 format!(
                     "{} (threshold {} within {})",
                     desc.join("; "),
@@ -1911,40 +1586,5 @@ fn check_access(cx: &mut Ctx, s: &Subject, act: &SecretActivity, meta_deleted: O
                 None,
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod id_tests {
-    use super::CHECKS;
-
-    /// `def` looks checks up by id; an id written anywhere in the auditor that `CHECKS` lacks
-    /// would silently take the first check's metadata, so every literal id must be defined.
-    #[test]
-    fn every_check_id_the_auditor_writes_is_defined() {
-        let re = regex::Regex::new(r#""([A-Z]{3}-\d{3})""#).unwrap();
-        let sources = [
-            include_str!("checks.rs"),
-            include_str!("report/mod.rs"),
-            include_str!("report/sarif.rs"),
-            include_str!("mod.rs"),
-            include_str!("access/aws.rs"),
-            include_str!("access/k8s.rs"),
-            include_str!("access/vault.rs"),
-            include_str!("access/gcp.rs"),
-            include_str!("access/azure.rs"),
-        ];
-        let mut seen = 0;
-        for src in sources {
-            for c in re.captures_iter(src) {
-                seen += 1;
-                assert!(
-                    CHECKS.iter().any(|d| d.id == &c[1]),
-                    "check id {} is used but not defined in CHECKS",
-                    &c[1]
-                );
-            }
-        }
-        assert!(seen > CHECKS.len());
     }
 }
