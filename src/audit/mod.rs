@@ -6,6 +6,7 @@ pub mod checks;
 pub mod findings;
 pub mod input;
 pub mod inventory;
+pub mod join;
 pub mod logs;
 pub mod model;
 pub mod policy;
@@ -313,10 +314,14 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         None => None,
     };
     let loaded = load_inputs(args)?;
-    let mut audit = checks::run(loaded.items, &loaded.activity, &loaded.leaks, &policy, now);
-    if loaded.access.inputs > 0 {
-        checks::add_access(&mut audit, &loaded.access, &loaded.activity, &policy);
-    }
+    let audit = checks::run(
+        loaded.items,
+        &loaded.activity,
+        &loaded.leaks,
+        Some(&loaded.access),
+        &policy,
+        now,
+    );
     let changes = previous.map(|p| p.compare(&audit.outcomes, now));
     let data = report::ReportData {
         audit: &audit,
@@ -386,14 +391,21 @@ pub fn fuzz_parse(kind: &str, data: &[u8]) {
             let _ = inventory::load(format, reader, "fuzz", &mut items, &mut bad);
             let p = policy::Policy::load(None);
             if let Ok(p) = p {
-                let _ = checks::run(items, &logs::Activity::default(), &[], &p, 1_700_000_000);
+                let _ = checks::run(
+                    items,
+                    &logs::Activity::default(),
+                    &[],
+                    None,
+                    &p,
+                    1_700_000_000,
+                );
             }
         }
         Role::Log => {
             let mut act = logs::Activity::default();
             let _ = logs::load(format, reader, "fuzz", &mut act, &mut bad);
             if let Ok(p) = policy::Policy::load(None) {
-                let _ = checks::run(Vec::new(), &act, &[], &p, 1_700_000_000);
+                let _ = checks::run(Vec::new(), &act, &[], None, &p, 1_700_000_000);
             }
         }
         Role::Findings => {
@@ -405,14 +417,14 @@ pub fn fuzz_parse(kind: &str, data: &[u8]) {
             let _ = access::load(format, reader, "fuzz", &mut acc, &mut bad);
             acc.finish();
             if let Ok(p) = policy::Policy::load(None) {
-                let mut audit = checks::run(
+                let _ = checks::run(
                     Vec::new(),
                     &logs::Activity::default(),
                     &[],
+                    Some(&acc),
                     &p,
                     1_700_000_000,
                 );
-                checks::add_access(&mut audit, &acc, &logs::Activity::default(), &p);
             }
         }
     }
