@@ -90,7 +90,7 @@ pub struct Loaded {
 
 /// An input as opened: to parse with its format, or settled without parsing.
 enum Opened {
-    Parse(InputSpec, InputFormat, input::Reader),
+    Parse(InputSpec, &'static InputFormat, input::Reader),
     /// An empty export whose format cannot be told (`[]`, `{"Events": []}`, nothing).
     Empty(InputSpec),
     /// A CloudTrail digest file among the logs.
@@ -410,7 +410,7 @@ pub fn fuzz_parse(kind: &str, data: &[u8]) {
         }
         Role::Findings => {
             let mut leaks = Vec::new();
-            let _ = findings::parse_bytes(format, data, "fuzz", &mut leaks, &mut bad);
+            let _ = findings::load(format, reader, "fuzz", &mut leaks, &mut bad);
         }
         Role::PolicyDoc => {
             let mut acc = access::AccessData::default();

@@ -19,7 +19,7 @@ use std::io::{BufRead, Read};
 use serde_json::Value;
 
 use super::checks::CheckId;
-use super::input::{Count, InputFormat};
+use super::input::{Count, InputFormat, Parser};
 use super::inventory::{BadRecord, LOSSY_NOTE};
 use super::model::{Item, Kind, Loc};
 
@@ -203,12 +203,22 @@ pub fn ptr(base: &str, seg: impl std::fmt::Display) -> String {
 /// statement that cannot be understood) is reported with its line and makes the input
 /// partial: a policy that was not read may grant anything.
 pub fn load<R: BufRead>(
-    format: InputFormat,
+    format: &'static InputFormat,
     reader: R,
     file: &str,
     data: &mut AccessData,
     bad: &mut Vec<BadRecord>,
 ) -> std::io::Result<Count> {
+    let Parser::Access {
+        json: parse_json,
+        text: parse_text,
+    } = format.parser
+    else {
+        return Err(std::io::Error::other(format!(
+            "{} is not an access-policy format",
+            format.name
+        )));
+    };
     data.inputs += 1;
     let before = bad.len();
     let mut bytes = Vec::new();
@@ -249,17 +259,15 @@ pub fn load<R: BufRead>(
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let trimmed = text.trim_start();
-    if format == InputFormat::VaultPolicy && !trimmed.starts_with('{') && !trimmed.starts_with('[')
+    if let Some(parse_text) = parse_text
+        && !trimmed.starts_with('{')
+        && !trimmed.starts_with('[')
     {
-        let name = std::path::Path::new(file)
-            .file_stem()
-            .map(|s| s.to_string_lossy().trim_end_matches(".hcl").to_string())
-            .unwrap_or_else(|| file.to_string());
         count.records += 1;
-        if let Err((line, e)) = vault::hcl_policy(&name, text, file, 0, data) {
+        if let Err((line, e)) = parse_text(text, file, data) {
             bad.push(BadRecord {
                 loc: at(line),
-                error: format!("invalid Vault policy (HCL): {e}"),
+                error: e,
             });
         }
         count.partial |= bad.len() > before;
@@ -292,19 +300,7 @@ pub fn load<R: BufRead>(
                     line: first_line,
                 };
                 count.records += 1;
-                let res = match format {
-                    InputFormat::AwsIamAuth => aws::authorization_details(&value, &cx, data),
-                    InputFormat::AwsSecretPolicy => aws::resource_policy(&value, &cx, data),
-                    InputFormat::K8sRbac => k8s::objects(&value, &cx, data),
-                    InputFormat::VaultPolicy => vault::json_doc(&value, &cx, data),
-                    InputFormat::GcpIam => gcp::policy(&value, &cx, data),
-                    InputFormat::AzureAccess => azure::doc(&value, &cx, data),
-                    other => Err(vec![(
-                        String::new(),
-                        format!("{} is not an access-policy format", other.name()),
-                    )]),
-                };
-                if let Err(errors) = res {
+                if let Err(errors) = parse_json(&value, &cx, data) {
                     for (pointer, error) in errors {
                         bad.push(BadRecord {
                             loc: cx.loc(&pointer),

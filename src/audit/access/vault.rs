@@ -89,6 +89,16 @@ fn hcl_strings(v: &HValue) -> Vec<String> {
     }
 }
 
+/// A policy file in HCL, named after the file (`payments.hcl` is policy `payments`).
+pub fn hcl_file(text: &str, file: &str, data: &mut AccessData) -> Result<(), (usize, String)> {
+    let name = std::path::Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().trim_end_matches(".hcl").to_string())
+        .unwrap_or_else(|| file.to_string());
+    hcl_policy(&name, text, file, 0, data)
+        .map_err(|(line, e)| (line, format!("invalid Vault policy (HCL): {e}")))
+}
+
 /// An HCL policy. `embedded_line` is the line of the JSON string holding it (every rule is
 /// placed there), or 0 for a policy file (each rule at its own line).
 pub fn hcl_policy(
