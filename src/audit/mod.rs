@@ -338,7 +338,7 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
     };
     let text = match args.format.as_str() {
         "json" => serde_json::to_string_pretty(&report::json::render(&data))? + "\n",
-        "sarif" => serde_json::to_string_pretty(&report::sarif::render(&data))? + "\n",
+        "sarif" => serde_json::to_string_pretty(&report::sarif::build(&data))? + "\n",
         "markdown" => report::markdown::render(&data),
         "junit" => report::junit::render(&data),
         "gitlab" => serde_json::to_string_pretty(&report::gitlab::render(&data))? + "\n",
@@ -348,11 +348,7 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         Some(path) if path != "-" => {
             std::fs::write(path, text).with_context(|| format!("cannot write {path}"))?
         }
-        _ => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an audit failure.
-            let _ = out.write_all(text.as_bytes());
-        }
+        _ => write_stdout(text.as_bytes())?,
     }
     let partial = data.partial_inputs();
     if partial > 0 && !args.allow_partial {
@@ -365,6 +361,16 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         return Ok(2);
     }
     Ok(if data.exit_failing() > 0 { 1 } else { 0 })
+}
+
+/// Writes the report to standard output. A closed pipe (`| head`) is the reader's choice,
+/// not an audit failure; any other write error (a full disk) is, because the report is lost.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write the report to standard output"),
+    }
 }
 
 /// Parses arbitrary bytes as the named input kind, discarding results: the fuzz entry
