@@ -35,7 +35,8 @@ fn account_of(p: &str) -> Option<&str> {
         return Some(p);
     }
     let parts: Vec<&str> = p.splitn(6, ':').collect();
-    (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty()).then_some(parts[4])
+    // `then`, not `then_some`: the account is only indexed once the ARN is known to have it.
+    (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty()).then(|| parts[4])
 }
 
 /// `ACCOUNT:role/NAME`, `ACCOUNT:user/NAME` or `ACCOUNT:root`: how grants and CloudTrail's
