@@ -4,6 +4,7 @@
 pub mod access;
 pub mod checks;
 pub mod findings;
+pub mod fuzz;
 pub mod input;
 pub mod inventory;
 pub mod join;
@@ -370,68 +371,5 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.context("cannot write the report to standard output"),
-    }
-}
-
-/// Parses arbitrary bytes as the named input kind, discarding results: the fuzz entry
-/// point. Kinds are format names (`aws-secrets`, `cloudtrail`, …) and `policy`.
-pub fn fuzz_parse(kind: &str, data: &[u8]) {
-    if kind == "policy" {
-        if let Ok(text) = std::str::from_utf8(data) {
-            let _ = policy::Policy::load(Some(("fuzz", text)));
-        }
-        return;
-    }
-    let Some(format) = InputFormat::from_name(kind) else {
-        return;
-    };
-    let mut bad = Vec::new();
-    // Through the same opening as files: gzip and UTF-16 decoding are fuzzed too.
-    let Ok(opened) = input::open_reader(Box::new(std::io::Cursor::new(data.to_vec()))) else {
-        return;
-    };
-    let reader = opened.reader;
-    match format.role() {
-        Role::Inventory => {
-            let mut items = Vec::new();
-            let _ = inventory::load(format, reader, "fuzz", &mut items, &mut bad);
-            let p = policy::Policy::load(None);
-            if let Ok(p) = p {
-                let _ = checks::run(
-                    items,
-                    &logs::Activity::default(),
-                    &[],
-                    None,
-                    &p,
-                    1_700_000_000,
-                );
-            }
-        }
-        Role::Log => {
-            let mut act = logs::Activity::default();
-            let _ = logs::load(format, reader, "fuzz", &mut act, &mut bad);
-            if let Ok(p) = policy::Policy::load(None) {
-                let _ = checks::run(Vec::new(), &act, &[], None, &p, 1_700_000_000);
-            }
-        }
-        Role::Findings => {
-            let mut leaks = Vec::new();
-            let _ = findings::load(format, reader, "fuzz", &mut leaks, &mut bad);
-        }
-        Role::PolicyDoc => {
-            let mut acc = access::AccessData::default();
-            let _ = access::load(format, reader, "fuzz", &mut acc, &mut bad);
-            acc.finish();
-            if let Ok(p) = policy::Policy::load(None) {
-                let _ = checks::run(
-                    Vec::new(),
-                    &logs::Activity::default(),
-                    &[],
-                    Some(&acc),
-                    &p,
-                    1_700_000_000,
-                );
-            }
-        }
     }
 }
