@@ -4,7 +4,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::input::{self, InputFormat, Record};
+use super::input::{self, InputFormat, Parser, Record};
 use super::inventory::{BadRecord, norm_fingerprint};
 use super::logs::str_at;
 use super::model::{Leak, Loc};
@@ -14,7 +14,7 @@ use super::time::{self, Secs};
 const MAX_FINDINGS_BYTES: u64 = 512 << 20;
 
 pub fn load<R: Read>(
-    format: InputFormat,
+    format: &'static InputFormat,
     reader: R,
     file: &str,
     leaks: &mut Vec<Leak>,
@@ -31,11 +31,46 @@ pub fn load<R: Read>(
             MAX_FINDINGS_BYTES >> 20
         )));
     }
-    Ok(parse_bytes(format, &bytes, file, leaks, bad))
+    match format.parser {
+        Parser::Findings(parse) => Ok(parse(&bytes, file, leaks, bad)),
+        _ => Err(std::io::Error::other(format!(
+            "{} is not a findings format",
+            format.name
+        ))),
+    }
 }
 
-pub fn parse_bytes(
-    format: InputFormat,
+/// `scan --format sarif` output.
+pub fn parse_sarif(
+    bytes: &[u8],
+    file: &str,
+    leaks: &mut Vec<Leak>,
+    bad: &mut Vec<BadRecord>,
+) -> input::Count {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) => input::Count {
+            records: sarif(&v, bytes, file, leaks, bad),
+            partial: false,
+        },
+        Err(e) => {
+            bad.push(BadRecord {
+                loc: Loc {
+                    file: file.to_string(),
+                    line: e.line(),
+                },
+                error: format!("invalid SARIF JSON: {e}"),
+            });
+            // A SARIF document that ends early is a truncated input, not a bad record.
+            input::Count {
+                records: 0,
+                partial: e.is_eof(),
+            }
+        }
+    }
+}
+
+/// `scan --format json` (one document) or `--format jsonl` output.
+pub fn parse_json(
     bytes: &[u8],
     file: &str,
     leaks: &mut Vec<Leak>,
@@ -45,25 +80,6 @@ pub fn parse_bytes(
         file: file.to_string(),
         line,
     };
-    if format == InputFormat::KeywardenSarif {
-        return match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => input::Count {
-                records: sarif(&v, bytes, file, leaks, bad),
-                partial: false,
-            },
-            Err(e) => {
-                bad.push(BadRecord {
-                    loc: loc(e.line()),
-                    error: format!("invalid SARIF JSON: {e}"),
-                });
-                // A SARIF document that ends early is a truncated input, not a bad record.
-                input::Count {
-                    records: 0,
-                    partial: e.is_eof(),
-                }
-            }
-        };
-    }
     #[derive(serde::Deserialize)]
     struct Header {
         scan_time: Option<Value>,

@@ -7,6 +7,12 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use super::access::{self, AccessData, DocCtx, DocErrors};
+use super::findings;
+use super::inventory::{self, BadRecord};
+use super::logs::{self, Pos};
+use super::model::{Event, Item, Leak, Loc, Provider};
+
 /// What a file is for; detection only considers formats of its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -17,117 +23,411 @@ pub enum Role {
     PolicyDoc,
 }
 
-/// Every input format the auditor reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InputFormat {
-    AwsSecrets,
-    AwsIamKeys,
-    AwsCredentialReport,
-    VaultKv,
-    GcpSecrets,
-    AzureSecrets,
-    K8sSecrets,
-    Generic,
-    CloudTrail,
-    VaultAudit,
-    GcpAudit,
-    AzureAudit,
-    KeywardenJson,
-    KeywardenSarif,
-    AwsIamAuth,
-    AwsSecretPolicy,
-    K8sRbac,
-    VaultPolicy,
-    GcpIam,
-    AzureAccess,
+/// One input format: its name (`FORMAT:FILE`), the signs that tell it from its first
+/// bytes, where its records are, and the parser that reads them. A new provider is its
+/// parser file plus one row of [`FORMATS`].
+pub struct InputFormat {
+    pub name: &'static str,
+    /// Top-level keys whose array holds the records (a document without them is one record).
+    pub array_keys: &'static [&'static str],
+    /// Whether the first bytes are this format. Rows of a role are tried in table order.
+    detect: fn(&Sniff) -> bool,
+    /// Looser signs, tried (in table order) only when no row's `detect` said yes, and never
+    /// to keep another role's files out ([`Sniff::strict`]).
+    fallback: Option<fn(&Sniff) -> bool>,
+    pub parser: Parser,
 }
 
-impl InputFormat {
-    pub const ALL: [InputFormat; 20] = [
-        InputFormat::AwsSecrets,
-        InputFormat::AwsIamKeys,
-        InputFormat::AwsCredentialReport,
-        InputFormat::VaultKv,
-        InputFormat::GcpSecrets,
-        InputFormat::AzureSecrets,
-        InputFormat::K8sSecrets,
-        InputFormat::Generic,
-        InputFormat::CloudTrail,
-        InputFormat::VaultAudit,
-        InputFormat::GcpAudit,
-        InputFormat::AzureAudit,
-        InputFormat::KeywardenJson,
-        InputFormat::KeywardenSarif,
-        InputFormat::AwsIamAuth,
-        InputFormat::AwsSecretPolicy,
-        InputFormat::K8sRbac,
-        InputFormat::VaultPolicy,
-        InputFormat::GcpIam,
-        InputFormat::AzureAccess,
+impl std::fmt::Debug for InputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for InputFormat {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for InputFormat {}
+
+/// A CSV row, as (lower-case header, value) pairs, to inventory items.
+pub type CsvParser = fn(&[(String, String)], Loc) -> Result<Vec<Item>, String>;
+/// One audit-log record to events, with their positions.
+pub type LogParser = fn(&Value, &mut logs::State, Pos) -> Result<Vec<(Event, Pos)>, String>;
+/// A whole access-policy text (and its file name) to grants; the error has its line.
+pub type TextPolicyParser = fn(&str, &str, &mut AccessData) -> Result<(), (usize, String)>;
+
+/// How a format's records become normalised data; the variant is the format's role.
+#[derive(Clone, Copy)]
+pub enum Parser {
+    /// An inventory: each JSON record to items, and each CSV row for formats that come as
+    /// CSV too.
+    Inventory {
+        json: fn(&Value, Loc) -> Result<Vec<Item>, String>,
+        csv: Option<CsvParser>,
+    },
+    /// An audit log of one provider. A record about nothing the audit looks at is counted
+    /// in [`logs::State::unrelated`].
+    Log {
+        provider: Provider,
+        parse: LogParser,
+    },
+    /// keywarden's own scan output, read whole: the leaks it holds.
+    Findings(fn(&[u8], &str, &mut Vec<Leak>, &mut Vec<BadRecord>) -> Count),
+    /// An access-policy export: each JSON document to grants and issues, and (for formats
+    /// with a text syntax) the whole text (file name given) when it is not JSON.
+    Access {
+        json: fn(&Value, &DocCtx, &mut AccessData) -> Result<(), DocErrors>,
+        text: Option<TextPolicyParser>,
+    },
+}
+
+/// The first bytes of an input as detection sees them.
+pub struct Sniff<'a> {
+    /// The text, byte-order mark and leading blanks removed.
+    pub t: &'a str,
+    /// It starts like JSON (`{` or `[`).
+    pub json: bool,
+    /// Only signs no other role's files share count (keeping policy exports out of
+    /// `--inventory`).
+    pub strict: bool,
+}
+
+impl Sniff<'_> {
+    fn key(&self, key: &str) -> bool {
+        has_key(self.t, key)
+    }
+
+    fn has(&self, text: &str) -> bool {
+        self.t.contains(text)
+    }
+
+    /// The lower-cased column names of a CSV header.
+    fn columns(&self) -> Vec<String> {
+        first_line(self.t)
+            .to_ascii_lowercase()
+            .split(',')
+            .map(|c| c.trim().trim_matches('"').to_string())
+            .collect()
+    }
+}
+
+/// Vault policies in HCL: `path "secret/*" { capabilities = [...] }`.
+fn vault_hcl(s: &Sniff) -> bool {
+    let hcl = s.t.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("path ") || l.starts_with("path\t") || l.starts_with("path\"")
+    });
+    !s.json && hcl && (s.has("capabilities") || s.has("policy"))
+}
+
+fn k8s_rbac(s: &Sniff) -> bool {
+    let kinds = [
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "List",
     ];
+    s.json
+        && (s.has("rbac.authorization.k8s.io")
+            || (!s.strict
+                && kinds.iter().any(|k| {
+                    s.has(&format!("\"kind\": \"{k}\"")) || s.has(&format!("\"kind\":\"{k}\""))
+                })))
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            InputFormat::AwsSecrets => "aws-secrets",
-            InputFormat::AwsIamKeys => "aws-iam-keys",
-            InputFormat::AwsCredentialReport => "aws-credential-report",
-            InputFormat::VaultKv => "vault-kv",
-            InputFormat::GcpSecrets => "gcp-secrets",
-            InputFormat::AzureSecrets => "azure-secrets",
-            InputFormat::K8sSecrets => "k8s-secrets",
-            InputFormat::Generic => "generic",
-            InputFormat::CloudTrail => "cloudtrail",
-            InputFormat::VaultAudit => "vault-audit",
-            InputFormat::GcpAudit => "gcp-audit",
-            InputFormat::AzureAudit => "azure-audit",
-            InputFormat::KeywardenJson => "keywarden-json",
-            InputFormat::KeywardenSarif => "keywarden-sarif",
-            InputFormat::AwsIamAuth => "aws-iam-auth",
-            InputFormat::AwsSecretPolicy => "aws-secret-policy",
-            InputFormat::K8sRbac => "k8s-rbac",
-            InputFormat::VaultPolicy => "vault-policy",
-            InputFormat::GcpIam => "gcp-iam",
-            InputFormat::AzureAccess => "azure-access",
+/// Every input format, by role, each role's rows in the order detection tries them.
+pub static FORMATS: [InputFormat; 20] = [
+    // Inventories.
+    InputFormat {
+        name: "aws-secrets",
+        array_keys: &["SecretList", "SecretValues"],
+        detect: |s| {
+            s.json && (s.key("SecretList") || (s.key("ARN") && s.has("arn:aws:secretsmanager")))
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: |v, loc| inventory::aws::secret(v, loc).map(|i| vec![i]),
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "aws-iam-keys",
+        array_keys: &["AccessKeyMetadata"],
+        detect: |s| s.json && (s.key("AccessKeyMetadata") || s.key("AccessKeyId")),
+        fallback: None,
+        parser: Parser::Inventory {
+            json: inventory::aws::access_keys,
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "aws-credential-report",
+        array_keys: &[],
+        detect: |s| {
+            if s.json {
+                s.key("Content") && (s.key("ReportFormat") || s.key("GeneratedTime"))
+            } else {
+                first_line(s.t)
+                    .to_ascii_lowercase()
+                    .starts_with("user,arn,")
+            }
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: inventory::aws::credential_report_json,
+            csv: Some(inventory::aws::credential_row),
+        },
+    },
+    InputFormat {
+        name: "vault-kv",
+        array_keys: &[],
+        detect: |s| s.json && s.key("metadata") && s.key("path") && !s.key("apiVersion"),
+        fallback: None,
+        parser: Parser::Inventory {
+            json: |v, loc| inventory::vault::kv_metadata(v, loc).map(|i| vec![i]),
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "k8s-secrets",
+        array_keys: &["items"],
+        detect: |s| {
+            s.json
+                && (s.key("apiVersion") || (s.key("kind") && s.has("Secret") && s.key("metadata")))
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: inventory::k8s::secret,
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "azure-secrets",
+        array_keys: &["value"],
+        detect: |s| {
+            s.json && (s.has("vault.azure.net") || (s.key("attributes") && s.key("enabled")))
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: |v, loc| inventory::azure::secret_or_version(v, loc).map(|i| vec![i]),
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "gcp-secrets",
+        array_keys: &["secrets", "versions"],
+        detect: |s| {
+            s.json
+                && s.has("/secrets/")
+                && s.has("projects/")
+                && (s.key("createTime") || s.key("replication"))
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: |v, loc| inventory::gcp::secret_or_version(v, loc).map(|i| vec![i]),
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "generic",
+        array_keys: &[],
+        detect: |s| {
+            if s.json {
+                s.key("id")
+            } else {
+                s.columns().iter().any(|c| c == "id")
+            }
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: |v, loc| inventory::generic::from_json(v, loc).map(|i| vec![i]),
+            csv: Some(inventory::generic::from_row),
+        },
+    },
+    // Audit logs.
+    InputFormat {
+        name: "gcp-audit",
+        array_keys: &["entries"],
+        detect: |s| s.json && s.key("protoPayload"),
+        fallback: None,
+        parser: Parser::Log {
+            provider: Provider::Gcp,
+            parse: |v, st, pos| st.events(logs::gcp::event(v).map(Vec::from_iter), pos),
+        },
+    },
+    InputFormat {
+        name: "azure-audit",
+        array_keys: &["records", "value"],
+        detect: |s| {
+            s.json
+                && s.key("operationName")
+                && (s.key("resultSignature") || s.has("AuditEvent") || s.has("vault.azure.net"))
+        },
+        // Blob exports and Log Analytics rows without the signs above.
+        fallback: Some(|s| {
+            s.json
+                && (s.key("records")
+                    || (s.key("OperationName") && (s.key("id_s") || s.has("VAULTS"))))
+        }),
+        parser: Parser::Log {
+            provider: Provider::Azure,
+            parse: |v, st, pos| st.events(logs::azure::event(v).map(Vec::from_iter), pos),
+        },
+    },
+    InputFormat {
+        name: "cloudtrail",
+        array_keys: &["Records", "Events"],
+        detect: |s| {
+            s.json
+                && (s.key("Records")
+                    || s.key("eventVersion")
+                    || s.key("eventSource")
+                    || s.key("CloudTrailEvent")
+                    || s.has("via CloudTrail"))
+        },
+        fallback: None,
+        parser: Parser::Log {
+            provider: Provider::Aws,
+            parse: |v, st, pos| st.events(logs::cloudtrail::events(v), pos),
+        },
+    },
+    InputFormat {
+        name: "vault-audit",
+        array_keys: &[],
+        detect: |s| s.json && s.key("request") && (s.key("type") || s.key("auth")),
+        fallback: None,
+        parser: Parser::Log {
+            provider: Provider::Vault,
+            parse: |v, st, pos| logs::vault::event(v, &mut st.vault, pos),
+        },
+    },
+    // keywarden's scan output.
+    InputFormat {
+        name: "keywarden-sarif",
+        array_keys: &[],
+        detect: |s| s.json && s.key("runs") && (s.has("sarif") || s.key("version")),
+        fallback: None,
+        parser: Parser::Findings(findings::parse_sarif),
+    },
+    InputFormat {
+        name: "keywarden-json",
+        array_keys: &["findings"],
+        detect: |s| s.json && (s.has("keywarden/scan") || s.key("rule_id") || s.key("findings")),
+        fallback: None,
+        parser: Parser::Findings(findings::parse_json),
+    },
+    // Access policies: each provider's export is told by keys only it uses.
+    InputFormat {
+        name: "aws-iam-auth",
+        array_keys: &[],
+        detect: |s| {
+            s.json
+                && (s.key("UserDetailList")
+                    || s.key("RoleDetailList")
+                    || s.key("GroupDetailList")
+                    || s.key("PolicyVersionList"))
+        },
+        fallback: None,
+        parser: Parser::Access {
+            json: access::aws::authorization_details,
+            text: None,
+        },
+    },
+    InputFormat {
+        name: "aws-secret-policy",
+        array_keys: &[],
+        detect: |s| s.json && s.key("ResourcePolicy"),
+        // A bare policy document.
+        fallback: Some(|s| s.json && s.key("Statement")),
+        parser: Parser::Access {
+            json: access::aws::resource_policy,
+            text: None,
+        },
+    },
+    InputFormat {
+        name: "k8s-rbac",
+        array_keys: &["items"],
+        detect: k8s_rbac,
+        fallback: None,
+        parser: Parser::Access {
+            json: access::k8s::objects,
+            text: None,
+        },
+    },
+    InputFormat {
+        name: "gcp-iam",
+        array_keys: &["bindings", "results"],
+        detect: |s| s.json && s.key("bindings") && (s.key("members") || s.key("etag")),
+        fallback: None,
+        parser: Parser::Access {
+            json: access::gcp::policy,
+            text: None,
+        },
+    },
+    InputFormat {
+        name: "azure-access",
+        array_keys: &[],
+        detect: |s| {
+            s.json
+                && (s.key("accessPolicies")
+                    || (s.key("principalId")
+                        && (s.key("roleDefinitionName") || s.key("roleDefinitionId"))))
+        },
+        fallback: None,
+        parser: Parser::Access {
+            json: access::azure::doc,
+            text: None,
+        },
+    },
+    InputFormat {
+        name: "vault-policy",
+        array_keys: &[],
+        detect: vault_hcl,
+        // `{"policy": …}`, `sys/policy` reads, JSON-syntax policies and what attaches them.
+        fallback: Some(|s| {
+            s.json
+                && (s.key("policy")
+                    || s.key("rules")
+                    || s.key("token_policies")
+                    || s.key("policies")
+                    || s.key("path"))
+        }),
+        parser: Parser::Access {
+            json: access::vault::json_doc,
+            text: Some(access::vault::hcl_file),
+        },
+    },
+];
+
+impl InputFormat {
+    /// Every format, in table order.
+    pub fn all() -> impl Iterator<Item = &'static InputFormat> {
+        FORMATS.iter()
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn from_name(s: &str) -> Option<&'static InputFormat> {
+        FORMATS.iter().find(|f| f.name == s)
+    }
+
+    pub fn role(&self) -> Role {
+        match self.parser {
+            Parser::Inventory { .. } => Role::Inventory,
+            Parser::Log { .. } => Role::Log,
+            Parser::Findings(_) => Role::Findings,
+            Parser::Access { .. } => Role::PolicyDoc,
         }
     }
 
-    pub fn from_name(s: &str) -> Option<InputFormat> {
-        InputFormat::ALL.into_iter().find(|f| f.name() == s)
-    }
-
-    pub fn role(self) -> Role {
-        match self {
-            InputFormat::CloudTrail
-            | InputFormat::VaultAudit
-            | InputFormat::GcpAudit
-            | InputFormat::AzureAudit => Role::Log,
-            InputFormat::KeywardenJson | InputFormat::KeywardenSarif => Role::Findings,
-            InputFormat::AwsIamAuth
-            | InputFormat::AwsSecretPolicy
-            | InputFormat::K8sRbac
-            | InputFormat::VaultPolicy
-            | InputFormat::GcpIam
-            | InputFormat::AzureAccess => Role::PolicyDoc,
-            _ => Role::Inventory,
-        }
-    }
-
-    /// Top-level keys whose array holds the records (a document without them is one record).
-    pub fn array_keys(self) -> &'static [&'static str] {
-        match self {
-            InputFormat::AwsSecrets => &["SecretList", "SecretValues"],
-            InputFormat::AwsIamKeys => &["AccessKeyMetadata"],
-            InputFormat::K8sSecrets => &["items"],
-            InputFormat::CloudTrail => &["Records", "Events"],
-            InputFormat::AzureAudit => &["records", "value"],
-            InputFormat::GcpAudit => &["entries"],
-            InputFormat::AzureSecrets => &["value"],
-            InputFormat::GcpSecrets => &["secrets", "versions"],
-            InputFormat::KeywardenJson => &["findings"],
-            InputFormat::K8sRbac => &["items"],
-            InputFormat::GcpIam => &["bindings", "results"],
-            _ => &[],
-        }
+    pub fn array_keys(&self) -> &'static [&'static str] {
+        self.array_keys
     }
 }
 
@@ -136,7 +436,7 @@ impl InputFormat {
 #[derive(Debug, Clone)]
 pub struct InputSpec {
     pub path: String,
-    pub format: Option<InputFormat>,
+    pub format: Option<&'static InputFormat>,
 }
 
 impl InputSpec {
@@ -153,7 +453,7 @@ impl InputSpec {
                 && !rest.starts_with('/')
                 && !rest.starts_with('\\')
             {
-                let names: Vec<_> = InputFormat::ALL.iter().map(|f| f.name()).collect();
+                let names: Vec<_> = InputFormat::all().map(|f| f.name).collect();
                 if !std::path::Path::new(arg).exists() {
                     bail!(
                         "unknown format {pre:?} in {arg:?} (known: {})",
@@ -285,8 +585,7 @@ pub fn is_empty_export(prefix: &[u8], role: Role) -> bool {
     let body = prefix
         .strip_prefix(b"\xef\xbb\xbf".as_slice())
         .unwrap_or(prefix);
-    let keys: Vec<&str> = InputFormat::ALL
-        .iter()
+    let keys: Vec<&str> = InputFormat::all()
         .filter(|f| f.role() == role)
         .flat_map(|f| f.array_keys().iter().copied())
         .collect();
@@ -325,179 +624,50 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Detects the format of a file of the given role from its first bytes.
-pub fn detect(prefix: &[u8], role: Role) -> Option<InputFormat> {
+pub fn detect(prefix: &[u8], role: Role) -> Option<&'static InputFormat> {
     let text = String::from_utf8_lossy(prefix);
     let t = text.trim_start_matches('\u{feff}').trim_start();
     let json = t.starts_with('{') || t.starts_with('[');
-    match role {
-        Role::Log => {
-            if !json {
-                return None;
+    let sniff = Sniff {
+        t,
+        json,
+        strict: false,
+    };
+    // Audit logs and scan output carry keys the loose signs of policy exports and
+    // inventories accept (`policy`, `id`); an access policy is never an inventory.
+    let other = |r: Role| detect(prefix, r).is_some();
+    let excluded = json
+        && match role {
+            Role::PolicyDoc => other(Role::Log) || other(Role::Findings),
+            Role::Inventory => {
+                other(Role::Log)
+                    || other(Role::Findings)
+                    || first_match(
+                        Role::PolicyDoc,
+                        &Sniff {
+                            strict: true,
+                            ..sniff
+                        },
+                    )
+                    .is_some()
             }
-            if has_key(t, "protoPayload") {
-                Some(InputFormat::GcpAudit)
-            } else if has_key(t, "operationName")
-                && (has_key(t, "resultSignature")
-                    || t.contains("AuditEvent")
-                    || t.contains("vault.azure.net"))
-            {
-                Some(InputFormat::AzureAudit)
-            } else if has_key(t, "Records")
-                || has_key(t, "eventVersion")
-                || has_key(t, "eventSource")
-                || has_key(t, "CloudTrailEvent")
-                || t.contains("via CloudTrail")
-            {
-                Some(InputFormat::CloudTrail)
-            } else if has_key(t, "request") && (has_key(t, "type") || has_key(t, "auth")) {
-                Some(InputFormat::VaultAudit)
-            } else if has_key(t, "records")
-                || (has_key(t, "OperationName") && (has_key(t, "id_s") || t.contains("VAULTS")))
-            {
-                Some(InputFormat::AzureAudit)
-            } else {
-                None
-            }
-        }
-        Role::Findings => {
-            if !json {
-                return None;
-            }
-            if has_key(t, "runs") && (t.contains("sarif") || has_key(t, "version")) {
-                Some(InputFormat::KeywardenSarif)
-            } else if t.contains("keywarden/scan")
-                || has_key(t, "rule_id")
-                || has_key(t, "findings")
-            {
-                Some(InputFormat::KeywardenJson)
-            } else {
-                None
-            }
-        }
-        // Audit logs and scan output carry keys the loose signs below accept (`policy`).
-        Role::PolicyDoc
-            if json
-                && (detect(prefix, Role::Log).is_some()
-                    || detect(prefix, Role::Findings).is_some()) =>
-        {
-            None
-        }
-        Role::PolicyDoc => detect_policy_doc(t, json, false),
-        Role::Inventory => {
-            // An audit log, scan output or access policy is never read as an inventory.
-            if json
-                && (detect(prefix, Role::Log).is_some()
-                    || detect(prefix, Role::Findings).is_some()
-                    || detect_policy_doc(t, json, true).is_some())
-            {
-                return None;
-            }
-            if !json {
-                let header = first_line(t).to_ascii_lowercase();
-                if header.starts_with("user,arn,") {
-                    return Some(InputFormat::AwsCredentialReport);
-                }
-                let cols: Vec<&str> = header
-                    .split(',')
-                    .map(|c| c.trim().trim_matches('"'))
-                    .collect();
-                if cols.contains(&"id") {
-                    return Some(InputFormat::Generic);
-                }
-                return None;
-            }
-            if has_key(t, "SecretList")
-                || (has_key(t, "ARN") && t.contains("arn:aws:secretsmanager"))
-            {
-                Some(InputFormat::AwsSecrets)
-            } else if has_key(t, "AccessKeyMetadata") || has_key(t, "AccessKeyId") {
-                Some(InputFormat::AwsIamKeys)
-            } else if has_key(t, "Content")
-                && (has_key(t, "ReportFormat") || has_key(t, "GeneratedTime"))
-            {
-                Some(InputFormat::AwsCredentialReport)
-            } else if has_key(t, "metadata") && has_key(t, "path") && !has_key(t, "apiVersion") {
-                Some(InputFormat::VaultKv)
-            } else if has_key(t, "apiVersion")
-                || (has_key(t, "kind") && t.contains("Secret") && has_key(t, "metadata"))
-            {
-                Some(InputFormat::K8sSecrets)
-            } else if t.contains("vault.azure.net")
-                || (has_key(t, "attributes") && has_key(t, "enabled"))
-            {
-                Some(InputFormat::AzureSecrets)
-            } else if t.contains("/secrets/")
-                && t.contains("projects/")
-                && (has_key(t, "createTime") || has_key(t, "replication"))
-            {
-                Some(InputFormat::GcpSecrets)
-            } else if has_key(t, "id") {
-                Some(InputFormat::Generic)
-            } else {
-                None
-            }
-        }
+            Role::Log | Role::Findings => false,
+        };
+    if excluded {
+        return None;
     }
+    first_match(role, &sniff)
 }
 
-/// Access policies: each provider's export is told by the keys only it uses. `strict` keeps
-/// to signs no inventory shares (to keep policy exports out of `--inventory`); otherwise
-/// looser signs (a bare policy document, Vault's `{"policy": …}`) count too.
-fn detect_policy_doc(t: &str, json: bool, strict: bool) -> Option<InputFormat> {
-    if !json {
-        // Vault policies in HCL: `path "secret/*" { capabilities = [...] }`.
-        let hcl = t.lines().any(|l| {
-            let l = l.trim_start();
-            l.starts_with("path ") || l.starts_with("path\t") || l.starts_with("path\"")
-        });
-        return (hcl && (t.contains("capabilities") || t.contains("policy")))
-            .then_some(InputFormat::VaultPolicy);
-    }
-    if has_key(t, "UserDetailList")
-        || has_key(t, "RoleDetailList")
-        || has_key(t, "GroupDetailList")
-        || has_key(t, "PolicyVersionList")
-    {
-        Some(InputFormat::AwsIamAuth)
-    } else if has_key(t, "ResourcePolicy") {
-        Some(InputFormat::AwsSecretPolicy)
-    } else if t.contains("rbac.authorization.k8s.io")
-        || (!strict
-            && [
-                "Role",
-                "ClusterRole",
-                "RoleBinding",
-                "ClusterRoleBinding",
-                "List",
-            ]
-            .iter()
-            .any(|k| {
-                t.contains(&format!("\"kind\": \"{k}\""))
-                    || t.contains(&format!("\"kind\":\"{k}\""))
-            }))
-    {
-        Some(InputFormat::K8sRbac)
-    } else if has_key(t, "bindings") && (has_key(t, "members") || has_key(t, "etag")) {
-        Some(InputFormat::GcpIam)
-    } else if has_key(t, "accessPolicies")
-        || (has_key(t, "principalId")
-            && (has_key(t, "roleDefinitionName") || has_key(t, "roleDefinitionId")))
-    {
-        Some(InputFormat::AzureAccess)
-    } else if strict {
-        None
-    } else if has_key(t, "Statement") {
-        Some(InputFormat::AwsSecretPolicy)
-    } else if has_key(t, "policy")
-        || has_key(t, "rules")
-        || has_key(t, "token_policies")
-        || has_key(t, "policies")
-        || has_key(t, "path")
-    {
-        Some(InputFormat::VaultPolicy)
-    } else {
-        None
-    }
+/// The first row of `role` whose signs `s` shows: `detect`, then (unless strict) `fallback`.
+fn first_match(role: Role, s: &Sniff) -> Option<&'static InputFormat> {
+    let rows = || InputFormat::all().filter(move |f| f.role() == role);
+    rows().find(|f| (f.detect)(s)).or_else(|| {
+        if s.strict {
+            return None;
+        }
+        rows().find(|f| f.fallback.is_some_and(|fb| fb(s)))
+    })
 }
 
 /// One record cut out of an input, or the reason it could not be read.

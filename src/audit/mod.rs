@@ -4,8 +4,10 @@
 pub mod access;
 pub mod checks;
 pub mod findings;
+pub mod fuzz;
 pub mod input;
 pub mod inventory;
+pub mod join;
 pub mod logs;
 pub mod model;
 pub mod policy;
@@ -89,7 +91,7 @@ pub struct Loaded {
 
 /// An input as opened: to parse with its format, or settled without parsing.
 enum Opened {
-    Parse(InputSpec, InputFormat, input::Reader),
+    Parse(InputSpec, &'static InputFormat, input::Reader),
     /// An empty export whose format cannot be told (`[]`, `{"Events": []}`, nothing).
     Empty(InputSpec),
     /// A CloudTrail digest file among the logs.
@@ -313,10 +315,14 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         None => None,
     };
     let loaded = load_inputs(args)?;
-    let mut audit = checks::run(loaded.items, &loaded.activity, &loaded.leaks, &policy, now);
-    if loaded.access.inputs > 0 {
-        checks::add_access(&mut audit, &loaded.access, &loaded.activity, &policy);
-    }
+    let audit = checks::run(
+        loaded.items,
+        &loaded.activity,
+        &loaded.leaks,
+        Some(&loaded.access),
+        &policy,
+        now,
+    );
     let changes = previous.map(|p| p.compare(&audit.outcomes, now));
     let data = report::ReportData {
         audit: &audit,
@@ -333,7 +339,7 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
     };
     let text = match args.format.as_str() {
         "json" => serde_json::to_string_pretty(&report::json::render(&data))? + "\n",
-        "sarif" => serde_json::to_string_pretty(&report::sarif::render(&data))? + "\n",
+        "sarif" => serde_json::to_string_pretty(&report::sarif::build(&data))? + "\n",
         "markdown" => report::markdown::render(&data),
         "junit" => report::junit::render(&data),
         "gitlab" => serde_json::to_string_pretty(&report::gitlab::render(&data))? + "\n",
@@ -343,11 +349,7 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         Some(path) if path != "-" => {
             std::fs::write(path, text).with_context(|| format!("cannot write {path}"))?
         }
-        _ => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an audit failure.
-            let _ = out.write_all(text.as_bytes());
-        }
+        _ => write_stdout(text.as_bytes())?,
     }
     let partial = data.partial_inputs();
     if partial > 0 && !args.allow_partial {
@@ -362,58 +364,12 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
     Ok(if data.exit_failing() > 0 { 1 } else { 0 })
 }
 
-/// Parses arbitrary bytes as the named input kind, discarding results: the fuzz entry
-/// point. Kinds are format names (`aws-secrets`, `cloudtrail`, …) and `policy`.
-pub fn fuzz_parse(kind: &str, data: &[u8]) {
-    if kind == "policy" {
-        if let Ok(text) = std::str::from_utf8(data) {
-            let _ = policy::Policy::load(Some(("fuzz", text)));
-        }
-        return;
-    }
-    let Some(format) = InputFormat::from_name(kind) else {
-        return;
-    };
-    let mut bad = Vec::new();
-    // Through the same opening as files: gzip and UTF-16 decoding are fuzzed too.
-    let Ok(opened) = input::open_reader(Box::new(std::io::Cursor::new(data.to_vec()))) else {
-        return;
-    };
-    let reader = opened.reader;
-    match format.role() {
-        Role::Inventory => {
-            let mut items = Vec::new();
-            let _ = inventory::load(format, reader, "fuzz", &mut items, &mut bad);
-            let p = policy::Policy::load(None);
-            if let Ok(p) = p {
-                let _ = checks::run(items, &logs::Activity::default(), &[], &p, 1_700_000_000);
-            }
-        }
-        Role::Log => {
-            let mut act = logs::Activity::default();
-            let _ = logs::load(format, reader, "fuzz", &mut act, &mut bad);
-            if let Ok(p) = policy::Policy::load(None) {
-                let _ = checks::run(Vec::new(), &act, &[], &p, 1_700_000_000);
-            }
-        }
-        Role::Findings => {
-            let mut leaks = Vec::new();
-            let _ = findings::parse_bytes(format, data, "fuzz", &mut leaks, &mut bad);
-        }
-        Role::PolicyDoc => {
-            let mut acc = access::AccessData::default();
-            let _ = access::load(format, reader, "fuzz", &mut acc, &mut bad);
-            acc.finish();
-            if let Ok(p) = policy::Policy::load(None) {
-                let mut audit = checks::run(
-                    Vec::new(),
-                    &logs::Activity::default(),
-                    &[],
-                    &p,
-                    1_700_000_000,
-                );
-                checks::add_access(&mut audit, &acc, &logs::Activity::default(), &p);
-            }
-        }
+/// Writes the report to standard output. A closed pipe (`| head`) is the reader's choice,
+/// not an audit failure; any other write error (a full disk) is, because the report is lost.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write the report to standard output"),
     }
 }

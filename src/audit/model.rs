@@ -11,6 +11,82 @@ pub struct Loc {
     pub line: usize,
 }
 
+/// What a result is about: an inventory item's source kind, or one of the subjects that
+/// come from elsewhere (a secret only the logs know, a leak, an access grant).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    IamAccessKey,
+    AwsSecret,
+    VaultKv,
+    GcpSecret,
+    AzureSecret,
+    K8sSecret,
+    #[default]
+    Generic,
+    /// A secret named by the audit logs but in no inventory.
+    LogOnly,
+    /// A leaked credential that matches no inventory entry.
+    Leak,
+    /// A grant in an access-policy export (PRV results).
+    AccessGrant,
+}
+
+impl Kind {
+    /// The kinds an inventory item can have (the keys of `[classification.by_kind]`).
+    pub const INVENTORY: [Kind; 7] = [
+        Kind::IamAccessKey,
+        Kind::AwsSecret,
+        Kind::VaultKv,
+        Kind::GcpSecret,
+        Kind::AzureSecret,
+        Kind::K8sSecret,
+        Kind::Generic,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::IamAccessKey => "iam_access_key",
+            Kind::AwsSecret => "aws_secret",
+            Kind::VaultKv => "vault_kv",
+            Kind::GcpSecret => "gcp_secret",
+            Kind::AzureSecret => "azure_secret",
+            Kind::K8sSecret => "k8s_secret",
+            Kind::Generic => "generic",
+            Kind::LogOnly => "log_only",
+            Kind::Leak => "leak",
+            Kind::AccessGrant => "access_grant",
+        }
+    }
+
+    /// An inventory kind by name (`aws_secret`); None for anything else.
+    pub fn inventory(name: &str) -> Option<Kind> {
+        Kind::INVENTORY.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The provider whose audit logs record this kind's use.
+    pub fn provider(self) -> Option<Provider> {
+        match self {
+            Kind::AwsSecret | Kind::IamAccessKey => Some(Provider::Aws),
+            Kind::VaultKv => Some(Provider::Vault),
+            Kind::GcpSecret => Some(Provider::Gcp),
+            Kind::AzureSecret => Some(Provider::Azure),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// What the provider records about use of a secret.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Usage {
@@ -43,8 +119,8 @@ pub struct Item {
     pub description: Option<String>,
     /// The service that manages the secret (AWS `OwningService`, e.g. `rds`).
     pub owning_service: Option<String>,
-    /// Source kind: iam_access_key, aws_secret, vault_kv, gcp_secret, azure_secret, k8s_secret, generic.
-    pub kind: String,
+    /// Source kind (one of [`Kind::INVENTORY`]).
+    pub kind: Kind,
     pub loc: Loc,
     /// Only version data (GCP/Azure version lists): merged into the full item when present.
     pub partial: bool,
@@ -94,10 +170,10 @@ pub struct Item {
 }
 
 impl Item {
-    pub fn new(id: impl Into<String>, kind: &str, loc: Loc) -> Item {
+    pub fn new(id: impl Into<String>, kind: Kind, loc: Loc) -> Item {
         Item {
             id: id.into(),
-            kind: kind.to_string(),
+            kind,
             loc,
             enabled: true,
             ..Item::default()

@@ -7,7 +7,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use regex::Regex;
 use serde::Deserialize;
 
-use super::model::Item;
+use super::checks::CheckId;
+use super::checks::catalog::nearest;
+use super::model::{Item, Kind};
 use super::time::{self, Secs};
 
 pub const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
@@ -152,7 +154,8 @@ pub struct ClassRule {
 pub struct Exemption {
     matcher: globset::GlobMatcher,
     pub reference: String,
-    pub checks: Vec<String>,
+    /// The checks it covers; empty covers every check (`checks = []` or `["*"]`).
+    pub checks: Vec<CheckId>,
     /// End of validity (exclusive); None = no end.
     pub until: Option<Secs>,
     pub until_text: Option<String>,
@@ -166,7 +169,9 @@ pub struct Policy {
     pub classes: BTreeMap<String, Class>,
     pub rules: Vec<ClassRule>,
     pub tag_keys: Vec<String>,
-    pub by_kind: BTreeMap<String, String>,
+    /// `[classification.by_kind]`: the class of each source kind, and `default`'s.
+    pub by_kind: BTreeMap<Kind, String>,
+    pub default_class: Option<String>,
     pub exemptions: Vec<Exemption>,
     pub env_tag_keys: Vec<String>,
     pub defaults: Class,
@@ -359,9 +364,26 @@ impl Policy {
                 builtin: r.builtin,
             });
         }
+        let mut by_kind = BTreeMap::new();
+        let mut default_class = None;
         for (kind, class) in &pf.classification.by_kind {
             if !classes.contains_key(class) {
                 bail!("classification.by_kind.{kind} names unknown class {class:?}");
+            }
+            // A misspelt kind would silently classify nothing.
+            match Kind::inventory(kind) {
+                Some(k) => {
+                    by_kind.insert(k, class.clone());
+                }
+                None if kind == "default" => default_class = Some(class.clone()),
+                None => {
+                    let names = Kind::INVENTORY.map(Kind::as_str);
+                    let hint = match nearest(kind, names.iter().copied().chain(["default"])) {
+                        Some(n) => format!("did you mean {n}?"),
+                        None => format!("kinds: {}, default", names.join(", ")),
+                    };
+                    bail!("classification.by_kind.{kind}: unknown kind ({hint})");
+                }
             }
         }
         let mut exemptions = Vec::new();
@@ -390,15 +412,21 @@ impl Policy {
                     })
                 }
             };
+            let mut checks = Vec::new();
             for c in &e.checks {
-                if c != "*" && !super::checks::CHECKS.iter().any(|k| k.id == c) {
-                    bail!("exemption {}: unknown check {c:?}", i + 1);
+                if c == "*" {
+                    checks.clear();
+                    break;
                 }
+                checks.push(
+                    c.parse::<CheckId>()
+                        .map_err(|err| anyhow!("exemption {} ({}): {err}", i + 1, e.reference))?,
+                );
             }
             exemptions.push(Exemption {
                 matcher,
                 reference: e.reference.clone(),
-                checks: e.checks.clone(),
+                checks,
                 until,
                 until_text: e.until.clone(),
                 reason: e.reason.clone(),
@@ -413,7 +441,8 @@ impl Policy {
                 .classification
                 .tag_keys
                 .unwrap_or_else(|| vec!["rotation-class".into()]),
-            by_kind: pf.classification.by_kind,
+            by_kind,
+            default_class,
             exemptions,
             env_tag_keys: pf
                 .environments
@@ -466,8 +495,8 @@ impl Policy {
             return (Some(c), format!("kind {}", item.kind));
         }
         match self
-            .by_kind
-            .get("default")
+            .default_class
+            .as_ref()
             .and_then(|c| self.classes.get(c))
         {
             Some(c) => (Some(c), "default".into()),
@@ -478,13 +507,13 @@ impl Policy {
     /// The exemption that covers (check, secret) at `now`, and expired ones for reporting.
     pub fn exemption(
         &self,
-        check: &str,
+        check: CheckId,
         id: &str,
         now: Secs,
     ) -> (Option<&Exemption>, Option<&Exemption>) {
         let mut expired = None;
         for e in &self.exemptions {
-            let check_ok = e.checks.is_empty() || e.checks.iter().any(|c| c == "*" || c == check);
+            let check_ok = e.checks.is_empty() || e.checks.contains(&check);
             if !check_ok || !(e.matcher.is_match(id) || e.reference == id) {
                 continue;
             }
@@ -572,7 +601,7 @@ mod tests {
         let p = Policy::load(None).expect("built-in policy");
         let mut it = Item::new(
             "arn:aws:secretsmanager:us-east-1:1:secret:prod/db/password-AbCdEf",
-            "aws_secret",
+            Kind::AwsSecret,
             Loc::default(),
         );
         it.name = "prod/db/password".into();
@@ -580,12 +609,12 @@ mod tests {
             p.classify(&it).0.map(|c| c.name.as_str()),
             Some("db_password")
         );
-        let k = Item::new("aws-iam-key:AKIA", "iam_access_key", Loc::default());
+        let k = Item::new("aws-iam-key:AKIA", Kind::IamAccessKey, Loc::default());
         assert_eq!(
             p.classify(&k).0.map(|c| c.name.as_str()),
             Some("cloud_access_key")
         );
-        let mut t = Item::new("vault:secret/app/config", "vault_kv", Loc::default());
+        let mut t = Item::new("vault:secret/app/config", Kind::VaultKv, Loc::default());
         t.tags
             .insert("rotation-class".into(), "encryption_key".into());
         assert_eq!(p.classify(&t).1, "tag rotation-class");
@@ -616,5 +645,32 @@ mod tests {
             )))
             .is_err()
         );
+    }
+
+    #[test]
+    fn unknown_checks_and_kinds_are_named_with_the_nearest() {
+        let err = |text: &str| match Policy::load(Some(("p", text))) {
+            Ok(_) => panic!("accepted {text:?}"),
+            Err(e) => format!("{e:#}"),
+        };
+        let e = err("[[exemptions.item]]\nref = \"x\"\nchecks = [\"ROT-03\"]\n");
+        assert!(
+            e.contains("\"ROT-03\"") && e.contains("did you mean ROT-003?"),
+            "{e}"
+        );
+        let e = err("[classification.by_kind]\naws_secrets = \"api_key\"\n");
+        assert!(
+            e.contains("aws_secrets") && e.contains("did you mean aws_secret?"),
+            "{e}"
+        );
+        let e = err("[classification.by_kind]\nsomething = \"api_key\"\n");
+        assert!(e.contains("kinds: iam_access_key"), "{e}");
+        let p = Policy::load(Some((
+            "p",
+            "[[exemptions.item]]\nref = \"x\"\nchecks = [\"*\"]\n",
+        )))
+        .expect("policy");
+        assert!(p.exemptions[0].checks.is_empty());
+        assert!(p.exemption(CheckId::Prv008, "x", 0).0.is_some());
     }
 }

@@ -23,11 +23,13 @@ pub fn security_severity(s: Severity) -> &'static str {
     s.security_severity()
 }
 
-fn result_level(s: Severity) -> ResultLevel {
-    match s {
-        Severity::Critical | Severity::High => ResultLevel::Error,
-        Severity::Medium => ResultLevel::Warning,
-        Severity::Low | Severity::Info => ResultLevel::Note,
+/// The typed SARIF level of a severity, from the one table scan and audit share
+/// ([`Severity::sarif_level`]).
+pub fn result_level(s: Severity) -> ResultLevel {
+    match s.sarif_level() {
+        "error" => ResultLevel::Error,
+        "warning" => ResultLevel::Warning,
+        _ => ResultLevel::Note,
     }
 }
 
@@ -50,7 +52,7 @@ pub fn line_hash(f: &Finding) -> String {
     format!("{}:1", &hex::encode(h.finalize())[..16])
 }
 
-fn bag(tags: Option<Vec<String>>, props: BTreeMap<String, Value>) -> PropertyBag {
+pub fn bag(tags: Option<Vec<String>>, props: BTreeMap<String, Value>) -> PropertyBag {
     match tags {
         Some(t) => PropertyBag::builder()
             .tags(t)

@@ -416,3 +416,22 @@ fn text_and_markdown_reports_rank_leaks_first() {
         );
     }
 }
+
+/// A report that cannot be written is lost: the audit must not exit as if it had passed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_that_cannot_be_written_is_an_error() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keywarden"))
+        .args(["audit", "--inventory", &fx("generic/inventory.csv")])
+        .args(["--now", NOW, "--fail-on", "none"])
+        .stdout(full)
+        .output()
+        .expect("run keywarden");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write the report"), "{err}");
+}

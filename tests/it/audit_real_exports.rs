@@ -692,7 +692,11 @@ fn remediation_is_in_the_text_and_markdown_reports() {
     let (_, text) = audit_as(a.clone(), "text");
     let (_, md) = audit_as(a, "markdown");
     for c in &checks {
-        let fix = keywarden::audit::checks::def(c).fix;
+        let fix = c
+            .parse::<keywarden::audit::checks::CheckId>()
+            .expect("a known check")
+            .def()
+            .fix;
         assert!(text.contains(fix), "text lacks the fix for {c}");
         // Markdown escapes `|` in table cells.
         assert!(

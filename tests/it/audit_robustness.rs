@@ -5,32 +5,11 @@ use crate::common_audit;
 use common_audit::*;
 
 use std::io::Write;
+use std::path::Path;
 
-const KINDS: [&str; 21] = [
-    "aws-secrets",
-    "aws-iam-keys",
-    "aws-credential-report",
-    "vault-kv",
-    "gcp-secrets",
-    "azure-secrets",
-    "k8s-secrets",
-    "generic",
-    "cloudtrail",
-    "vault-audit",
-    "gcp-audit",
-    "azure-audit",
-    "keywarden-json",
-    "keywarden-sarif",
-    "aws-iam-auth",
-    "aws-secret-policy",
-    "k8s-rbac",
-    "vault-policy",
-    "gcp-iam",
-    "azure-access",
-    "policy",
-];
+use keywarden::audit::fuzz::{Target, names};
 
-const FIXTURES: [&str; 20] = [
+const FIXTURES: [&str; 28] = [
     "aws/list-secrets.json",
     "aws/describe-secret-v2.json",
     "aws/get-secret-value.json",
@@ -51,7 +30,23 @@ const FIXTURES: [&str; 20] = [
     "generic/inventory.csv",
     "generic/inventory.json",
     "findings/scan.sarif",
+    "access/iam-auth.json",
+    "access/secret-policy.json",
+    "access/rbac.json",
+    "access/vault-ops.hcl",
+    "access/vault-policy.json",
+    "access/gcp-iam.json",
+    "access/azure-keyvault.json",
+    "access/azure-roles.json",
 ];
+
+/// Every fuzz target, built once (as the fuzzer does).
+fn targets() -> Vec<Target> {
+    names()
+        .into_iter()
+        .map(|n| Target::new(n).expect("every listed target exists"))
+        .collect()
+}
 
 #[test]
 fn truncated_and_mutated_fixtures_never_panic() {
@@ -62,17 +57,18 @@ fn truncated_and_mutated_fixtures_never_panic() {
         seed ^= seed << 17;
         seed
     };
+    let targets = targets();
     for f in FIXTURES {
         let data = std::fs::read(fx(f)).expect("fixture");
-        for kind in KINDS {
-            keywarden::audit::fuzz_parse(kind, &data);
+        for t in &targets {
+            t.run(&data);
             for cut in [
                 1,
                 data.len() / 3,
                 data.len() / 2,
                 data.len().saturating_sub(1),
             ] {
-                keywarden::audit::fuzz_parse(kind, &data[..cut.min(data.len())]);
+                t.run(&data[..cut.min(data.len())]);
             }
             let mut m = data.clone();
             for _ in 0..8 {
@@ -81,15 +77,62 @@ fn truncated_and_mutated_fixtures_never_panic() {
                     *b = (next() & 0xff) as u8;
                 }
             }
-            keywarden::audit::fuzz_parse(kind, &m);
+            t.run(&m);
         }
     }
-    for kind in KINDS {
-        for junk in [&b""[..], b"{", b"[", b"]]]]", b"\"", b"{\"Records\": [1, \"x\", null, {}]}", b"\xff\xfe\x00", b"{\"a\":1}\n{\"b\":", b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["] {
-            keywarden::audit::fuzz_parse(kind, junk);
+    for t in &targets {
+        for junk in [&b""[..], b"{", b"[", b"]]]]", b"\"", b"{\"Records\": [1, \"x\", null, {}]}", b"\xff\xfe\x00", b"{\"a\":1}\n{\"b\":", b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["] {
+            t.run(junk);
         }
         let deep = "[".repeat(100_000);
-        keywarden::audit::fuzz_parse(kind, deep.as_bytes());
+        t.run(deep.as_bytes());
+    }
+}
+
+/// The fuzzer seeds each target's corpus from the fixtures detection reads as its format:
+/// every target must have some, and each fixture must seed the target it was written for.
+#[test]
+fn every_fuzz_target_is_seeded_from_the_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = root.join("tests/fixtures/audit");
+    let policy = root.join("src/audit/default-policy.toml");
+    let mut seeded = Vec::new();
+    for t in targets() {
+        let seeds = t.seeds(&[&fixtures, &policy]);
+        assert!(!seeds.is_empty(), "no seed for fuzz target {}", t.name());
+        seeded.extend(seeds.into_iter().map(|p| (t.name(), p)));
+    }
+    let seed_of = |rel: &str| -> Vec<&str> {
+        seeded
+            .iter()
+            .filter(|(_, p)| p.ends_with(rel))
+            .map(|(n, _)| *n)
+            .collect()
+    };
+    assert_eq!(seed_of("aws/cloudtrail.json"), ["cloudtrail"]);
+    assert_eq!(seed_of("access/vault-ops.hcl"), ["vault-policy"]);
+    assert_eq!(seed_of("generic/inventory.csv"), ["generic"]);
+    assert_eq!(seed_of("default-policy.toml"), ["policy"]);
+}
+
+/// A resource policy whose `ARN` is not an ARN (found by fuzzing: the account was read from
+/// the sixth field of any id) is judged without an account, not a panic.
+#[test]
+fn a_resource_policy_with_a_short_arn_does_not_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+    for arn in ["x", "arn:aws", "arn:aws:secretsmanager:us-east-1"] {
+        let doc = serde_json::json!({"ARN": arn, "Name": "n", "ResourcePolicy": policy});
+        let f = write(dir.path(), "policy.json", doc.to_string().as_bytes());
+        let mut a = args(&[], &[], &[], None);
+        a.policy_doc = vec![format!("aws-secret-policy:{f}")];
+        let r = audit_with(a);
+        assert!(
+            r.fails()
+                .contains(&("PRV-003".to_string(), arn.to_string())),
+            "{arn}: {:?}",
+            r.fails()
+        );
     }
 }
 

@@ -10,6 +10,7 @@ use super::{
     AccessData, DocCtx, DocErrors, Grant, Issue, Span, Target, condition_keys, glob, ptr, span,
     strings,
 };
+use crate::audit::checks::CheckId;
 use crate::audit::inventory::{kind_of, s};
 
 const READ_ACTION: &str = "secretsmanager:GetSecretValue";
@@ -34,7 +35,8 @@ fn account_of(p: &str) -> Option<&str> {
         return Some(p);
     }
     let parts: Vec<&str> = p.splitn(6, ':').collect();
-    (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty()).then_some(parts[4])
+    // `then`, not `then_some`: the account is only indexed once the ARN is known to have it.
+    (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty()).then(|| parts[4])
 }
 
 /// `ACCOUNT:role/NAME`, `ACCOUNT:user/NAME` or `ACCOUNT:root`: how grants and CloudTrail's
@@ -253,7 +255,7 @@ fn statement(
             let name = format!("{via}{sid}");
             if not_action || not_resource || st.get("NotPrincipal").is_some() {
                 data.issues.push(Issue {
-                    check: "PRV-005",
+                    check: CheckId::Prv005,
                     subject: subject.clone(),
                     name: name.clone(),
                     message: format!(
@@ -281,7 +283,7 @@ fn statement(
             }
             if admin {
                 data.issues.push(Issue {
-                    check: "PRV-006",
+                    check: CheckId::Prv006,
                     subject: subject.clone(),
                     name: name.clone(),
                     message: format!("{name} allows \"*\" on \"*\": full administrative access, every secret included"),
@@ -311,13 +313,16 @@ fn statement(
             // A condition (tag-based access: `secretsmanager:ResourceTag/app` matching the
             // caller's tag) is how wide patterns are scoped safely: the grant stays in the
             // access table as an upper bound, but is not judged wide.
-            let (check, what) = match widest {
-                _ if !conditions.is_empty() => ("", ""),
-                Span::All => ("PRV-001", "every secret in the account"),
-                Span::Broad => ("PRV-002", "a whole environment's or service tier's secrets"),
-                Span::Narrow => ("", ""),
+            let wide = match widest {
+                _ if !conditions.is_empty() => None,
+                Span::All => Some((CheckId::Prv001, "every secret in the account")),
+                Span::Broad => Some((
+                    CheckId::Prv002,
+                    "a whole environment's or service tier's secrets",
+                )),
+                Span::Narrow => None,
             };
-            if !check.is_empty() {
+            if let Some((check, what)) = wide {
                 data.issues.push(Issue {
                     check,
                     subject: subject.clone(),
@@ -380,7 +385,7 @@ fn statement(
             let name = format!("resource policy of {id}{sid}");
             if not_action || not_resource || st.get("NotPrincipal").is_some() {
                 data.issues.push(Issue {
-                    check: "PRV-005",
+                    check: CheckId::Prv005,
                     subject: id.to_string(),
                     name: name.clone(),
                     message: format!(
@@ -403,7 +408,7 @@ fn statement(
             }
             if anyone && conditions.is_empty() && st.get("NotPrincipal").is_none() {
                 data.issues.push(Issue {
-                    check: "PRV-003",
+                    check: CheckId::Prv003,
                     subject: id.to_string(),
                     name: name.clone(),
                     message: format!(
@@ -423,7 +428,7 @@ fn statement(
                     .collect();
                 if !foreign.is_empty() {
                     data.issues.push(Issue {
-                        check: "PRV-004",
+                        check: CheckId::Prv004,
                         subject: id.to_string(),
                         name: name.clone(),
                         message: format!(

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{AccessData, DocCtx, DocErrors, Grant, Issue, Target, ptr, strings};
+use crate::audit::checks::CheckId;
 use crate::audit::inventory::{BadRecord, kind_of, s};
 
 /// Every secret permission an access policy can hold.
@@ -110,7 +111,7 @@ fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErr
         let loc = cx.loc(&app);
         if all {
             data.issues.push(Issue {
-                check: "PRV-001",
+                check: CheckId::Prv001,
                 subject: oid.to_string(),
                 name: format!("access policy of Key Vault {vault}"),
                 message: format!("{oid} holds every secret permission ({}) on Key Vault {vault}: read, change and purge every secret in it", perms.join(", ")),
@@ -170,7 +171,7 @@ fn assignment(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut
         ("scope", json!(scope)),
         ("principal", json!(principal)),
     ];
-    let mut push = |check: &'static str, message: String| {
+    let mut push = |check: CheckId, message: String| {
         data.issues.push(Issue {
             check,
             subject: pid.to_string(),
@@ -183,14 +184,14 @@ fn assignment(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut
     };
     if subscription_or_wider {
         push(
-            "PRV-001",
+            CheckId::Prv001,
             format!(
                 "{principal} is given {role} at {scope}: every secret in every Key Vault below it"
             ),
         );
         if role.eq_ignore_ascii_case("key vault administrator") {
             push(
-                "PRV-006",
+                CheckId::Prv006,
                 format!(
                     "{principal} is given Key Vault Administrator at {scope}: full data-plane control of every Key Vault below it"
                 ),
@@ -198,7 +199,7 @@ fn assignment(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut
         }
     } else if resource_group {
         push(
-            "PRV-002",
+            CheckId::Prv002,
             format!(
                 "{principal} is given {role} at resource group scope {scope}: every secret in every Key Vault of the group"
             ),

@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use super::{AccessData, DocCtx, DocErrors, Grant, Issue, Target, ptr, strings};
+use crate::audit::checks::CheckId;
 use crate::audit::inventory::{kind_of, s};
 
 /// Roles that can read secret payloads.
@@ -132,7 +133,7 @@ fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErr
                 ("resource", json!(where_)),
                 ("conditions", json!(conditions)),
             ];
-            let mut push = |check: &'static str, subject: String, message: String| {
+            let mut push = |check: CheckId, subject: String, message: String| {
                 data.issues.push(Issue {
                     check,
                     subject,
@@ -146,7 +147,7 @@ fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErr
             if public && (reading || role.starts_with("roles/secretmanager.")) {
                 let subject = secret.clone().unwrap_or_else(|| where_.clone());
                 push(
-                    "PRV-003",
+                    CheckId::Prv003,
                     subject,
                     format!(
                         "{m} is given {role} on {where_}: {}",
@@ -163,7 +164,7 @@ fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErr
             }
             if default_service_account(m) {
                 push(
-                    "PRV-007",
+                    CheckId::Prv007,
                     m.clone(),
                     format!(
                         "{m} (a default service account, used by every workload that names none) is given {role} on {where_}"
@@ -173,7 +174,7 @@ fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErr
             // An IAM condition (`resource.name.startsWith(…)`) scopes a project-level grant.
             if secret.is_none() && !public && conditions.is_empty() {
                 push(
-                    "PRV-001",
+                    CheckId::Prv001,
                     m.clone(),
                     format!(
                         "{m} is given {role} at project level ({where_}): it can read every secret in the project{}",

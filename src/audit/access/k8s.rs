@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::{AccessData, DocCtx, DocErrors, Grant, Issue, Target, ptr, strings};
+use crate::audit::checks::CheckId;
 use crate::audit::inventory::{BadRecord, kind_of, s};
 use crate::audit::model::Loc;
 
@@ -334,7 +335,7 @@ impl Rbac {
                         json!(format!("{}:{}", role_loc.file, role_loc.line)),
                     ),
                 ];
-                let mut push = |check: &'static str, message: String| {
+                let mut push = |check: CheckId, message: String| {
                     data.issues.push(Issue {
                         check,
                         subject: principal.clone(),
@@ -357,7 +358,7 @@ impl Rbac {
                 let masters = kind == "Group" && name == "system:masters";
                 if everything && !masters {
                     push(
-                        "PRV-006",
+                        CheckId::Prv006,
                         format!(
                             "{principal} is given every verb on every resource ({via}) {scope_text}, Secrets included"
                         ),
@@ -373,7 +374,7 @@ impl Rbac {
                 };
                 if public {
                     push(
-                        "PRV-003",
+                        CheckId::Prv003,
                         format!(
                             "{principal} (anyone{} the cluster) can {} {what} {scope_text} ({via})",
                             if name == "system:authenticated" {
@@ -387,7 +388,7 @@ impl Rbac {
                 }
                 if default_sa {
                     push(
-                        "PRV-007",
+                        CheckId::Prv007,
                         format!(
                             "{principal} (a default service account: every pod that names no account runs as it) can {} {what} {scope_text} ({via})",
                             verbs.join("/")
@@ -396,7 +397,7 @@ impl Rbac {
                 }
                 if scope_ns.is_none() && names.is_empty() {
                     push(
-                        "PRV-001",
+                        CheckId::Prv001,
                         format!(
                             "{principal} can {} Secrets in every namespace ({via})",
                             verbs.join("/")

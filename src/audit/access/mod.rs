@@ -18,9 +18,10 @@ use std::io::{BufRead, Read};
 
 use serde_json::Value;
 
-use super::input::{Count, InputFormat};
+use super::checks::CheckId;
+use super::input::{Count, InputFormat, Parser};
 use super::inventory::{BadRecord, LOSSY_NOTE};
-use super::model::{Item, Loc};
+use super::model::{Item, Kind, Loc};
 
 /// Largest policy export read (they are parsed whole to keep every element's line).
 pub const MAX_DOC: u64 = 512 * 1024 * 1024;
@@ -73,7 +74,7 @@ pub enum Target {
 /// One PRV finding before it becomes a check result.
 #[derive(Debug, Clone)]
 pub struct Issue {
-    pub check: &'static str,
+    pub check: CheckId,
     /// What the result is about: the principal that holds the grant (or the policy, for Vault).
     pub subject: String,
     pub name: String,
@@ -127,7 +128,7 @@ impl AccessData {
             }
         }
         self.grants.extend(inherited);
-        let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
+        let mut seen: HashMap<(CheckId, String), usize> = HashMap::new();
         let mut merged: Vec<Issue> = Vec::new();
         for is in std::mem::take(&mut self.issues) {
             match seen.get(&(is.check, is.subject.clone())) {
@@ -202,12 +203,22 @@ pub fn ptr(base: &str, seg: impl std::fmt::Display) -> String {
 /// statement that cannot be understood) is reported with its line and makes the input
 /// partial: a policy that was not read may grant anything.
 pub fn load<R: BufRead>(
-    format: InputFormat,
+    format: &'static InputFormat,
     reader: R,
     file: &str,
     data: &mut AccessData,
     bad: &mut Vec<BadRecord>,
 ) -> std::io::Result<Count> {
+    let Parser::Access {
+        json: parse_json,
+        text: parse_text,
+    } = format.parser
+    else {
+        return Err(std::io::Error::other(format!(
+            "{} is not an access-policy format",
+            format.name
+        )));
+    };
     data.inputs += 1;
     let before = bad.len();
     let mut bytes = Vec::new();
@@ -248,17 +259,15 @@ pub fn load<R: BufRead>(
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let trimmed = text.trim_start();
-    if format == InputFormat::VaultPolicy && !trimmed.starts_with('{') && !trimmed.starts_with('[')
+    if let Some(parse_text) = parse_text
+        && !trimmed.starts_with('{')
+        && !trimmed.starts_with('[')
     {
-        let name = std::path::Path::new(file)
-            .file_stem()
-            .map(|s| s.to_string_lossy().trim_end_matches(".hcl").to_string())
-            .unwrap_or_else(|| file.to_string());
         count.records += 1;
-        if let Err((line, e)) = vault::hcl_policy(&name, text, file, 0, data) {
+        if let Err((line, e)) = parse_text(text, file, data) {
             bad.push(BadRecord {
                 loc: at(line),
-                error: format!("invalid Vault policy (HCL): {e}"),
+                error: e,
             });
         }
         count.partial |= bad.len() > before;
@@ -291,19 +300,7 @@ pub fn load<R: BufRead>(
                     line: first_line,
                 };
                 count.records += 1;
-                let res = match format {
-                    InputFormat::AwsIamAuth => aws::authorization_details(&value, &cx, data),
-                    InputFormat::AwsSecretPolicy => aws::resource_policy(&value, &cx, data),
-                    InputFormat::K8sRbac => k8s::objects(&value, &cx, data),
-                    InputFormat::VaultPolicy => vault::json_doc(&value, &cx, data),
-                    InputFormat::GcpIam => gcp::policy(&value, &cx, data),
-                    InputFormat::AzureAccess => azure::doc(&value, &cx, data),
-                    other => Err(vec![(
-                        String::new(),
-                        format!("{} is not an access-policy format", other.name()),
-                    )]),
-                };
-                if let Err(errors) = res {
+                if let Err(errors) = parse_json(&value, &cx, data) {
                     for (pointer, error) in errors {
                         bad.push(BadRecord {
                             loc: cx.loc(&pointer),
@@ -498,18 +495,18 @@ pub fn span(name: &str, plus: bool) -> Span {
 /// `k8s:shop/`) only tests the items under that prefix: the join stays near-linear for
 /// accounts with thousands of scoped grants and secrets.
 pub fn readers(items: &[Item], grants: &[Grant]) -> Vec<Vec<usize>> {
-    let mut by_kind: HashMap<&str, Vec<(&str, usize)>> = HashMap::new();
+    let mut by_kind: HashMap<Kind, Vec<(&str, usize)>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         by_kind
-            .entry(it.kind.as_str())
+            .entry(it.kind)
             .or_default()
             .push((it.id.as_str(), i));
     }
     for v in by_kind.values_mut() {
         v.sort_unstable();
     }
-    let under = |kind: &str, prefix: &str| -> Vec<usize> {
-        let Some(v) = by_kind.get(kind) else {
+    let under = |kind: Kind, prefix: &str| -> Vec<usize> {
+        let Some(v) = by_kind.get(&kind) else {
             return Vec::new();
         };
         let start = v.partition_point(|(id, _)| *id < prefix);
@@ -528,19 +525,19 @@ pub fn readers(items: &[Item], grants: &[Grant]) -> Vec<Vec<usize>> {
                 not: false,
             } => patterns
                 .iter()
-                .flat_map(|p| under("aws_secret", &literal(p)))
+                .flat_map(|p| under(Kind::AwsSecret, &literal(p)))
                 .collect(),
-            Target::AwsArns { not: true, .. } | Target::AwsSecret(_) => under("aws_secret", ""),
+            Target::AwsArns { not: true, .. } | Target::AwsSecret(_) => under(Kind::AwsSecret, ""),
             Target::K8s {
                 namespace: Some(ns),
                 ..
-            } => under("k8s_secret", &format!("k8s:{ns}/")),
+            } => under(Kind::K8sSecret, &format!("k8s:{ns}/")),
             Target::K8s {
                 namespace: None, ..
-            } => under("k8s_secret", ""),
-            Target::Vault(_) => under("vault_kv", ""),
-            Target::Gcp { .. } => under("gcp_secret", ""),
-            Target::Azure { .. } => under("azure_secret", ""),
+            } => under(Kind::K8sSecret, ""),
+            Target::Vault(_) => under(Kind::VaultKv, ""),
+            Target::Gcp { .. } => under(Kind::GcpSecret, ""),
+            Target::Azure { .. } => under(Kind::AzureSecret, ""),
         };
         candidates.sort_unstable();
         candidates.dedup();
@@ -555,19 +552,19 @@ pub fn readers(items: &[Item], grants: &[Grant]) -> Vec<Vec<usize>> {
 
 /// Whether a grant reaches an inventory secret.
 pub fn covers(g: &Grant, it: &Item) -> bool {
-    match (&g.target, it.kind.as_str()) {
-        (Target::AwsArns { patterns, not }, "aws_secret") => {
+    match (&g.target, it.kind) {
+        (Target::AwsArns { patterns, not }, Kind::AwsSecret) => {
             let hit = patterns.iter().any(|p| glob(p, &it.id, false));
             hit != *not
         }
-        (Target::AwsSecret(s), "aws_secret") => {
+        (Target::AwsSecret(s), Kind::AwsSecret) => {
             s == &it.id
                 || super::inventory::aws::partial_arn(s).is_some_and(|p| {
                     super::inventory::aws::partial_arn(&it.id).is_some_and(|q| p == q)
                 })
                 || (!s.starts_with("arn:") && (it.name == *s || it.aliases.iter().any(|a| a == s)))
         }
-        (Target::K8s { namespace, names }, "k8s_secret") => {
+        (Target::K8s { namespace, names }, Kind::K8sSecret) => {
             let Some((ns, name)) = it.id.strip_prefix("k8s:").and_then(|r| r.split_once('/'))
             else {
                 return false;
@@ -575,7 +572,7 @@ pub fn covers(g: &Grant, it: &Item) -> bool {
             namespace.as_deref().is_none_or(|n| n == ns)
                 && (names.is_empty() || names.iter().any(|n| n == name))
         }
-        (Target::Vault(paths), "vault_kv") => {
+        (Target::Vault(paths), Kind::VaultKv) => {
             let Some(rest) = it.id.strip_prefix("vault:") else {
                 return false;
             };
@@ -586,7 +583,7 @@ pub fn covers(g: &Grant, it: &Item) -> bool {
                 .iter()
                 .any(|p| forms.iter().any(|f| vault::path_matches(p, f)))
         }
-        (Target::Gcp { project, secret }, "gcp_secret") => match secret {
+        (Target::Gcp { project, secret }, Kind::GcpSecret) => match secret {
             Some(s) => {
                 s == &it.id
                     || super::inventory::gcp::split_name(s)
@@ -605,7 +602,7 @@ pub fn covers(g: &Grant, it: &Item) -> bool {
                 }
             },
         },
-        (Target::Azure { vault }, "azure_secret") => match vault {
+        (Target::Azure { vault }, Kind::AzureSecret) => match vault {
             None => true,
             Some(v) => azure::vault_of(&it.id).is_some_and(|have| have.eq_ignore_ascii_case(v)),
         },

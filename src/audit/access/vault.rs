@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::hcl::{self, HItem, HValue};
 use super::{AccessData, DocCtx, DocErrors, Grant, Issue, Span, Target, ptr, span};
+use crate::audit::checks::CheckId;
 use crate::audit::inventory::{BadRecord, kind_of, s};
 use crate::audit::model::Loc;
 
@@ -86,6 +87,16 @@ fn hcl_strings(v: &HValue) -> Vec<String> {
         HValue::List(l) => l.iter().flat_map(hcl_strings).collect(),
         _ => Vec::new(),
     }
+}
+
+/// A policy file in HCL, named after the file (`payments.hcl` is policy `payments`).
+pub fn hcl_file(text: &str, file: &str, data: &mut AccessData) -> Result<(), (usize, String)> {
+    let name = std::path::Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().trim_end_matches(".hcl").to_string())
+        .unwrap_or_else(|| file.to_string());
+    hcl_policy(&name, text, file, 0, data)
+        .map_err(|(line, e)| (line, format!("invalid Vault policy (HCL): {e}")))
 }
 
 /// An HCL policy. `embedded_line` is the line of the JSON string holding it (every rule is
@@ -331,7 +342,7 @@ impl Policies {
                     ("path", json!(r.pattern)),
                     ("capabilities", json!(r.caps)),
                 ];
-                let mut push = |check: &'static str, message: String| {
+                let mut push = |check: CheckId, message: String| {
                     data.issues.push(Issue {
                         check,
                         subject: subject.clone(),
@@ -344,7 +355,7 @@ impl Policies {
                 };
                 if sudo {
                     push(
-                        "PRV-006",
+                        CheckId::Prv006,
                         format!(
                             "policy {} grants sudo on \"{}\": root-protected endpoints",
                             pol.name, r.pattern
@@ -355,14 +366,14 @@ impl Policies {
                     let what = if read { "read" } else { "list" };
                     match path_span(&r.pattern) {
                         Span::All => push(
-                            "PRV-001",
+                            CheckId::Prv001,
                             format!(
                                 "policy {} can {what} \"{}\": every secret under the mount",
                                 pol.name, r.pattern
                             ),
                         ),
                         Span::Broad => push(
-                            "PRV-002",
+                            CheckId::Prv002,
                             format!(
                                 "policy {} can {what} \"{}\": a glob spanning a whole environment or every service",
                                 pol.name, r.pattern
@@ -389,7 +400,7 @@ impl Policies {
         for a in &self.attachments {
             if a.policies.iter().any(|p| p == "root") {
                 data.issues.push(Issue {
-                    check: "PRV-006",
+                    check: CheckId::Prv006,
                     subject: a.principal.clone(),
                     name: format!("{} policies", a.principal),
                     message: format!(

@@ -5,7 +5,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::{apply_tags, date, s, value_fingerprint};
-use crate::audit::model::{Item, Loc, Usage, ValueSighting};
+use crate::audit::model::{Item, Kind, Loc, Usage, ValueSighting};
 use crate::audit::time::{self, DAY};
 
 /// `arn:…:secret:NAME-AbCdEf` → `arn:…:secret:NAME` (CloudTrail may use either, or the name).
@@ -33,7 +33,7 @@ pub fn secret(v: &Value, loc: Loc) -> Result<Item, String> {
         (None, Some(n)) => n.to_string(),
         _ => return Err("Secrets Manager entry without ARN or Name".into()),
     };
-    let mut it = Item::new(id.clone(), "aws_secret", loc.clone());
+    let mut it = Item::new(id.clone(), Kind::AwsSecret, loc.clone());
     it.name = name
         .map(str::to_string)
         .or_else(|| arn.and_then(arn_name).map(str::to_string))
@@ -205,7 +205,7 @@ pub fn access_keys(v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
 
 fn access_key(v: &Value, loc: Loc) -> Result<Item, String> {
     let key = s(v, "AccessKeyId").ok_or("access key entry without AccessKeyId")?;
-    let mut it = Item::new(format!("aws-iam-key:{key}"), "iam_access_key", loc);
+    let mut it = Item::new(format!("aws-iam-key:{key}"), Kind::IamAccessKey, loc);
     it.key_id = Some(key.to_string());
     it.principal = s(v, "UserName").map(str::to_string);
     it.name = match &it.principal {
@@ -278,7 +278,7 @@ pub fn credential_row(cols: &[(String, String)], loc: Loc) -> Result<Vec<Item>, 
         }
         let mut it = Item::new(
             format!("aws-iam-user:{user}/key{n}"),
-            "iam_access_key",
+            Kind::IamAccessKey,
             loc.clone(),
         );
         it.name = format!("{user} access key {n}");
@@ -306,7 +306,7 @@ pub fn join_credential_slots(items: &mut Vec<Item>) {
     for (i, k) in items.iter().enumerate() {
         if let (Some(u), true) = (
             &k.principal,
-            k.kind == "iam_access_key" && k.cred_slot.is_none() && k.key_id.is_some(),
+            k.kind == Kind::IamAccessKey && k.cred_slot.is_none() && k.key_id.is_some(),
         ) {
             by_user.entry(u.clone()).or_default().push(i);
         }

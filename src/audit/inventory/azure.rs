@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{apply_tags, boolish, date, s, string_map, value_fingerprint};
-use crate::audit::model::{Item, Loc, ValueSighting};
+use crate::audit::model::{Item, Kind, Loc, ValueSighting};
 
 /// `https://V.vault.azure.net/secrets/NAME[/VERSION]` → (base URL, name, version).
 pub fn split_id(id: &str) -> Option<(String, String, Option<String>)> {
@@ -33,7 +33,7 @@ pub fn secret_or_version(v: &Value, loc: Loc) -> Result<Item, String> {
     let id = s(v, "id").ok_or("Azure secret without \"id\"")?;
     let (base, name, version) =
         split_id(id).ok_or_else(|| format!("Azure id {id:?} is not https://VAULT/secrets/NAME"))?;
-    let mut it = Item::new(base.clone(), "azure_secret", loc.clone());
+    let mut it = Item::new(base.clone(), Kind::AzureSecret, loc.clone());
     it.name = s(v, "name").unwrap_or(&name).to_string();
     it.aliases.push(alias(&base));
     it.expiry_supported = true;

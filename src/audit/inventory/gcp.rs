@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{apply_tags, date, s, string_map};
-use crate::audit::model::{Item, Loc};
+use crate::audit::model::{Item, Kind, Loc};
 use crate::audit::time;
 
 /// `projects/P/secrets/S[/versions/N]` → (`projects/P/secrets/S`, S, version).
@@ -32,7 +32,7 @@ pub fn secret_or_version(v: &Value, loc: Loc) -> Result<Item, String> {
     let name = s(v, "name").ok_or("GCP record without \"name\"")?;
     let (base, short, version) =
         split_name(name).ok_or_else(|| format!("GCP name {name:?} is not projects/P/secrets/S"))?;
-    let mut it = Item::new(base.clone(), "gcp_secret", loc);
+    let mut it = Item::new(base.clone(), Kind::GcpSecret, loc);
     it.name = short.clone();
     it.aliases.push(base);
     it.aliases.push(short_alias(&short));

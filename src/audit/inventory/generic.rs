@@ -5,19 +5,27 @@
 use serde_json::Value;
 
 use super::{apply_tags, norm_fingerprint, parse_bool, string_map};
-use crate::audit::model::{Item, Loc, Usage};
+use crate::audit::model::{Item, Kind, Loc, Usage};
 use crate::audit::time;
 
 fn build(get: &dyn Fn(&str) -> Option<Option<String>>, loc: Loc) -> Result<Item, String> {
     let id = get("id")
         .flatten()
         .ok_or("generic inventory row without id")?;
-    let mut it = Item::new(id.clone(), "generic", loc);
+    let mut it = Item::new(id.clone(), Kind::Generic, loc);
     let val = |k: &str| get(k).flatten();
     it.name = val("name").unwrap_or_else(|| id.clone());
     it.aliases.push(id);
+    // Another source's kind lets a store exported through the generic format keep that
+    // kind's checks and classification (`iam_access_key` rows get KEY-001).
     if let Some(kind) = val("kind") {
-        it.kind = kind;
+        match Kind::inventory(&kind) {
+            Some(k) => it.kind = k,
+            None => it.notes.push(format!(
+                "column kind: {kind:?} is not a source kind ({}); read as generic",
+                Kind::INVENTORY.map(Kind::as_str).join(", ")
+            )),
+        }
     }
     it.declared_class = val("class");
     it.environment = val("environment").or_else(|| val("env"));

@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::{apply_tags, date, s, string_map, value_fingerprint};
-use crate::audit::model::{Item, Loc, ValueSighting};
+use crate::audit::model::{Item, Kind, Loc, ValueSighting};
 
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -31,7 +31,7 @@ fn one(v: &Value, loc: Loc) -> Result<Item, String> {
         .ok_or("Kubernetes Secret without metadata")?;
     let name = s(meta, "name").ok_or("Kubernetes Secret without metadata.name")?;
     let ns = s(meta, "namespace").unwrap_or("default");
-    let mut it = Item::new(format!("k8s:{ns}/{name}"), "k8s_secret", loc.clone());
+    let mut it = Item::new(format!("k8s:{ns}/{name}"), Kind::K8sSecret, loc.clone());
     it.name = name.to_string();
     it.aliases.push(it.id.clone());
     it.created = date(meta, "creationTimestamp");

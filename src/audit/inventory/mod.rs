@@ -12,7 +12,7 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::input::{self, InputFormat, Record};
+use super::input::{self, InputFormat, Parser, Record};
 use super::model::{Item, Loc};
 use super::time::{self, Secs};
 
@@ -31,7 +31,7 @@ pub struct BadRecord {
 
 /// Parses one inventory input into items; bad records are reported and skipped.
 pub fn load<R: BufRead>(
-    format: InputFormat,
+    format: &'static InputFormat,
     reader: R,
     file: &str,
     items: &mut Vec<Item>,
@@ -42,11 +42,11 @@ pub fn load<R: BufRead>(
         file: file.to_string(),
         line,
     };
-    let csv_like = matches!(
-        format,
-        InputFormat::Generic | InputFormat::AwsCredentialReport
-    );
-    if csv_like {
+    if let Parser::Inventory {
+        csv: Some(from_row),
+        ..
+    } = format.parser
+    {
         let mut reader = reader;
         let head = reader.fill_buf()?;
         let t = String::from_utf8_lossy(&head[..head.len().min(64)])
@@ -57,20 +57,13 @@ pub fn load<R: BufRead>(
             let complete = input::csv_records(reader, &mut |row| {
                 records += 1;
                 match row {
-                    Ok((line, cols)) => {
-                        let r = if format == InputFormat::Generic {
-                            generic::from_row(&cols, loc(line))
-                        } else {
-                            aws::credential_row(&cols, loc(line))
-                        };
-                        match r {
-                            Ok(mut v) => items.append(&mut v),
-                            Err(error) => bad.push(BadRecord {
-                                loc: loc(line),
-                                error,
-                            }),
-                        }
-                    }
+                    Ok((line, cols)) => match from_row(&cols, loc(line)) {
+                        Ok(mut v) => items.append(&mut v),
+                        Err(error) => bad.push(BadRecord {
+                            loc: loc(line),
+                            error,
+                        }),
+                    },
                     Err((line, error)) => bad.push(BadRecord {
                         loc: loc(line),
                         error,
@@ -88,7 +81,7 @@ pub fn load<R: BufRead>(
 }
 
 fn load_json<R: BufRead>(
-    format: InputFormat,
+    format: &'static InputFormat,
     reader: R,
     file: &str,
     items: &mut Vec<Item>,
@@ -135,20 +128,13 @@ fn load_json<R: BufRead>(
 }
 
 /// Parses one JSON record of an inventory format.
-pub fn parse_value(format: InputFormat, v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
+pub fn parse_value(format: &'static InputFormat, v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
     if !v.is_object() {
         return Err(format!("expected a JSON object, found {}", kind_of(v)));
     }
-    match format {
-        InputFormat::AwsSecrets => aws::secret(v, loc).map(|i| vec![i]),
-        InputFormat::AwsIamKeys => aws::access_keys(v, loc),
-        InputFormat::AwsCredentialReport => aws::credential_report_json(v, loc),
-        InputFormat::VaultKv => vault::kv_metadata(v, loc).map(|i| vec![i]),
-        InputFormat::GcpSecrets => gcp::secret_or_version(v, loc).map(|i| vec![i]),
-        InputFormat::AzureSecrets => azure::secret_or_version(v, loc).map(|i| vec![i]),
-        InputFormat::K8sSecrets => k8s::secret(v, loc),
-        InputFormat::Generic => generic::from_json(v, loc).map(|i| vec![i]),
-        other => Err(format!("{} is not an inventory format", other.name())),
+    match format.parser {
+        Parser::Inventory { json, .. } => json(v, loc),
+        _ => Err(format!("{} is not an inventory format", format.name)),
     }
 }
 

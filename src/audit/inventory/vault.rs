@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{apply_tags, date, s, string_map};
-use crate::audit::model::{Item, Loc};
+use crate::audit::model::{Item, Kind, Loc};
 use crate::audit::time;
 
 pub fn canonical_path(p: &str) -> String {
@@ -28,7 +28,7 @@ pub fn kv_metadata(v: &Value, loc: Loc) -> Result<Item, String> {
     if path.is_empty() {
         return Err("Vault KV record with an empty path".into());
     }
-    let mut it = Item::new(format!("vault:{path}"), "vault_kv", loc);
+    let mut it = Item::new(format!("vault:{path}"), Kind::VaultKv, loc);
     it.name = path.clone();
     it.aliases.push(it.id.clone());
     it.created = date(data, "created_time");

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::str_at;
-use crate::audit::model::{AccessOutcome, Action, Event, Item, Provider, SecretFilter};
+use crate::audit::model::{AccessOutcome, Action, Event, Item, Kind, Provider, SecretFilter};
 use crate::audit::time;
 
 const SM: &str = "secretsmanager.amazonaws.com";
@@ -200,7 +200,7 @@ fn value_matches(field: &str, value: &str) -> bool {
 /// (the question is which secrets the read *could* have covered), never under-match; an
 /// unknown key matches everything.
 pub fn filters_match(filters: &[SecretFilter], item: &Item) -> bool {
-    if item.kind != "aws_secret" {
+    if item.kind != Kind::AwsSecret {
         return false;
     }
     let region = item
@@ -249,7 +249,7 @@ mod tests {
     fn filters_select_by_name_tag_and_negation() {
         let mut it = Item::new(
             "arn:aws:secretsmanager:us-east-1:1:secret:prod/app/db-AbCdEf",
-            "aws_secret",
+            Kind::AwsSecret,
             Loc::default(),
         );
         it.name = "prod/app/db".into();

@@ -11,7 +11,7 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::input::{self, InputFormat, Record};
+use super::input::{self, InputFormat, Parser, Record};
 use super::inventory::BadRecord;
 use super::model::{AccessOutcome, Action, Event, Loc, Provider, SecretFilter};
 use super::time::Secs;
@@ -293,24 +293,54 @@ impl Activity {
     }
 }
 
+/// What a log parser keeps from one record to the next of an input.
+#[derive(Default)]
+pub struct State {
+    /// Records about nothing the audit looks at.
+    pub unrelated: u64,
+    /// Vault requests waiting for their response.
+    pub vault: vault::Pairing,
+}
+
+impl State {
+    /// The events of one record, placed at `pos`; a record with none is unrelated.
+    pub fn events(
+        &mut self,
+        events: Result<Vec<Event>, String>,
+        pos: Pos,
+    ) -> Result<Vec<(Event, Pos)>, String> {
+        let events = events?;
+        if events.is_empty() {
+            self.unrelated += 1;
+        }
+        Ok(events.into_iter().map(|e| (e, pos)).collect())
+    }
+
+    /// Events held back until the input ends (requests whose response never came).
+    pub fn finish(&mut self) -> Vec<(Event, Pos)> {
+        self.unrelated += std::mem::take(&mut self.vault.unrelated);
+        self.vault.flush()
+    }
+}
+
 /// Parses one audit log input into `activity`; bad records are reported and skipped.
 pub fn load<R: BufRead>(
-    format: InputFormat,
+    format: &'static InputFormat,
     reader: R,
     file: &str,
     activity: &mut Activity,
     bad: &mut Vec<BadRecord>,
 ) -> std::io::Result<input::Count> {
-    let fidx = activity.add_file(file);
-    let provider = match format {
-        InputFormat::VaultAudit => Provider::Vault,
-        InputFormat::GcpAudit => Provider::Gcp,
-        InputFormat::AzureAudit => Provider::Azure,
-        _ => Provider::Aws,
+    let Parser::Log { provider, parse } = format.parser else {
+        return Err(std::io::Error::other(format!(
+            "{} is not an audit-log format",
+            format.name
+        )));
     };
+    let fidx = activity.add_file(file);
     let mut records = 0usize;
     let mut partial = false;
-    let mut vault_state = vault::Pairing::default();
+    let mut state = State::default();
     input::json_records(reader, format.array_keys(), &mut |rec| {
         if matches!(rec, Record::Truncated { .. }) {
             partial = true;
@@ -332,27 +362,8 @@ pub fn load<R: BufRead>(
                     file: fidx,
                     line: line.min(u32::MAX as usize) as u32,
                 };
-                let with_pos = |r: Result<Vec<Event>, String>| {
-                    r.map(|evs| evs.into_iter().map(|e| (e, pos)).collect::<Vec<_>>())
-                };
-                let res = match format {
-                    InputFormat::CloudTrail => with_pos(cloudtrail::events(&value)),
-                    InputFormat::VaultAudit => vault::event(&value, &mut vault_state, pos),
-                    InputFormat::GcpAudit => {
-                        with_pos(gcp::event(&value).map(|e| e.into_iter().collect()))
-                    }
-                    InputFormat::AzureAudit => {
-                        with_pos(azure::event(&value).map(|e| e.into_iter().collect()))
-                    }
-                    other => Err(format!("{} is not an audit-log format", other.name())),
-                };
-                match res {
+                match parse(&value, &mut state, pos) {
                     Ok(evs) => {
-                        // Vault requests wait for their response, so an empty result there is
-                        // not an unrelated record; the pairing counts those itself.
-                        if evs.is_empty() && format != InputFormat::VaultAudit {
-                            *activity.unrelated.entry(provider).or_insert(0) += 1;
-                        }
                         for (ev, p) in evs {
                             activity.add(ev, p);
                         }
@@ -377,11 +388,11 @@ pub fn load<R: BufRead>(
             }
         }
     })?;
-    for (ev, p) in vault_state.flush() {
+    for (ev, p) in state.finish() {
         activity.add(ev, p);
     }
-    if vault_state.unrelated > 0 {
-        *activity.unrelated.entry(provider).or_insert(0) += vault_state.unrelated;
+    if state.unrelated > 0 {
+        *activity.unrelated.entry(provider).or_insert(0) += state.unrelated;
     }
     if activity.untracked > 0 {
         bad.push(BadRecord {
@@ -397,22 +408,6 @@ pub fn load<R: BufRead>(
         activity.untracked = 0;
     }
     Ok(input::Count { records, partial })
-}
-
-/// Parses one record of a log format (for fuzzing and tests).
-pub fn parse_value(format: InputFormat, v: &Value) -> Result<Vec<Event>, String> {
-    match format {
-        InputFormat::CloudTrail => cloudtrail::events(v),
-        InputFormat::VaultAudit => {
-            let mut pairing = vault::Pairing::default();
-            let mut evs = vault::event(v, &mut pairing, Pos::default())?;
-            evs.extend(pairing.flush());
-            Ok(evs.into_iter().map(|(e, _)| e).collect())
-        }
-        InputFormat::GcpAudit => gcp::event(v).map(|e| e.into_iter().collect()),
-        InputFormat::AzureAudit => azure::event(v).map(|e| e.into_iter().collect()),
-        other => Err(format!("{} is not an audit-log format", other.name())),
-    }
 }
 
 pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {

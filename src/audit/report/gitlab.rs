@@ -6,7 +6,7 @@
 //! review and exempted results are left out and counted in a scan message.
 
 use super::ReportData;
-use crate::audit::checks::{self, Status};
+use crate::audit::checks::Status;
 use crate::report::gitlab::{NO_COMMIT, envelope, severity, truncate, uuid_of};
 use serde_json::{Value, json};
 
@@ -15,14 +15,14 @@ pub fn render(r: &ReportData) -> Value {
     let vulnerabilities: Vec<Value> = (a.outcomes.iter())
         .filter(|o| o.status == Status::Fail)
         .map(|o| {
-            let def = checks::def(o.check);
+            let def = o.check.def();
             let file = if o.loc.file.is_empty() {
                 "keywarden-audit"
             } else {
                 o.loc.file.as_str()
             };
             json!({
-                "id": uuid_of(&["audit", o.check, &o.secret_id]),
+                "id": uuid_of(&["audit", o.check.as_str(), &o.secret_id]),
                 "category": "secret_detection",
                 "name": truncate(&format!("{}: {}", o.check, def.title), 255),
                 "description": truncate(&format!("{}\n\nSecret: {}", o.message, o.secret_id), 1 << 20),
@@ -36,7 +36,7 @@ pub fn render(r: &ReportData) -> Value {
                 "identifiers": [{
                     "type": "keywarden_check_id",
                     "name": truncate(&format!("keywarden check {}", o.check), 255),
-                    "value": o.check,
+                    "value": o.check.as_str(),
                 }],
             })
         })

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::ReportData;
-use crate::audit::checks::{self, Status};
+use crate::audit::checks::Status;
 use crate::audit::previous::State;
 use crate::audit::time::fmt;
 
@@ -16,7 +16,7 @@ pub fn render(r: &ReportData) -> Value {
         .iter()
         .enumerate()
         .map(|(i, o)| {
-            let d = checks::def(o.check);
+            let d = o.check.def();
             let state = r.state(i);
             json!({
                 "check": o.check,

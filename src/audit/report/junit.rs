@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::ReportData;
-use crate::audit::checks::{self, CheckResult, Status};
+use crate::audit::checks::{CheckId, CheckResult, Status};
 use crate::audit::time::fmt;
 use crate::report::junit::Xml;
 
@@ -17,11 +17,15 @@ fn case(x: &mut Xml, r: &ReportData, o: &CheckResult) {
     } else {
         format!("{} ({})", o.secret_id, o.name)
     };
-    x.open(2, "testcase", &[("name", &name), ("classname", o.check)]);
+    x.open(
+        2,
+        "testcase",
+        &[("name", &name), ("classname", o.check.as_str())],
+    );
     let mut body = format!(
         "check: {} ({})\nsecret: {}\nseverity: {}\n",
         o.check,
-        checks::def(o.check).title,
+        o.check.def().title,
         o.secret_id,
         o.severity.as_str()
     );
@@ -31,7 +35,7 @@ fn case(x: &mut Xml, r: &ReportData, o: &CheckResult) {
     if let Some(d) = o.due {
         body.push_str(&format!("due: {}\n", fmt(d)));
     }
-    body.push_str(&format!("fix: {}", checks::def(o.check).fix));
+    body.push_str(&format!("fix: {}", o.check.def().fix));
     match o.status {
         Status::Fail => {
             let kind = if r.failing(o) {
@@ -70,7 +74,7 @@ fn case(x: &mut Xml, r: &ReportData, o: &CheckResult) {
 
 pub fn render(r: &ReportData) -> String {
     let a = r.audit;
-    let mut by_check: BTreeMap<&str, Vec<&CheckResult>> = BTreeMap::new();
+    let mut by_check: BTreeMap<CheckId, Vec<&CheckResult>> = BTreeMap::new();
     for o in &a.outcomes {
         by_check.entry(o.check).or_default().push(o);
     }
@@ -90,7 +94,7 @@ pub fn render(r: &ReportData) -> String {
     );
     let now = fmt(a.now);
     for (check, results) in &by_check {
-        let name = format!("{check} {}", checks::def(check).title);
+        let name = format!("{check} {}", check.def().title);
         x.open(
             1,
             "testsuite",

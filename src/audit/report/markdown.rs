@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::ReportData;
-use crate::audit::checks::{self, Status};
+use crate::audit::checks::Status;
 use crate::audit::time::{fmt, fmt_date};
 
 fn cell(s: &str) -> String {
@@ -94,7 +94,7 @@ pub fn render(r: &ReportData) -> String {
         "## Summary\n\n| Check | Title | Fail | Review | Suppressed |\n|---|---|---:|---:|---:|"
     );
     for (k, (f, rv, sp)) in r.by_check() {
-        let _ = writeln!(s, "| {k} | {} | {f} | {rv} | {sp} |", checks::def(k).title);
+        let _ = writeln!(s, "| {k} | {} | {f} | {rv} | {sp} |", k.def().title);
     }
     let fixes = r.fixes();
     if !fixes.is_empty() {
@@ -123,7 +123,11 @@ pub fn render(r: &ReportData) -> String {
                 "| {} | `{}`{what} | {} | {} | {} |",
                 i + 1,
                 cell(&p.secret_id),
-                p.checks.join(", "),
+                p.checks
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 cell(&p.reason),
                 p.due.map(fmt_date).unwrap_or_default()
             );

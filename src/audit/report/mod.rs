@@ -9,7 +9,7 @@ pub mod text;
 
 use std::collections::BTreeMap;
 
-use super::checks::{Audit, CheckResult, Severity, Status};
+use super::checks::{Audit, CheckId, CheckResult, Severity, Status};
 use super::inventory::BadRecord;
 use super::logs::Coverage;
 use super::model::Provider;
@@ -69,7 +69,7 @@ pub struct Priority {
     /// What the secret is when its id does not say (a leaked credential's rule and place).
     pub name: String,
     pub score: i64,
-    pub checks: Vec<&'static str>,
+    pub checks: Vec<CheckId>,
     pub reason: String,
     pub due: Option<Secs>,
     /// Weight of the check whose message is the reason.
@@ -129,10 +129,10 @@ impl ReportData<'_> {
     }
 
     /// Each check that has results, with how to fix it.
-    pub fn fixes(&self) -> Vec<(&'static str, &'static str)> {
+    pub fn fixes(&self) -> Vec<(CheckId, &'static str)> {
         self.by_check()
             .into_keys()
-            .map(|k| (k, super::checks::def(k).fix))
+            .map(|k| (k, k.def().fix))
             .collect()
     }
 
@@ -192,8 +192,8 @@ impl ReportData<'_> {
         m
     }
 
-    pub fn by_check(&self) -> BTreeMap<&'static str, (usize, usize, usize)> {
-        let mut m: BTreeMap<&'static str, (usize, usize, usize)> = BTreeMap::new();
+    pub fn by_check(&self) -> BTreeMap<CheckId, (usize, usize, usize)> {
+        let mut m: BTreeMap<CheckId, (usize, usize, usize)> = BTreeMap::new();
         for o in &self.audit.outcomes {
             let e = m.entry(o.check).or_default();
             match o.status {
@@ -215,14 +215,14 @@ impl ReportData<'_> {
             .filter(|o| o.status == Status::Fail)
         {
             let w = match o.check {
-                "LEAK-002" => 1000,
-                "LEAK-001" => 800,
-                "LEAK-003" => 600,
-                "SHR-001" => 120,
-                "EXP-002" => 300,
-                "ROT-004" => 250,
-                "ROT-003" => 200,
-                "INV-001" => 150,
+                CheckId::Leak002 => 1000,
+                CheckId::Leak001 => 800,
+                CheckId::Leak003 => 600,
+                CheckId::Shr001 => 120,
+                CheckId::Exp002 => 300,
+                CheckId::Rot004 => 250,
+                CheckId::Rot003 => 200,
+                CheckId::Inv001 => 150,
                 _ => continue,
             };
             let overdue_days = o

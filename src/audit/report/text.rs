@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::ReportData;
-use crate::audit::checks::{self, Status};
+use crate::audit::checks::Status;
 use crate::audit::time::fmt;
 
 /// Secrets listed with their class in the terminal; the JSON report lists all.
@@ -121,11 +121,7 @@ pub fn render(r: &ReportData) -> String {
     if !by.is_empty() {
         let _ = writeln!(s, "\n  CHECK     FAIL REVIEW SUPPR  TITLE");
         for (k, (f, rv, sp)) in by {
-            let _ = writeln!(
-                s,
-                "  {k:<9} {f:>4} {rv:>6} {sp:>5}  {}",
-                checks::def(k).title
-            );
+            let _ = writeln!(s, "  {k:<9} {f:>4} {rv:>6} {sp:>5}  {}", k.def().title);
         }
     }
     let fixes = r.fixes();
@@ -148,7 +144,11 @@ pub fn render(r: &ReportData) -> String {
                 s,
                 "  {:>2}. {label} [{}] {}",
                 i + 1,
-                p.checks.join(", "),
+                p.checks
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 p.reason
             );
         }

@@ -1,0 +1,508 @@
+//! Every check the auditor runs: its id ([`CheckId`]) and its stable description
+//! ([`CHECKS`], in the order reports and SARIF list them).
+
+use std::fmt;
+
+pub use crate::rules::Severity;
+
+/// Declares [`CheckId`] and its spelling from one list, so an id and its text cannot drift.
+macro_rules! check_ids {
+    ($($variant:ident = $id:literal),* $(,)?) => {
+        /// A check's stable id (`ROT-003`): the SARIF `ruleId`, the JSON `check`, the key of
+        /// exemptions.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum CheckId {
+            $($variant),*
+        }
+
+        impl CheckId {
+            /// Every check, in [`CHECKS`] order.
+            pub const ALL: &'static [CheckId] = &[$(CheckId::$variant),*];
+
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(CheckId::$variant => $id),*
+                }
+            }
+        }
+    };
+}
+
+check_ids! {
+    Rot001 = "ROT-001",
+    Rot002 = "ROT-002",
+    Rot003 = "ROT-003",
+    Rot004 = "ROT-004",
+    Rot005 = "ROT-005",
+    Exp001 = "EXP-001",
+    Exp002 = "EXP-002",
+    Use001 = "USE-001",
+    Use002 = "USE-002",
+    Use003 = "USE-003",
+    Key001 = "KEY-001",
+    Leak001 = "LEAK-001",
+    Leak002 = "LEAK-002",
+    Leak003 = "LEAK-003",
+    Acc001 = "ACC-001",
+    Acc002 = "ACC-002",
+    Shr001 = "SHR-001",
+    Inv001 = "INV-001",
+    Inv002 = "INV-002",
+    Prv001 = "PRV-001",
+    Prv002 = "PRV-002",
+    Prv003 = "PRV-003",
+    Prv004 = "PRV-004",
+    Prv005 = "PRV-005",
+    Prv006 = "PRV-006",
+    Prv007 = "PRV-007",
+    Prv008 = "PRV-008",
+}
+
+impl CheckId {
+    /// The check's description.
+    pub fn def(self) -> &'static CheckDef {
+        &CHECKS[self as usize]
+    }
+}
+
+// `def` indexes CHECKS by variant: the table must list the checks in declaration order.
+const _: () = {
+    assert!(CHECKS.len() == CheckId::ALL.len());
+    let mut i = 0;
+    while i < CHECKS.len() {
+        assert!(CHECKS[i].id as usize == i);
+        i += 1;
+    }
+};
+
+/// Reports list checks by id (`ACC-001` before `EXP-001`), not by family.
+impl Ord for CheckId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for CheckId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad`, so that `{:<9}` lines up tables.
+        f.pad(self.as_str())
+    }
+}
+
+impl serde::Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A check id that names no check, with the nearest one as a suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCheck {
+    pub given: String,
+    pub nearest: Option<CheckId>,
+}
+
+impl fmt::Display for UnknownCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.nearest {
+            Some(n) => write!(f, "unknown check {:?} (did you mean {n}?)", self.given),
+            None => write!(
+                f,
+                "unknown check {:?} (checks are written like ROT-003: ROT, EXP, USE, KEY, LEAK, ACC, SHR, INV or PRV, a dash and three digits)",
+                self.given
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UnknownCheck {}
+
+impl std::str::FromStr for CheckId {
+    type Err = UnknownCheck;
+
+    fn from_str(s: &str) -> Result<CheckId, UnknownCheck> {
+        if let Some(c) = CheckId::ALL.iter().find(|c| c.as_str() == s) {
+            return Ok(*c);
+        }
+        let nearest = nearest(s.trim(), CheckId::ALL.iter().map(|c| c.as_str()))
+            .and_then(|n| CheckId::ALL.iter().copied().find(|c| c.as_str() == n));
+        Err(UnknownCheck {
+            given: s.to_string(),
+            nearest,
+        })
+    }
+}
+
+/// The name in `names` closest to `given` (case aside), when it is close enough to be the
+/// one meant: for "did you mean" in policy errors.
+pub fn nearest<'a>(given: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted = given.to_ascii_uppercase();
+    names
+        .into_iter()
+        .map(|n| (edit_distance(&wanted, &n.to_ascii_uppercase()), n))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, n)| *d <= 3.min(n.len() / 2))
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance (names are short: the quadratic table is a few dozen cells).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A check's stable description.
+pub struct CheckDef {
+    pub id: CheckId,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// "review" results are advisories (never failing).
+    pub review: bool,
+    pub fix: &'static str,
+    pub controls: &'static [&'static str],
+}
+
+pub const CHECKS: [CheckDef; 27] = [
+    CheckDef {
+        id: CheckId::Rot001,
+        title: "Automatic rotation required but not enabled",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Enable the provider's automatic rotation (AWS: `aws secretsmanager rotate-secret --rotation-rules`; GCP: set a rotation period and Pub/Sub topic), or change the secret's class if it must not rotate automatically.",
+        controls: &[
+            "AWS Config secretsmanager-rotation-enabled-check",
+            "Security Hub SecretsManager.1",
+            "PCI DSS 4.0.1 8.6.3",
+            "CIS Azure 8.8 (keys)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Rot002,
+        title: "Rotation interval longer than the class allows",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Shorten the rotation schedule to at most the class's max_age_days.",
+        controls: &[
+            "AWS Config secretsmanager-rotation-enabled-check (maximumAllowedRotationFrequency)",
+            "Security Hub SecretsManager.1",
+            "Prowler secretmanager_secret_rotation_enabled (GCP)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Rot003,
+        title: "Not rotated within max_age_days",
+        severity: Severity::High,
+        review: false,
+        fix: "Rotate the secret now (new value, update consumers, revoke the old value) and automate rotation where the provider allows it.",
+        controls: &[
+            "AWS Config secretsmanager-secret-periodic-rotation",
+            "Security Hub SecretsManager.4",
+            "AWS Config access-keys-rotated",
+            "Security Hub IAM.3",
+            "CIS AWS 1.14",
+            "CIS GCP 1.7, 1.15",
+            "PCI DSS 4.0.1 3.7.4, 8.6.3",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Rot004,
+        title: "Scheduled rotation failing or missed",
+        severity: Severity::High,
+        review: false,
+        fix: "Look at the rotation function's logs (AWS: the rotation Lambda's CloudWatch logs), fix the failure and run the rotation again (`aws secretsmanager rotate-secret --secret-id ID`).",
+        controls: &[
+            "AWS Config secretsmanager-scheduled-rotation-success-check",
+            "Security Hub SecretsManager.2",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Rot005,
+        title: "Rotation due soon",
+        severity: Severity::Low,
+        review: true,
+        fix: "Plan the rotation before the due date shown.",
+        controls: &["PCI DSS 4.0.1 3.7.4"],
+    },
+    CheckDef {
+        id: CheckId::Exp001,
+        title: "No expiry (or too long a validity) where the class requires one",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Set an expiry date no further than the class's max_validity_days from creation (Azure: `az keyvault secret set-attributes --expires`; GCP: `gcloud secrets update --expire-time`).",
+        controls: &[
+            "Azure Policy: Key Vault secrets should have an expiration date",
+            "Azure Policy: Secrets should have the specified maximum validity period",
+            "CIS Azure 8.1-8.4",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Exp002,
+        title: "Expired but still enabled",
+        severity: Severity::High,
+        review: false,
+        fix: "Replace the secret with a new value and expiry, then disable or delete the expired one.",
+        controls: &[
+            "Azure Policy: Secrets should have more than the specified number of days before expiration",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Use001,
+        title: "Not accessed for unused_days",
+        severity: Severity::Low,
+        review: false,
+        fix: "Confirm the secret is no longer needed and disable or delete it; unused credentials widen the attack surface.",
+        controls: &[
+            "AWS Config secretsmanager-secret-unused",
+            "Security Hub SecretsManager.3",
+            "AWS Config iam-user-unused-credentials-check",
+            "CIS AWS 1.12",
+            "Security Hub IAM.8, IAM.22",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Use002,
+        title: "Active credential never used since creation",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Deactivate or delete credentials that were never used; create them only when needed.",
+        controls: &[
+            "AWS Config iam-user-unused-credentials-check",
+            "CIS AWS 1.11 (no access keys at initial setup)",
+            "Security Hub SecretsManager.3",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Use003,
+        title: "Usage not evaluated: the audit logs do not cover it",
+        severity: Severity::Info,
+        review: true,
+        fix: "Give audit logs that reach the audit date and cover the secret's life or the unused window (export them right before the audit; for CloudTrail use the S3 trail rather than the 90-day lookup-events), then audit again.",
+        controls: &[
+            "AWS Config secretsmanager-secret-unused (INSUFFICIENT_DATA)",
+            "PCI DSS 4.0.1 10.2.1",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Key001,
+        title: "More than one active access key for one user",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Keep one active access key per user: deactivate (`aws iam update-access-key --status Inactive`) and then delete the older key once nothing uses it.",
+        controls: &["CIS AWS 1.13", "Prowler iam_user_two_active_access_key"],
+    },
+    CheckDef {
+        id: CheckId::Leak001,
+        title: "Leaked and not rotated since the leak",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Treat the secret as compromised: rotate it (or deactivate the key) now, then review its use since the leak and remove it from the source where it leaked.",
+        controls: &[
+            "PCI DSS 4.0.1 3.7.5, 8.6.3 (change upon compromise)",
+            "NIST SP 800-63B 5.1.1.2",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Leak002,
+        title: "Leaked credential used after the leak",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Deactivate the key immediately, investigate every call it made after the leak (CloudTrail), and rotate anything it could reach.",
+        controls: &[
+            "PCI DSS 4.0.1 3.7.5, 10.2",
+            "AWS AWSCompromisedKeyQuarantine guidance",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Leak003,
+        title: "Leaked credential that matches no inventory entry",
+        severity: Severity::High,
+        review: false,
+        fix: "Find the owner of the leaked credential, revoke it, and bring its replacement under a secrets manager (or add it to the inventory with its fingerprint).",
+        controls: &[
+            "PCI DSS 4.0.1 3.7.5",
+            "PCI DSS 4.0.1 12.5.1 (inventory of system components)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Acc001,
+        title: "Accessed (or attempted) after deletion",
+        severity: Severity::High,
+        review: false,
+        fix: "Find the client still asking for the deleted secret: a successful read means the deletion has not taken effect; failed ones show a consumer that was not migrated.",
+        controls: &[
+            "PCI DSS 4.0.1 10.2.1",
+            "CIS AWS 4.x (CloudTrail monitoring)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Acc002,
+        title: "Burst of denied access attempts",
+        severity: Severity::High,
+        review: false,
+        fix: "Investigate the principal: a burst of denied reads is either a broken deployment or someone probing for secrets.",
+        controls: &[
+            "PCI DSS 4.0.1 10.2.1.4 (invalid access attempts)",
+            "CIS AWS 4.x (unauthorized API calls alarm)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Shr001,
+        title: "One value in two environments",
+        severity: Severity::High,
+        review: false,
+        fix: "Give each environment its own value: rotate the copies so that no two environments share one.",
+        controls: &[
+            "PCI DSS 4.0.1 6.5.3 (pre-production separate from production)",
+            "NIST SP 800-57 5.2 (key separation)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Inv001,
+        title: "Secret value present in an input",
+        severity: Severity::High,
+        review: false,
+        fix: "Export metadata only (AWS list-secrets/describe-secret, `az keyvault secret list`, `kubectl get secrets -o json | jq 'del(.items[].data, .items[].stringData, .items[].metadata.annotations[\"kubectl.kubernetes.io/last-applied-configuration\"])'`), delete the file, and treat the values as exposed where the file was stored.",
+        controls: &[
+            "PCI DSS 4.0.1 3.5.1",
+            "CIS Kubernetes 5.4.1 (prefer secrets as files)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Inv002,
+        title: "Age unknown: no dates in the inputs, not evaluated",
+        severity: Severity::Info,
+        review: true,
+        fix: "Export the secret's metadata with its dates (a current CLI version; AWS list-secrets or describe-secret, `gcloud secrets list`, `az keyvault secret list`), or add `created` / `last_rotated` to the generic inventory.",
+        controls: &["PCI DSS 4.0.1 12.5.1 (inventory of system components)"],
+    },
+    CheckDef {
+        id: CheckId::Prv001,
+        title: "Can read every secret",
+        severity: Severity::High,
+        review: false,
+        fix: "Scope the grant to the secrets the principal needs: name their ARNs or a service prefix (AWS `Resource`), bind a namespaced Role instead of a ClusterRole (Kubernetes), narrow the Vault path, grant the role on the secrets rather than the project (GCP), or at the Key Vault (Azure).",
+        controls: &[
+            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
+            "NIST SP 800-53 AC-6 (least privilege)",
+            "PCI DSS 4.0.1 7.2.2, 7.2.5",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Prv002,
+        title: "Reads through a wildcard spanning an environment or every service",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Replace the wildcard with the service's own prefix (`prod/payments/*`, `secret/data/prod/payments/*`), so that one service's credentials do not open another's.",
+        controls: &[
+            "NIST SP 800-53 AC-6 (least privilege)",
+            "PCI DSS 4.0.1 7.2.2, 7.2.5",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Prv003,
+        title: "Open to anyone or to any authenticated identity",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Remove the public principal (`\"Principal\": \"*\"` without a condition, `allUsers`, `allAuthenticatedUsers`, `system:authenticated`, `system:unauthenticated`) or restrict it with a condition (`aws:PrincipalOrgID`, `aws:SourceVpce`); rotate the secrets it exposed.",
+        controls: &[
+            "Prowler secretsmanager_not_publicly_accessible",
+            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
+            "PCI DSS 4.0.1 7.2.1",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Prv004,
+        title: "Another account can read without a condition",
+        severity: Severity::High,
+        review: false,
+        fix: "Name the exact role of the other account instead of its root, and add a condition (`aws:PrincipalOrgID`, `aws:SourceAccount`) so only the intended workload can use the grant.",
+        controls: &[
+            "NIST SP 800-53 AC-6 (least privilege)",
+            "PCI DSS 4.0.1 7.2.1",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Prv005,
+        title: "Allow with NotAction, NotResource or NotPrincipal",
+        severity: Severity::High,
+        review: false,
+        fix: "Rewrite the statement as an allow list (`Action`, `Resource`, `Principal`): an Allow with `Not…` grants everything not listed, including actions and resources added later.",
+        controls: &["NIST SP 800-53 AC-6 (least privilege)"],
+    },
+    CheckDef {
+        id: CheckId::Prv006,
+        title: "Full administrative access",
+        severity: Severity::Critical,
+        review: false,
+        fix: "Remove `\"Action\": \"*\"` on `\"*\"` (AWS), bindings of `*` verbs on `*` resources outside `system:masters` (Kubernetes), `sudo` and the `root` policy outside break-glass procedures (Vault), subscription-wide Key Vault Administrator (Azure); grant the specific actions each workload needs.",
+        controls: &[
+            "CIS AWS Foundations v3.0 1.16 (no IAM policies with full \"*:*\" administrative privileges)",
+            "Security Hub IAM.1",
+            "AWS Config iam-policy-no-statements-with-admin-access",
+            "CIS Kubernetes 5.1.1 (cluster-admin only where required), 5.1.3 (minimize wildcards)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Prv007,
+        title: "Secret read granted to a default service account",
+        severity: Severity::High,
+        review: false,
+        fix: "Give the workload its own service account and grant the secrets to that account; leave the default service account without permissions (Kubernetes `automountServiceAccountToken: false`).",
+        controls: &[
+            "CIS Kubernetes 5.1.5 (default service accounts are not actively used)",
+            "CIS Kubernetes 5.1.2 (minimize access to secrets)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Prv008,
+        title: "Can read more secrets than the audit logs show it using",
+        severity: Severity::Info,
+        review: true,
+        fix: "Review the grant against the secrets the principal actually reads (listed): remove the ones it never uses, or confirm that they are needed (rarely-run jobs, failover).",
+        controls: &[
+            "NIST SP 800-53 AC-6(7) (review of user privileges)",
+            "PCI DSS 4.0.1 7.2.4",
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_back_and_unknown_ones_suggest_the_nearest() {
+        for c in CheckId::ALL {
+            assert_eq!(c.as_str().parse::<CheckId>(), Ok(*c));
+            assert_eq!(c.def().id, *c);
+        }
+        let e = "ROT-03".parse::<CheckId>().unwrap_err();
+        assert_eq!(e.nearest, Some(CheckId::Rot003));
+        assert!(e.to_string().contains("did you mean ROT-003?"), "{e}");
+        assert_eq!(
+            "rot-005".parse::<CheckId>().unwrap_err().nearest,
+            Some(CheckId::Rot005)
+        );
+        assert_eq!(
+            "LEAK001".parse::<CheckId>().unwrap_err().nearest,
+            Some(CheckId::Leak001)
+        );
+        assert_eq!("rotation".parse::<CheckId>().unwrap_err().nearest, None);
+        assert_eq!(format!("{:<9}|", CheckId::Acc001), "ACC-001  |");
+    }
+}

@@ -1,0 +1,412 @@
+//! The checks: every (check, secret) that fails becomes one [`CheckResult`]. Each family
+//! of checks (ROT, EXP, USE, KEY, LEAK, ACC, SHR, INV, PRV) is one file here and one row
+//! of [`FAMILIES`]; their ids and descriptions are in [`catalog`].
+
+pub mod access_log;
+pub mod catalog;
+pub mod expiry;
+pub mod inventory;
+pub mod keys;
+pub mod leaks;
+pub mod privilege;
+pub mod rotation;
+pub mod sharing;
+pub mod usage;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::access::AccessData;
+use super::join::{Joined, LeakInfo, join};
+use super::logs::{Activity, KeyActivity, SecretActivity};
+use super::model::{Item, Kind, Leak, Loc, Provider};
+use super::policy::{Class, Policy};
+use super::time::{Secs, days_between};
+
+pub use catalog::{CHECKS, CheckDef, CheckId, Severity};
+
+/// Every check family, in the order they run (the report sorts the results).
+pub const FAMILIES: [fn(&mut Ctx, &Input); 9] = [
+    rotation::run,
+    expiry::run,
+    usage::run,
+    keys::run,
+    leaks::run,
+    access_log::run,
+    sharing::run,
+    inventory::run,
+    privilege::run,
+];
+
+/// What the families judge: the joined inventory, a view of each secret, the secrets only
+/// the logs know, and the access-policy exports.
+pub struct Input<'a> {
+    pub joined: &'a Joined,
+    /// One per inventory item, in `joined.items` order.
+    pub secrets: Vec<Secret<'a>>,
+    /// Secrets only the logs know (reported under the log's id, with the default class).
+    pub log_only: Vec<(Subject<'a>, &'a SecretActivity)>,
+    /// `--policy-doc` data, when any was given.
+    pub access: Option<&'a AccessData>,
+}
+
+/// One inventory secret with what the join tied to it and the facts several families use.
+pub struct Secret<'a> {
+    pub subject: Subject<'a>,
+    pub item: &'a Item,
+    pub act: &'a SecretActivity,
+    /// Calls signed with the item's own key id, or with the key id of a leak joined to it by
+    /// fingerprint (a stored key pair): uses of this secret.
+    pub key_act: Option<&'a KeyActivity>,
+    pub leak: Option<&'a LeakInfo>,
+    pub filter_read: Option<Secs>,
+    /// Enabled and not deleted (by metadata, or by a log event not undone since).
+    pub live: bool,
+    /// Best rotation evidence: metadata / versions, then rotation and write events.
+    pub rotated: Option<(Secs, String)>,
+    /// What the age is measured from: the last rotation, else the creation.
+    pub reference: Option<Secs>,
+    /// `last rotated` or `created`, as messages say it.
+    pub ref_label: &'static str,
+}
+
+impl<'a> Secret<'a> {
+    fn new(
+        subject: Subject<'a>,
+        item: &'a Item,
+        act: &'a SecretActivity,
+        leak: Option<&'a LeakInfo>,
+        filter_read: Option<Secs>,
+        activity: &'a Activity,
+        now: Secs,
+    ) -> Secret<'a> {
+        let key_act = item
+            .key_id
+            .as_ref()
+            .or(leak.and_then(|l| l.key_id.as_ref()))
+            .and_then(|k| activity.keys.get(k));
+        let deleted = effective_deletion(item.deleted.filter(|d| *d <= now), act);
+        let mut rotated = item
+            .last_rotated
+            .map(|t| (t, item.rotated_source.clone().unwrap_or_default()));
+        if let Some((t, name)) = &act.last_write
+            && rotated.as_ref().is_none_or(|r| *t > r.0)
+        {
+            rotated = Some((*t, format!("{name} event")));
+        }
+        let reference = rotated.as_ref().map(|r| r.0).or(item.created);
+        let ref_label = if rotated.is_some() {
+            "last rotated"
+        } else {
+            "created"
+        };
+        Secret {
+            subject,
+            item,
+            act,
+            key_act,
+            leak,
+            filter_read,
+            live: item.enabled && deleted.is_none(),
+            rotated,
+            reference,
+            ref_label,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Fail,
+    Review,
+    Suppressed,
+}
+
+/// One result: a (check, secret) that failed, needs review, or is exempted.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub check: CheckId,
+    pub secret_id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub class: Option<String>,
+    pub class_source: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub message: String,
+    pub evidence: BTreeMap<String, Value>,
+    pub loc: Loc,
+    pub due: Option<Secs>,
+    pub exemption: Option<(String, Option<String>, String)>,
+    pub expired_exemption: Option<(String, Option<String>)>,
+}
+
+/// Everything the report needs.
+pub struct Audit {
+    pub now: Secs,
+    pub items: Vec<Item>,
+    pub outcomes: Vec<CheckResult>,
+    pub leaks_total: usize,
+    /// Each secret's class and why (in `items` order).
+    pub classes: Vec<(Option<String>, String)>,
+    /// Reads that selected secrets by filter, with the secrets they may have read.
+    pub filter_reads: Vec<FilterSummary>,
+    /// Per provider, live secrets without usage metadata whose logs start too late to cover
+    /// either their life or the unused window: their usage was not evaluated.
+    pub usage_not_covered: BTreeMap<Provider, usize>,
+    /// Per item (in `items` order), the principals the audit logs show reading it.
+    pub readers: Vec<BTreeSet<String>>,
+    /// Who can read which secret, from `--policy-doc` inputs (None without any).
+    pub access: Option<AccessTable>,
+}
+
+/// The effective-access table: for each inventory secret, who can read it and whether the
+/// logs show them doing so.
+#[derive(Debug, Clone, Default)]
+pub struct AccessTable {
+    pub grants: usize,
+    pub principals: usize,
+    /// Inventory secrets that no grant reaches.
+    pub unreached: usize,
+    pub rows: Vec<AccessRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessRow {
+    pub secret_id: String,
+    pub name: String,
+    pub readers: Vec<AccessReader>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessReader {
+    pub principal: String,
+    pub via: String,
+    pub loc: Loc,
+    /// Whether the audit logs show it reading this secret; None when they cannot tell
+    /// (no logs of that provider with reads, or a principal the logs do not name).
+    pub used: Option<bool>,
+}
+
+/// A BatchGetSecretValue filter set seen in the logs.
+#[derive(Debug, Clone)]
+pub struct FilterSummary {
+    /// `name=prod/,!prod/legacy; tag-key=team`.
+    pub filters: String,
+    pub count: u64,
+    pub ok: u64,
+    pub first: Secs,
+    pub last: Secs,
+    pub principals: Vec<String>,
+    /// Inventory secrets the filters select (at most [`LIST_CAP`]), and how many in all.
+    pub could_cover: Vec<String>,
+    pub could_cover_total: usize,
+    pub loc: Loc,
+}
+
+/// What the families share while they run: the clock, the policy, the logs, and what they
+/// produce.
+pub struct Ctx<'a> {
+    pub now: Secs,
+    pub policy: &'a Policy,
+    pub activity: &'a Activity,
+    pub out: Vec<CheckResult>,
+    /// See [`Audit::usage_not_covered`].
+    pub short_logs: BTreeMap<Provider, usize>,
+    /// See [`Audit::access`].
+    pub access_table: Option<AccessTable>,
+}
+
+/// What a result is about, as reports name it.
+pub struct Subject<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub kind: Kind,
+    pub class: Option<&'a Class>,
+    pub class_source: &'a str,
+    pub loc: &'a Loc,
+}
+
+impl Ctx<'_> {
+    /// Records a result of `check` about `s`: failing or review as the check is defined,
+    /// suppressed when an exemption covers it. `loc` overrides the subject's location.
+    pub fn push(
+        &mut self,
+        s: &Subject,
+        check: CheckId,
+        message: String,
+        evidence: Vec<(&str, Value)>,
+        loc: Option<Loc>,
+        due: Option<Secs>,
+    ) {
+        let d = check.def();
+        let mut status = if d.review {
+            Status::Review
+        } else {
+            Status::Fail
+        };
+        let (ex, expired) = self.policy.exemption(check, s.id, self.now);
+        let exemption = ex.map(|e| (e.reference.clone(), e.until_text.clone(), e.reason.clone()));
+        if exemption.is_some() {
+            status = Status::Suppressed;
+        }
+        self.out.push(CheckResult {
+            check,
+            secret_id: s.id.to_string(),
+            name: s.name.to_string(),
+            kind: s.kind,
+            class: s.class.map(|c| c.name.clone()),
+            class_source: s.class_source.to_string(),
+            status,
+            severity: d.severity,
+            message,
+            evidence: evidence
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            loc: loc.unwrap_or_else(|| s.loc.clone()),
+            due,
+            exemption,
+            expired_exemption: expired.map(|e| (e.reference.clone(), e.until_text.clone())),
+        });
+    }
+}
+
+/// Joins the inputs and runs every check family over them.
+pub fn run(
+    raw_items: Vec<Item>,
+    activity: &Activity,
+    leaks: &[Leak],
+    access: Option<&AccessData>,
+    policy: &Policy,
+    now: Secs,
+) -> Audit {
+    let joined = join(raw_items, activity, leaks);
+    let classes: Vec<(Option<&Class>, String)> =
+        joined.items.iter().map(|it| policy.classify(it)).collect();
+    let secrets = joined
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let subject = Subject {
+                id: &it.id,
+                name: &it.name,
+                kind: it.kind,
+                class: classes[i].0,
+                class_source: &classes[i].1,
+                loc: &it.loc,
+            };
+            Secret::new(
+                subject,
+                it,
+                &joined.activity[i],
+                joined.leaks[i].as_ref(),
+                joined.filter_cover[i],
+                activity,
+                now,
+            )
+        })
+        .collect();
+    // A secret only the logs know is placed at its latest access or first denial.
+    let log_only_locs: Vec<Loc> = joined
+        .orphans
+        .values()
+        .map(|(_, act)| {
+            act.last_access
+                .as_ref()
+                .map(|a| a.1)
+                .or_else(|| act.denied.first().map(|d| d.2))
+                .map(|p| activity.loc(p))
+                .unwrap_or_default()
+        })
+        .collect();
+    let log_only = joined
+        .orphans
+        .values()
+        .zip(&log_only_locs)
+        .map(|((display, act), loc)| {
+            let subject = Subject {
+                id: display,
+                name: display,
+                kind: Kind::LogOnly,
+                class: Some(&policy.defaults),
+                class_source: "defaults (not in inventory)",
+                loc,
+            };
+            (subject, act)
+        })
+        .collect();
+    let input = Input {
+        joined: &joined,
+        secrets,
+        log_only,
+        access: access.filter(|a| a.inputs > 0),
+    };
+    let mut cx = Ctx {
+        now,
+        policy,
+        activity,
+        out: Vec::new(),
+        short_logs: BTreeMap::new(),
+        access_table: None,
+    };
+    for family in FAMILIES {
+        family(&mut cx, &input);
+    }
+    cx.out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check.cmp(&b.check))
+            .then_with(|| a.secret_id.cmp(&b.secret_id))
+    });
+    let readers = joined.activity.iter().map(|a| a.readers.clone()).collect();
+    Audit {
+        now,
+        classes: classes
+            .into_iter()
+            .map(|(c, why)| (c.map(|c| c.name.clone()), why))
+            .collect(),
+        items: joined.items,
+        outcomes: cx.out,
+        leaks_total: leaks.len(),
+        filter_reads: joined.filter_reads,
+        usage_not_covered: cx.short_logs,
+        readers,
+        access: cx.access_table,
+    }
+}
+
+/// Longest list of other secrets named in one result (keeps huge groups linear).
+pub const LIST_CAP: usize = 20;
+
+pub fn days(from: Secs, to: Secs) -> i64 {
+    days_between(from, to)
+}
+
+pub fn fmt_num(f: f64) -> String {
+    if f.fract() == 0.0 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f:.1}")
+    }
+}
+
+/// When the secret is deleted now: the latest deletion not undone by a restore.
+pub fn effective_deletion(meta: Option<Secs>, act: &SecretActivity) -> Option<Secs> {
+    let del = [meta, act.last_delete.map(|d| d.0)]
+        .into_iter()
+        .flatten()
+        .max()?;
+    // A restore, a re-creation or a new value (a Vault write after a soft delete) undoes it.
+    let undone = [act.last_restore, act.last_write.as_ref().map(|w| w.0)]
+        .into_iter()
+        .flatten()
+        .max();
+    match undone {
+        Some(r) if r > del => None,
+        _ => Some(del),
+    }
+}
