@@ -123,6 +123,10 @@ pub struct Finding {
     pub fingerprint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// The name the value is assigned to on its line (`DB_PASSWORD`, `password`,
+    /// `aws_secret_access_key`), when the line names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     /// The decoding the secret was found under (`base64`, `hex`, `url`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<String>,
@@ -152,6 +156,47 @@ impl std::fmt::Debug for PendingSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PendingSecret({} bytes)", self.0.len())
     }
+}
+
+/// The name a value at byte `at` of `line` is assigned to: the identifier before the
+/// separator (`=`, `:`, `=>`, `,` of a call such as `define('X', ...)`, `>` of an XML element)
+/// that precedes the value, quotes and spaces aside. None when no separator precedes the
+/// value (a bare token, `Bearer ...`) or the name is part of a URL (`scheme://user:pass@`).
+pub fn field_before(line: &[u8], at: usize) -> Option<String> {
+    let mut end = at.min(line.len());
+    let skip_quotes = |end: &mut usize| {
+        while *end > 0 && matches!(line[*end - 1], b' ' | b'\t' | b'"' | b'\'' | b'`') {
+            *end -= 1;
+        }
+    };
+    skip_quotes(&mut end);
+    let before_sep = end;
+    while end > 0
+        && matches!(
+            line[end - 1],
+            b'=' | b':' | b',' | b'(' | b'>' | b' ' | b'\t'
+        )
+    {
+        end -= 1;
+    }
+    if end == before_sep {
+        return None;
+    }
+    skip_quotes(&mut end);
+    let stop = end;
+    while end > 0
+        && (line[end - 1].is_ascii_alphanumeric() || matches!(line[end - 1], b'_' | b'.' | b'-'))
+    {
+        end -= 1;
+    }
+    let name = &line[end..stop];
+    if name.is_empty() || name.len() > 64 || !name.iter().any(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    if end > 0 && line[end - 1] == b'/' {
+        return None;
+    }
+    Some(String::from_utf8_lossy(name).into_owned())
 }
 
 /// A short prefix of the secret, the rest masked.
@@ -249,6 +294,56 @@ fn char_count(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_field_is_the_name_before_the_separator() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("DB_PASSWORD=hunter22x", "hunter22x", Some("DB_PASSWORD")),
+            (
+                r#"  "password": "s3cr3tV4lue","#,
+                "s3cr3tV4lue",
+                Some("password"),
+            ),
+            (
+                "define('DB_PASSWORD', 'pass123');",
+                "pass123",
+                Some("DB_PASSWORD"),
+            ),
+            (
+                "aws_secret_access_key = abcDEF123",
+                "abcDEF123",
+                Some("aws_secret_access_key"),
+            ),
+            (
+                "export ANSIBLE_BECOME_PASS='x1y2z3'",
+                "x1y2z3",
+                Some("ANSIBLE_BECOME_PASS"),
+            ),
+            (":password => 'abc123xyz'", "abc123xyz", Some("password")),
+            (
+                "<password>abc123xyz</password>",
+                "abc123xyz",
+                Some("password"),
+            ),
+            (
+                "spring.datasource.password: abc123",
+                "abc123",
+                Some("spring.datasource.password"),
+            ),
+            ("postgres://app:abc123xyz@db/x", "abc123xyz", None),
+            ("Authorization: Bearer abc123xyz", "abc123xyz", None),
+            ("abc123xyz", "abc123xyz", None),
+            ("= abc123xyz", "abc123xyz", None),
+        ];
+        for (line, value, want) in cases {
+            let at = line.find(value).unwrap();
+            assert_eq!(
+                field_before(line.as_bytes(), at).as_deref(),
+                *want,
+                "{line}"
+            );
+        }
+    }
 
     #[test]
     fn redaction_keeps_a_prefix_only() {

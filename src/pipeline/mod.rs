@@ -368,6 +368,7 @@ impl Scanner {
             fingerprint: String::new(),
             pending: None,
             key_id: m.key_id.clone(),
+            field: crate::pipeline::finding::field_before(line_bytes, loc_start - ls),
             decoded,
             blob_id: prov.blob_id().map(str::to_string),
             commit: None,

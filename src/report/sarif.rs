@@ -150,6 +150,9 @@ fn result(
     if let Some(k) = &f.key_id {
         props.insert("key_id".into(), json!(k));
     }
+    if let Some(name) = &f.field {
+        props.insert("field".into(), json!(name));
+    }
     if let Some(d) = &f.decoded {
         props.insert("decoded".into(), json!(d));
     }
@@ -180,6 +183,9 @@ fn result(
         }
     }
     let mut where_ = format!("{}:{}", f.path, f.line);
+    if let Some(name) = &f.field {
+        where_.push_str(&format!(" (field {name})"));
+    }
     if let Some(c) = &f.commit {
         where_.push_str(&format!(" in commit {}", &c.id[..c.id.len().min(12)]));
     }

@@ -118,6 +118,9 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             "      secret: {}   fingerprint: {}",
             f.secret, f.fingerprint
         )?;
+        if let Some(name) = &f.field {
+            writeln!(out, "      field: {name}")?;
+        }
         if let Some(k) = &f.key_id {
             writeln!(out, "      key id: {k}")?;
         }

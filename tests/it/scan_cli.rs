@@ -463,3 +463,34 @@ fn utf16_files_are_decoded_and_scanned() {
     assert_eq!(f[0]["line"], 3);
     assert_eq!(v["summary"]["decoded_utf16"], 1);
 }
+
+#[test]
+fn findings_name_their_field_in_json_text_and_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(7);
+    // A password-shaped value: letters and digits from the seeded generator.
+    let value = format!("Q{}x9", fake_aws_key_id(&mut rng)[4..14].to_lowercase());
+    write_file(
+        dir.path(),
+        "app/.env",
+        format!("DB_HOST=db\nDB_PASSWORD={value}\n"),
+    );
+    let j = json(&run(
+        &["scan", ".", "-f", "json", "--no-config"],
+        dir.path(),
+    ));
+    assert_eq!(j["findings"][0]["field"], "DB_PASSWORD", "{j:#}");
+    let text = run(
+        &["scan", ".", "--no-config", "--color", "never"],
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&text.stdout).contains("field: DB_PASSWORD"));
+    let s = json(&run(
+        &["scan", ".", "-f", "sarif", "--no-config"],
+        dir.path(),
+    ));
+    assert_eq!(
+        s["runs"][0]["results"][0]["properties"]["field"],
+        "DB_PASSWORD"
+    );
+}

@@ -242,6 +242,7 @@ mod tests {
             blob_id: None,
             commit: None,
             history: None,
+            field: None,
             repository: None,
             tags: vec![],
         }
