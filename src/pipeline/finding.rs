@@ -297,43 +297,40 @@ mod tests {
 
     #[test]
     fn the_field_is_the_name_before_the_separator() {
+        // Values are stand-ins (the placeholder filter drops them): this module is scanned too.
         let cases: &[(&str, &str, Option<&str>)] = &[
-            ("DB_PASSWORD=hunter22x", "hunter22x", Some("DB_PASSWORD")),
+            ("DB_PASSWORD=changeme", "changeme", Some("DB_PASSWORD")),
+            (r#"  "password": "changeme","#, "changeme", Some("password")),
             (
-                r#"  "password": "s3cr3tV4lue","#,
-                "s3cr3tV4lue",
-                Some("password"),
-            ),
-            (
-                "define('DB_PASSWORD', 'pass123');",
-                "pass123",
+                "define('DB_PASSWORD', 'changeme');",
+                "changeme",
                 Some("DB_PASSWORD"),
             ),
             (
-                "aws_secret_access_key = abcDEF123",
-                "abcDEF123",
+                "aws_secret_access_key = changeme",
+                "changeme",
                 Some("aws_secret_access_key"),
             ),
             (
-                "export ANSIBLE_BECOME_PASS='x1y2z3'",
-                "x1y2z3",
+                "export ANSIBLE_BECOME_PASS='changeme'",
+                "changeme",
                 Some("ANSIBLE_BECOME_PASS"),
             ),
-            (":password => 'abc123xyz'", "abc123xyz", Some("password")),
+            (":password => 'changeme'", "changeme", Some("password")),
             (
-                "<password>abc123xyz</password>",
-                "abc123xyz",
+                "<password>changeme</password>",
+                "changeme",
                 Some("password"),
             ),
             (
-                "spring.datasource.password: abc123",
-                "abc123",
+                "spring.datasource.password: changeme",
+                "changeme",
                 Some("spring.datasource.password"),
             ),
-            ("postgres://app:abc123xyz@db/x", "abc123xyz", None),
-            ("Authorization: Bearer abc123xyz", "abc123xyz", None),
-            ("abc123xyz", "abc123xyz", None),
-            ("= abc123xyz", "abc123xyz", None),
+            ("postgres://app:changeme@db/x", "changeme", None),
+            ("Authorization: Bearer changeme", "changeme", None),
+            ("changeme", "changeme", None),
+            ("= changeme", "changeme", None),
         ];
         for (line, value, want) in cases {
             let at = line.find(value).unwrap();
