@@ -311,3 +311,23 @@ fn a_value_reshaped_so_that_a_rule_matches_is_credited_to_its_first_version() {
         f["snippet"]
     );
 }
+
+#[test]
+fn a_baseline_entry_accepts_the_leak_in_every_later_version() {
+    let mut r = Repo::new();
+    let key = aws_key();
+    r.write("app.env", &format!("DEBUG=false\n{}", line(&key)));
+    r.commit("add config");
+    let baseline = r.sibling("baseline.txt");
+    let b = baseline.to_str().unwrap();
+    let w = scan(&r.path, &["--git", "--write-baseline", b]);
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    // Later edits of other lines write new blobs holding the same value.
+    r.write("app.env", &format!("DEBUG=true\n{}", line(&key)));
+    r.commit("debug on");
+    r.write("app.env", &format!("DEBUG=true\nLOG=info\n{}", line(&key)));
+    r.commit("log level");
+    let run = scan(&r.path, &["--git", "--baseline", b]);
+    assert_eq!(run.code, 0, "{:#?}", run.json["findings"]);
+    assert_eq!(run.json["summary"]["suppressed"]["baseline"], 1);
+}
