@@ -10,24 +10,6 @@ fn line(key: &str) -> String {
     format!("aws_access_key_id = {key}\n")
 }
 
-/// `git merge --no-ff` with the repository's next fixed date.
-fn merge(r: &mut Repo, branch: &str, msg: &str) -> String {
-    let date = r.next_date();
-    let out = std::process::Command::new("git")
-        .args(["merge", "-q", "--no-ff", "-m", msg, branch])
-        .current_dir(&r.path)
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    r.git(&["rev-parse", "HEAD"]).trim().to_string()
-}
-
 fn one<'a>(run: &'a git_support::Run, key: &str) -> &'a Value {
     let found = run.with_secret(key);
     assert_eq!(found.len(), 1, "{key}: {:#?}", run.json["findings"]);
@@ -152,7 +134,7 @@ fn a_merged_branch_credits_the_branch_commit_and_counts_its_refs() {
     r.git(&["checkout", "-q", "main"]);
     r.write("main.txt", "m\n");
     r.commit("main work");
-    merge(&mut r, "feature", "merge feature");
+    r.merge("feature", "merge feature");
     r.write("svc.env", "A=2\n");
     let removed = r.commit("remove key");
 

@@ -112,6 +112,24 @@ impl Repo {
         );
         self.git(&["rev-parse", "HEAD"]).trim().to_string()
     }
+
+    /// `git merge --no-ff BRANCH` with the next fixed date; returns the merge commit's id.
+    pub fn merge(&mut self, branch: &str, msg: &str) -> String {
+        let date = self.next_date();
+        let out = Command::new("git")
+            .args(["merge", "-q", "--no-ff", "-m", msg, branch])
+            .current_dir(&self.path)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
 }
 
 pub fn git_in(dir: &Path, args: &[&str]) -> String {
