@@ -28,16 +28,7 @@ pub fn vault_of(id: &str) -> Option<String> {
 }
 
 pub fn doc(v: &Value, cx: &DocCtx, data: &mut AccessData) -> Result<(), DocErrors> {
-    let mut errs = Vec::new();
-    match v {
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                one(x, &ptr("", i), cx, data, &mut errs);
-            }
-        }
-        _ => one(v, "", cx, data, &mut errs),
-    }
-    if errs.is_empty() { Ok(()) } else { Err(errs) }
+    super::each_object(v, None, |x, p, errs| one(x, p, cx, data, errs))
 }
 
 fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErrors) {

@@ -46,23 +46,7 @@ fn default_service_account(member: &str) -> bool {
 }
 
 pub fn policy(v: &Value, cx: &DocCtx, data: &mut AccessData) -> Result<(), DocErrors> {
-    let mut errs = Vec::new();
-    match v {
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                one(x, &ptr("", i), cx, data, &mut errs);
-            }
-        }
-        Value::Object(_) if v.get("results").is_some_and(Value::is_array) => {
-            if let Some(Value::Array(a)) = v.get("results") {
-                for (i, x) in a.iter().enumerate() {
-                    one(x, &ptr("/results", i), cx, data, &mut errs);
-                }
-            }
-        }
-        _ => one(v, "", cx, data, &mut errs),
-    }
-    if errs.is_empty() { Ok(()) } else { Err(errs) }
+    super::each_object(v, Some("results"), |x, p, errs| one(x, p, cx, data, errs))
 }
 
 fn one(v: &Value, p: &str, cx: &DocCtx, data: &mut AccessData, errs: &mut DocErrors) {

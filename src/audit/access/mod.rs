@@ -323,6 +323,31 @@ pub fn load<R: BufRead>(
 /// Errors of one document: (JSON pointer, message); the good parts are still used.
 pub type DocErrors = Vec<(String, String)>;
 
+/// Reads a document that is one object, an array of them, or (with `list`) an object holding
+/// them under that key: `one` gets each with its JSON pointer and collects the errors.
+pub fn each_object(
+    v: &Value,
+    list: Option<&str>,
+    mut one: impl FnMut(&Value, &str, &mut DocErrors),
+) -> Result<(), DocErrors> {
+    let mut errs = Vec::new();
+    let listed = list.and_then(|k| Some((format!("/{k}"), v.get(k)?.as_array()?)));
+    match (v, listed) {
+        (Value::Array(a), _) => {
+            for (i, x) in a.iter().enumerate() {
+                one(x, &ptr("", i), &mut errs);
+            }
+        }
+        (Value::Object(_), Some((base, a))) => {
+            for (i, x) in a.iter().enumerate() {
+                one(x, &ptr(&base, i), &mut errs);
+            }
+        }
+        _ => one(v, "", &mut errs),
+    }
+    if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
 /// Lines of the containers and strings of a JSON document by JSON pointer, so each grant
 /// can say where it was written. Depth and size are bounded (hostile input).
 pub fn line_index(doc: &[u8], first_line: usize) -> HashMap<String, usize> {

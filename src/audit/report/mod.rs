@@ -102,7 +102,7 @@ impl ReportData<'_> {
         )
     }
 
-    /// One provider's log window, with what was skipped: `2815 events; 85 records skipped
+    /// One provider's log window with what was skipped, shaped `N events; M records skipped
     /// as unrelated`.
     pub fn coverage_counts(&self, p: Provider) -> String {
         let events = self.coverage.get(&p).map_or(0, |c| c.events);

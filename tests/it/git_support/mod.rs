@@ -97,27 +97,19 @@ impl Repo {
     }
 
     pub fn commit_staged(&mut self, msg: &str) -> String {
-        let date = self.next_date();
-        let out = Command::new("git")
-            .args(["commit", "-q", "--allow-empty", "-m", msg])
-            .current_dir(&self.path)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+        self.dated(&["commit", "-q", "--allow-empty", "-m", msg])
     }
 
     /// `git merge --no-ff BRANCH` with the next fixed date; returns the merge commit's id.
     pub fn merge(&mut self, branch: &str, msg: &str) -> String {
+        self.dated(&["merge", "-q", "--no-ff", "-m", msg, branch])
+    }
+
+    /// A git command that writes a commit, dated the next fixed day; returns HEAD's id.
+    fn dated(&mut self, args: &[&str]) -> String {
         let date = self.next_date();
         let out = Command::new("git")
-            .args(["merge", "-q", "--no-ff", "-m", msg, branch])
+            .args(args)
             .current_dir(&self.path)
             .env("GIT_AUTHOR_DATE", &date)
             .env("GIT_COMMITTER_DATE", &date)
