@@ -175,8 +175,9 @@ pub fn collect(cfg: &ScanConfig) -> Result<(ScanOutcome, Scanner)> {
             .extra
             .insert("values_already_in_parent".into(), dropped);
     }
-    let findings = fingerprinted_in_order(findings);
-    let (findings, suppressed, baseline_kept) = suppress(cfg, findings, &mut summary)?;
+    let files = Suppressions::load(cfg)?;
+    let findings = fingerprinted_in_order(findings, files.need_legacy());
+    let (findings, suppressed, baseline_kept) = suppress(files, findings, &mut summary);
     count(&scanner.stats, &findings, &suppressed, &mut summary);
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     // Only the rules that fired are reported on: copying all of them before the scan was a
@@ -207,8 +208,9 @@ pub fn collect(cfg: &ScanConfig) -> Result<(ScanOutcome, Scanner)> {
 }
 
 /// Fingerprints (all values at once), sorted by place, one finding per place and rule.
-fn fingerprinted_in_order(mut findings: Vec<Finding>) -> Vec<Finding> {
-    Scanner::fingerprint_pending(&mut findings);
+/// `legacy`: also the `kw1:` fingerprints of keyed values, for suppression files that hold them.
+fn fingerprinted_in_order(mut findings: Vec<Finding>, legacy: bool) -> Vec<Finding> {
+    Scanner::fingerprint_pending(&mut findings, legacy);
     findings.sort_by(|a, b| {
         (
             &a.path,
@@ -236,17 +238,43 @@ fn fingerprinted_in_order(mut findings: Vec<Finding>) -> Vec<Finding> {
     findings
 }
 
+/// The reviewed suppressions a scan applies, loaded before the findings are fingerprinted
+/// (entries written before `kw2:` need the keyed values' `kw1:` fingerprints too).
+struct Suppressions {
+    ignore: Option<IgnoreFile>,
+    baseline: Option<Baseline>,
+}
+
+impl Suppressions {
+    fn load(cfg: &ScanConfig) -> Result<Suppressions> {
+        let ignore = match &cfg.ignore_file {
+            Some(p) => {
+                let mut ignore = IgnoreFile::load(p)?;
+                ignore.anchor = crate::config::Anchor::for_file(&cfg.base, p);
+                Some(ignore)
+            }
+            None => None,
+        };
+        let baseline = cfg.baseline.as_deref().map(Baseline::load).transpose()?;
+        Ok(Suppressions { ignore, baseline })
+    }
+
+    fn need_legacy(&self) -> bool {
+        self.ignore.as_ref().is_some_and(IgnoreFile::has_legacy)
+            || self.baseline.as_ref().is_some_and(Baseline::has_legacy)
+    }
+}
+
 /// Reviewed suppressions: the ignore file, then the baseline. Returns what is left, what was
-/// suppressed and by what, and the baseline entries that still match (for `baseline prune`).
+/// suppressed and by what, and the baseline entries that still match (for `baseline prune`,
+/// each as this version writes it).
 fn suppress(
-    cfg: &ScanConfig,
+    files: Suppressions,
     mut findings: Vec<Finding>,
     summary: &mut Summary,
-) -> Result<(Vec<Finding>, Vec<Suppressed>, Option<Baseline>)> {
+) -> (Vec<Finding>, Vec<Suppressed>, Option<Baseline>) {
     let mut suppressed = Vec::new();
-    if let Some(p) = &cfg.ignore_file {
-        let mut ignore = IgnoreFile::load(p)?;
-        ignore.anchor = crate::config::Anchor::for_file(&cfg.base, p);
+    if let Some(ignore) = &files.ignore {
         let mut kept = Vec::with_capacity(findings.len());
         for f in findings {
             match ignore.matches(&f) {
@@ -261,24 +289,18 @@ fn suppress(
         findings = kept;
     }
     let mut baseline_kept = None;
-    if let Some(p) = &cfg.baseline {
-        let b = Baseline::load(p)?;
-        let (new, known, stale) = b.partition(findings);
-        findings = new;
-        let mut kept = b.clone();
-        for e in &stale {
-            kept.entries.remove(e);
-        }
-        baseline_kept = Some(kept);
-        summary.baseline_unmatched = Some(stale.len() as u64);
-        suppressed.extend(known.into_iter().map(|f| Suppressed {
+    if let Some(b) = &files.baseline {
+        let split = b.partition(findings);
+        baseline_kept = Some(b.kept(&split));
+        summary.baseline_unmatched = Some(split.stale.len() as u64);
+        findings = split.new;
+        suppressed.extend(split.known.into_iter().map(|f| Suppressed {
             finding: f,
             by: "baseline".into(),
             justification: Some("accepted in baseline".into()),
         }));
     }
-
-    Ok((findings, suppressed, baseline_kept))
+    (findings, suppressed, baseline_kept)
 }
 
 /// The scanner's counters and the suppression counts into the summary.

@@ -1,6 +1,7 @@
 //! The join: inventory records merged into one item per secret, and the audit logs, scan
 //! findings and reads by filter tied to those items. Every check family works on its result.
 
+use crate::pipeline::fingerprint::canonical;
 use std::collections::{BTreeMap, HashMap};
 
 use super::checks::{FilterSummary, LIST_CAP};
@@ -107,7 +108,9 @@ pub fn join(mut raw_items: Vec<Item>, activity: &Activity, leaks: &[Leak]) -> Jo
     let mut item_leak: Vec<Option<LeakInfo>> = vec![None; items.len()];
     let mut unmatched: BTreeMap<String, LeakInfo> = BTreeMap::new();
     let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_fp: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Fingerprints compared in their canonical spelling: a `kw1:` tag or finding of a stretched
+    // value is the same value's `kw2:`.
+    let mut by_fp: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         if let Some(k) = &it.key_id {
             by_key.entry(k.as_str()).or_default().push(i);
@@ -117,7 +120,7 @@ pub fn join(mut raw_items: Vec<Item>, activity: &Activity, leaks: &[Leak]) -> Jo
             .iter()
             .chain(it.values_seen.iter().filter_map(|v| v.fingerprint.as_ref()))
         {
-            let e = by_fp.entry(fp.as_str()).or_default();
+            let e = by_fp.entry(canonical(fp).into_owned()).or_default();
             // Items are visited in order: a repeat can only be the last entry.
             if e.last() != Some(&i) {
                 e.push(i);
@@ -130,7 +133,11 @@ pub fn join(mut raw_items: Vec<Item>, activity: &Activity, leaks: &[Leak]) -> Jo
             hit.extend(by_key.get(k.as_str()).into_iter().flatten());
         }
         if let Some(fp) = &l.fingerprint {
-            hit.extend(by_fp.get(fp.as_str()).into_iter().flatten());
+            hit.extend(by_fp.get(canonical(fp).as_ref()).into_iter().flatten());
+            // A findings file written before `kw2:` names a keyed value by its `kw1:`.
+            if let Some(now) = crate::audit::inventory::legacy_alias(fp) {
+                hit.extend(by_fp.get(now.as_str()).into_iter().flatten());
+            }
             hit.sort_unstable();
             hit.dedup();
         }

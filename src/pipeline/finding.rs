@@ -146,6 +146,11 @@ pub struct Finding {
     /// (`Scanner::fingerprint_pending`); never serialised or printed.
     #[serde(skip)]
     pub(crate) pending: Option<PendingSecret>,
+    /// The value's `kw1:` fingerprint, when it differs from `fingerprint` by more than the
+    /// prefix and a baseline or ignore file still holds `kw1:` entries to match; never
+    /// serialised.
+    #[serde(skip)]
+    pub(crate) legacy_fingerprint: Option<String>,
 }
 
 /// A secret waiting for its fingerprint. Its `Debug` does not show it.

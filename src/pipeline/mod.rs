@@ -367,6 +367,7 @@ impl Scanner {
             entropy: (m.entropy * 100.0).round() / 100.0,
             fingerprint: String::new(),
             pending: None,
+            legacy_fingerprint: None,
             key_id: m.key_id.clone(),
             field: crate::pipeline::finding::field_before(line_bytes, loc_start - ls),
             decoded,
@@ -407,26 +408,30 @@ fn fingerprint_all(values: &[&[u8]]) -> Vec<String> {
 
 impl Scanner {
     /// Fills in the fingerprints `scan_blob` left pending (`ScanOptions::defer_fingerprints`)
-    /// and drops the secrets it held for them.
-    pub fn fingerprint_pending(findings: &mut [Finding]) {
+    /// and drops the secrets it held for them. With `legacy`, keyed values also get their
+    /// `kw1:` fingerprint, for suppression files written before `kw2:`.
+    pub fn fingerprint_pending(findings: &mut [Finding], legacy: bool) {
         let mut values: Vec<&[u8]> = (findings.iter())
             .filter_map(|f| f.pending.as_ref().map(|p| p.0.as_slice()))
             .collect();
         values.sort_unstable();
         values.dedup();
         let fps = fingerprint_all(&values);
-        let by_value: std::collections::HashMap<&[u8], &String> =
-            values.iter().copied().zip(&fps).collect();
-        let done: Vec<Option<String>> = (findings.iter())
-            .map(|f| {
-                let p = f.pending.as_ref()?;
-                by_value.get(p.0.as_slice()).map(|s| (*s).clone())
-            })
+        let old = if legacy {
+            crate::pipeline::fingerprint::legacy(&values)
+        } else {
+            Vec::new()
+        };
+        let by_value: std::collections::HashMap<&[u8], usize> =
+            values.iter().copied().zip(0..).collect();
+        let done: Vec<Option<usize>> = (findings.iter())
+            .map(|f| by_value.get(f.pending.as_ref()?.0.as_slice()).copied())
             .collect();
         drop(by_value);
-        for (f, fp) in findings.iter_mut().zip(done) {
-            if let Some(fp) = fp {
-                f.fingerprint = fp;
+        for (f, i) in findings.iter_mut().zip(done) {
+            if let Some(i) = i {
+                f.fingerprint = fps[i].clone();
+                f.legacy_fingerprint = old.get(i).cloned().flatten();
             }
             f.pending = None;
         }
@@ -623,8 +628,8 @@ mod tests {
         // The held secret does not show in debug output.
         let first = blob.lines().next().unwrap().split('=').nth(1).unwrap();
         assert!(!format!("{:?}", later[0].pending).contains(first));
-        Scanner::fingerprint_pending(&mut later);
+        Scanner::fingerprint_pending(&mut later, false);
         assert_eq!(now, later);
-        assert!(now.iter().all(|f| f.fingerprint.starts_with("kw1:")));
+        assert!(now.iter().all(|f| f.fingerprint.starts_with("kw2:")));
     }
 }

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const SCHEMA: &str = "keywarden/state/v1";
+pub const SCHEMA: &str = "keywarden/state/v2";
+/// States written before `kw2:` fingerprints: their findings would not group with new ones, so
+/// such a state is read as empty and every repository is scanned in full once.
+const SCHEMA_KW1: &str = "keywarden/state/v1";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
@@ -41,6 +44,16 @@ impl State {
         };
         let state: State = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a keywarden state file", path.display()))?;
+        if state.schema == SCHEMA_KW1 {
+            eprintln!(
+                "keywarden: {}: written before kw2: fingerprints; scanning every repository in full once",
+                path.display()
+            );
+            return Ok(State {
+                schema: SCHEMA.into(),
+                ..Default::default()
+            });
+        }
         if state.schema != SCHEMA {
             bail!(
                 "{}: state schema {:?}, expected {SCHEMA:?}",

@@ -114,7 +114,7 @@ fn secret_values_in_inputs_are_reported_and_never_printed() {
     let inv = r.result("INV-001", "https://kv-prod.vault.azure.net/secrets/clean");
     assert_eq!(
         inv["evidence"]["fingerprints"][0],
-        "kw1:e3733f12a7a80a03a53cee9d9aee048e"
+        "kw2:e3733f12a7a80a03a53cee9d9aee048e"
     );
 }
 

@@ -738,3 +738,86 @@ fn baselines_accepted_on_two_branches_merge_in_git_without_conflict() {
     );
     assert_eq!(json(&out)["summary"]["suppressed"]["baseline"], 9);
 }
+
+#[test]
+fn fingerprints_written_before_kw2_still_suppress_and_prune_rewrites_them() {
+    use keywarden::pipeline::fingerprint::{keyed, legacy_with_key};
+    let mut rng = Rng::new(29);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A token long and random enough for the keyed form (drawn again in the rare case a long
+    // run of letters makes it stretched), and a key id short enough to stay stretched.
+    let token = loop {
+        let t = format!("ghp_{}", rng.s(ALNUM, 36));
+        if keyed(t.as_bytes()) {
+            break t;
+        }
+    };
+    let key_id = fake_aws_key_id(&mut rng);
+    assert!(!keyed(key_id.as_bytes()));
+    write(
+        d,
+        "app/a.py",
+        &format!("TOKEN = '{token}'\nKEY = '{key_id}'\n"),
+    );
+    let out = run(&["scan", "app", "-f", "json"], d);
+    let found = json(&out)["findings"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 2, "{found:?}");
+    // The baseline an earlier version wrote: kw1 fingerprints for both values.
+    let mut old = String::from("# keywarden baseline v1\n");
+    let mut now = Vec::new();
+    for f in &found {
+        let value = if f["rule_id"].as_str().unwrap().starts_with("aws") {
+            &key_id
+        } else {
+            &token
+        };
+        let v1 = legacy_with_key(value.as_bytes(), None);
+        let fp = f["fingerprint"].as_str().unwrap();
+        assert!(fp.starts_with("kw2:"));
+        // A stretched value keeps its hex digits; a keyed one does not.
+        assert_eq!(fp[4..] == v1[4..], value == &key_id, "{fp} {v1}");
+        old.push_str(&format!(
+            "{v1}\t{}\t{}\n",
+            f["rule_id"].as_str().unwrap(),
+            f["path"].as_str().unwrap()
+        ));
+        now.push(fp.to_string());
+    }
+    write(d, "kw.baseline", &old);
+    let out = run(
+        &["scan", "app", "--baseline", "kw.baseline", "-f", "json"],
+        d,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json(&out)["summary"]["suppressed"]["baseline"], 2);
+    // Pruning keeps both entries, rewritten as this version writes them.
+    let out = run(
+        &["baseline", "prune", "app", "--baseline", "kw.baseline"],
+        d,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut kept: Vec<String> = entries(&d.join("kw.baseline"))
+        .iter()
+        .map(|e| e.split('\t').next().unwrap().to_string())
+        .collect();
+    kept.sort();
+    now.sort();
+    assert_eq!(kept, now);
+    // An ignore file entry with the token's kw1 fingerprint still ignores it.
+    let v1 = legacy_with_key(token.as_bytes(), None);
+    write(d, ".keywardenignore", &format!("{v1} app/**  # rotated\n"));
+    let out = run(&["scan", "app", "-f", "json"], d);
+    assert_eq!(json(&out)["summary"]["suppressed"]["ignore_file"], 1);
+    assert_eq!(finding_paths(&out), vec!["app/a.py"]);
+}

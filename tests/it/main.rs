@@ -22,6 +22,7 @@ mod audit_robustness;
 mod baseline_cli;
 mod docs;
 mod encrypted;
+mod fingerprint_compat;
 mod formats;
 mod gate;
 mod git_history;

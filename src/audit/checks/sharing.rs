@@ -10,16 +10,12 @@ pub fn run(cx: &mut Ctx, input: &Input) {
     let items = &input.joined.items;
     let policy = cx.policy;
     // Value fingerprint → environment → the items holding it.
-    let mut fp_envs: HashMap<&str, BTreeMap<String, Vec<usize>>> = HashMap::new();
+    // Fingerprints compared in their canonical spelling (a `kw1:` tag of a stretched value is
+    // its `kw2:`).
+    let mut fp_envs: HashMap<String, BTreeMap<String, Vec<usize>>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         if let Some(env) = policy.environment(it) {
-            let mut fps: BTreeSet<&str> = it.fingerprints.iter().map(String::as_str).collect();
-            fps.extend(
-                it.values_seen
-                    .iter()
-                    .filter_map(|v| v.fingerprint.as_deref()),
-            );
-            for fp in fps {
+            for fp in canonical_fingerprints(it) {
                 fp_envs
                     .entry(fp)
                     .or_default()
@@ -31,15 +27,9 @@ pub fn run(cx: &mut Ctx, input: &Input) {
     }
     for v in &input.secrets {
         let (it, subj) = (v.item, &v.subject);
-        let mut fps: BTreeSet<&str> = it.fingerprints.iter().map(String::as_str).collect();
-        fps.extend(
-            it.values_seen
-                .iter()
-                .filter_map(|v| v.fingerprint.as_deref()),
-        );
         let my_env = policy.environment(it);
-        for fp in fps {
-            if let (Some(envs), Some(me)) = (fp_envs.get(fp), &my_env)
+        for fp in canonical_fingerprints(it) {
+            if let (Some(envs), Some(me)) = (fp_envs.get(&fp), &my_env)
                 && envs.len() >= 2
             {
                 let others: Vec<String> = envs
@@ -58,4 +48,12 @@ pub fn run(cx: &mut Ctx, input: &Input) {
             }
         }
     }
+}
+
+/// An item's value fingerprints (tags and values seen), each once, in canonical spelling.
+fn canonical_fingerprints(it: &crate::audit::model::Item) -> BTreeSet<String> {
+    (it.fingerprints.iter())
+        .chain(it.values_seen.iter().filter_map(|v| v.fingerprint.as_ref()))
+        .map(|fp| crate::pipeline::fingerprint::canonical(fp).into_owned())
+        .collect()
 }

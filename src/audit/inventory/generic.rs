@@ -74,6 +74,11 @@ fn build(get: &dyn Fn(&str) -> Option<Option<String>>, loc: Loc) -> Result<Item,
     it.principal = val("principal");
     if let Some(fps) = val("fingerprint") {
         for part in fps.split([',', ';', ' ']) {
+            if part.trim().to_ascii_lowercase().starts_with("kw1")
+                && !it.notes.iter().any(|n| n == super::LEGACY_TAG_NOTE)
+            {
+                it.notes.push(super::LEGACY_TAG_NOTE.to_string());
+            }
             if let Some(fp) = norm_fingerprint(part) {
                 it.fingerprints.push(fp);
             }

@@ -7,6 +7,7 @@ pub mod generic;
 pub mod k8s;
 pub mod vault;
 
+use crate::pipeline::fingerprint;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
@@ -194,24 +195,37 @@ pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     out
 }
 
-/// Normalises a fingerprint written in a tag or column: `kw1:<hex>`, `kw1-<hex>` (GCP labels
-/// cannot hold `:`), or bare 32-digit hex.
+/// Normalises a fingerprint written in a tag, a column or a findings file: `kw2:<hex>` or
+/// `kw1:<hex>`, either with `-` or `_` for `:` (GCP labels cannot hold `:`), or bare 32-digit
+/// hex (read as `kw2:`). The prefix is kept: the join compares fingerprints in their
+/// [`fingerprint::canonical`] form, where a `kw1:` of a value that is still stretched equals
+/// the same value's `kw2:`.
 pub fn norm_fingerprint(s: &str) -> Option<String> {
     let s = s.trim();
     if s.is_empty() {
         return None;
     }
     let lower = s.to_ascii_lowercase();
-    let hex = lower
-        .strip_prefix("kw1:")
-        .or_else(|| lower.strip_prefix("kw1-"))
-        .or_else(|| lower.strip_prefix("kw1_"))
-        .unwrap_or(&lower);
+    let (prefix, hex) = [
+        ("kw2:", fingerprint::PREFIX),
+        ("kw2-", fingerprint::PREFIX),
+        ("kw2_", fingerprint::PREFIX),
+        ("kw1:", fingerprint::LEGACY_PREFIX),
+        ("kw1-", fingerprint::LEGACY_PREFIX),
+        ("kw1_", fingerprint::LEGACY_PREFIX),
+    ]
+    .iter()
+    .find_map(|(p, canon)| lower.strip_prefix(p).map(|h| (*canon, h)))
+    .unwrap_or((fingerprint::PREFIX, &lower));
     if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Some(format!("kw1:{hex}"));
+        return Some(format!("{prefix}{hex}"));
     }
     Some(s.to_string())
 }
+
+/// What an item's notes say of a `kw1:` fingerprint tag: it joins leaks of weak and short
+/// values as before, but a machine-made value of 32 bytes or more has a different `kw2:`.
+pub const LEGACY_TAG_NOTE: &str = "its fingerprint tag is a kw1: fingerprint: for a machine-made value of 32 bytes or more, scans now report a kw2: fingerprint that this tag does not match; re-tag it with the output of `keywarden fingerprint`";
 
 /// Fingerprints from a tag map, plus common metadata.
 pub fn apply_tags(item: &mut Item, tags: BTreeMap<String, String>) {
@@ -219,6 +233,11 @@ pub fn apply_tags(item: &mut Item, tags: BTreeMap<String, String>) {
         let key = k.to_ascii_lowercase();
         if key == FINGERPRINT_TAG || key == "keywarden_fingerprint" {
             for part in v.split([',', ';', ' ']) {
+                if part.trim().to_ascii_lowercase().starts_with("kw1")
+                    && !item.notes.iter().any(|n| n == LEGACY_TAG_NOTE)
+                {
+                    item.notes.push(LEGACY_TAG_NOTE.to_string());
+                }
                 if let Some(fp) = norm_fingerprint(part)
                     && !item.fingerprints.contains(&fp)
                 {
@@ -241,6 +260,20 @@ static FINGERPRINTED: std::sync::atomic::AtomicUsize = std::sync::atomic::Atomic
 /// Starts a new budget (one per audit run).
 pub fn reset_fingerprint_budget() {
     FINGERPRINTED.store(0, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(mut a) = LEGACY_ALIASES.lock() {
+        a.clear();
+    }
+}
+
+/// The `kw1:` fingerprints of the keyed values
+/// fingerprinted in this run, each with the value's `kw2:`: a findings file written before
+/// `kw2:` names those values by their `kw1:`, and the join looks them up here.
+static LEGACY_ALIASES: std::sync::Mutex<BTreeMap<String, String>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+/// The current fingerprint of a value this run fingerprinted under its `kw1:` one, if any.
+pub fn legacy_alias(fp: &str) -> Option<String> {
+    LEGACY_ALIASES.lock().ok()?.get(fp).cloned()
 }
 
 /// Fingerprint of a value found in an input; only the fingerprint leaves this function, and
@@ -252,9 +285,14 @@ pub fn value_fingerprint(bytes: &[u8]) -> Option<String> {
     if FINGERPRINTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= FINGERPRINT_BUDGET {
         return None;
     }
-    let key = std::env::var(crate::pipeline::fingerprint::KEY_ENV).ok();
-    Some(crate::pipeline::fingerprint::fingerprint_with_key(
-        &crate::pipeline::fingerprint::normalize::value(bytes),
-        key.as_deref(),
-    ))
+    let key = std::env::var(fingerprint::KEY_ENV).ok();
+    let value = fingerprint::normalize::value(bytes);
+    let fp = fingerprint::fingerprint_with_key(&value, key.as_deref());
+    if fingerprint::keyed(&value) {
+        let old = fingerprint::legacy_with_key(&value, key.as_deref());
+        if let Ok(mut a) = LEGACY_ALIASES.lock() {
+            a.insert(old, fp.clone());
+        }
+    }
+    Some(fp)
 }

@@ -7,6 +7,7 @@
 //! fingerprint and rule (the file moved).
 
 use crate::pipeline::finding::Finding;
+use crate::pipeline::fingerprint;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -138,48 +139,101 @@ impl Baseline {
         self.entries.len() - before
     }
 
+    /// Whether an entry was written before `kw2:` fingerprints: matching it needs the keyed
+    /// findings' `kw1:` fingerprints (`Scanner::fingerprint_pending` with `legacy`).
+    pub fn has_legacy(&self) -> bool {
+        (self.entries.iter()).any(|e| e.fingerprint.starts_with(fingerprint::LEGACY_PREFIX))
+    }
+
     /// Splits findings into (new, baselined) and returns the entries that matched nothing.
-    pub fn partition(&self, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>, Vec<Entry>) {
-        let mut unused: BTreeSet<&Entry> = self.entries.iter().collect();
-        let mut new = Vec::new();
-        let mut known = Vec::new();
-        let mut leftovers = Vec::new();
-        for f in findings {
-            let e = Entry::of(&f);
-            if self.entries.contains(&e) {
-                unused.remove(&e);
-                known.push(f);
-            } else {
-                leftovers.push(f);
-            }
-        }
-        // Moved files: the same value and rule under a path whose entry went unused.
-        let mut by_value: HashMap<(String, String), Vec<&Entry>> = HashMap::new();
-        for e in &unused {
+    /// Entries written before `kw2:` match by the finding's `kw1:` fingerprint.
+    pub fn partition(&self, findings: Vec<Finding>) -> Partition {
+        // Entries by (fingerprint as compared, rule): the first lookup wants the path too, the
+        // second (moved files) takes any unused entry of the value and rule.
+        let mut by_value: HashMap<(String, &str), Vec<&Entry>> = HashMap::new();
+        for e in &self.entries {
             by_value
-                .entry((e.fingerprint.clone(), e.rule_id.clone()))
+                .entry((
+                    fingerprint::canonical(&e.fingerprint).into_owned(),
+                    &e.rule_id,
+                ))
                 .or_default()
                 .push(e);
         }
-        let mut consumed: Vec<Entry> = Vec::new();
-        for f in leftovers {
-            let hit = by_value
-                .get_mut(&(f.fingerprint.clone(), f.rule_id.clone()))
-                .and_then(|v| v.pop());
+        let mut unused: BTreeSet<&Entry> = self.entries.iter().collect();
+        let mut out = Partition::default();
+        let mut leftovers = Vec::new();
+        // A finding's keys: its fingerprint, and its `kw1:` one when that differs.
+        let keys = |f: &Finding| {
+            let mut k = vec![fingerprint::canonical(&f.fingerprint).into_owned()];
+            k.extend(
+                (f.legacy_fingerprint.as_deref()).map(|l| fingerprint::canonical(l).into_owned()),
+            );
+            k
+        };
+        for f in findings {
+            let hit = keys(&f).into_iter().find_map(|k| {
+                (by_value.get(&(k, f.rule_id.as_str())))
+                    .and_then(|v| v.iter().find(|e| e.path == f.path))
+                    .copied()
+            });
             match hit {
                 Some(e) => {
-                    consumed.push(e.clone());
-                    known.push(f);
+                    unused.remove(e);
+                    out.matched.push((e.clone(), Entry::of(&f)));
+                    out.known.push(f);
                 }
-                None => new.push(f),
+                None => leftovers.push(f),
             }
         }
-        for e in &consumed {
-            unused.remove(e);
+        for f in leftovers {
+            let hit = keys(&f).into_iter().find_map(|k| {
+                (by_value.get(&(k, f.rule_id.as_str())))
+                    .and_then(|v| v.iter().find(|e| unused.contains(*e)))
+                    .copied()
+            });
+            match hit {
+                Some(e) => {
+                    unused.remove(e);
+                    out.matched.push((e.clone(), Entry::of(&f)));
+                    out.known.push(f);
+                }
+                None => out.new.push(f),
+            }
         }
-        let stale = unused.into_iter().cloned().collect();
-        (new, known, stale)
+        out.stale = unused.into_iter().cloned().collect();
+        out
     }
+
+    /// The entries still in use after a scan, each as this version writes it: an entry that
+    /// matched a finding becomes that finding's entry (a `kw1:` fingerprint becomes `kw2:`, a
+    /// moved file's entry takes the new path), and an entry nothing matched is dropped.
+    pub fn kept(&self, p: &Partition) -> Baseline {
+        let mut kept = self.clone();
+        for e in &p.stale {
+            kept.entries.remove(e);
+        }
+        for (old, _) in &p.matched {
+            kept.entries.remove(old);
+        }
+        for (_, now) in &p.matched {
+            kept.entries.insert(now.clone());
+        }
+        kept
+    }
+}
+
+/// Findings split by a baseline.
+#[derive(Debug, Default)]
+pub struct Partition {
+    /// Findings no entry accepts.
+    pub new: Vec<Finding>,
+    /// Findings an entry accepts.
+    pub known: Vec<Finding>,
+    /// Each accepting entry, with the entry the finding would get today.
+    pub matched: Vec<(Entry, Entry)>,
+    /// Entries that matched nothing.
+    pub stale: Vec<Entry>,
 }
 
 /// Writes `bytes` to `path` by renaming a sibling temporary file over it (a rename within one
@@ -237,6 +291,7 @@ mod tests {
             entropy: 0.0,
             fingerprint: fp.into(),
             pending: None,
+            legacy_fingerprint: None,
             key_id: None,
             decoded: None,
             blob_id: None,
@@ -253,12 +308,13 @@ mod tests {
         let b = Baseline::from_findings(&[f("kw1:aa", "a.txt"), f("kw1:bb", "b.txt")]);
         let b = Baseline::parse(&b.render()).unwrap();
         // a.txt moved to c.txt; a new copy of bb appears in d.txt; kw1:cc is new.
-        let (new, known, stale) = b.partition(vec![
+        let p = b.partition(vec![
             f("kw1:aa", "c.txt"),
             f("kw1:bb", "b.txt"),
             f("kw1:bb", "d.txt"),
             f("kw1:cc", "a.txt"),
         ]);
+        let (new, known, stale) = (p.new, p.known, p.stale);
         let new_paths: Vec<_> = new
             .iter()
             .map(|x| (x.fingerprint.as_str(), x.path.as_str()))
@@ -266,8 +322,38 @@ mod tests {
         assert_eq!(new_paths, vec![("kw1:bb", "d.txt"), ("kw1:cc", "a.txt")]);
         assert_eq!(known.len(), 2);
         assert!(stale.is_empty());
-        let (_, _, stale) = b.partition(vec![]);
-        assert_eq!(stale.len(), 2);
+        assert_eq!(b.partition(vec![]).stale.len(), 2);
+    }
+
+    #[test]
+    fn entries_written_before_kw2_still_match_and_are_rewritten_when_kept() {
+        let (old_keyed, old_weak) = (
+            format!("kw1:{}", "1".repeat(32)),
+            format!("kw1:{}", "2".repeat(32)),
+        );
+        let b = Baseline::from_findings(&[f(&old_keyed, "a.txt"), f(&old_weak, "b.txt")]);
+        assert!(b.has_legacy());
+        // A keyed value: a new fingerprint, matched by its kw1 form. A stretched value: the
+        // same hex digits under kw2.
+        let mut keyed = f(&format!("kw2:{}", "9".repeat(32)), "a.txt");
+        keyed.legacy_fingerprint = Some(old_keyed.clone());
+        let weak = f(&format!("kw2:{}", "2".repeat(32)), "b.txt");
+        let mut unknown = f(&format!("kw2:{}", "8".repeat(32)), "a.txt");
+        unknown.legacy_fingerprint = Some(format!("kw1:{}", "7".repeat(32)));
+        let p = b.partition(vec![keyed, weak, unknown]);
+        assert_eq!(p.known.len(), 2);
+        assert_eq!(p.new.len(), 1);
+        assert!(p.stale.is_empty());
+        let kept: Vec<String> = (b.kept(&p).entries.into_iter())
+            .map(|e| e.fingerprint)
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                format!("kw2:{}", "2".repeat(32)),
+                format!("kw2:{}", "9".repeat(32))
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! is still reported.
 
 use crate::pipeline::finding::Finding;
+use crate::pipeline::fingerprint;
 use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 pub const FILE_NAME: &str = ".keywardenignore";
 
 pub struct IgnoreEntry {
+    /// The fingerprint as written, `kw2:` or (written before `kw2:`) `kw1:`.
     pub fingerprint: String,
     pub path: Option<GlobMatcher>,
     pub reason: String,
@@ -45,9 +47,9 @@ impl IgnoreFile {
             }
             let mut parts = body.split_whitespace();
             let fp = parts.next().unwrap_or("");
-            if !fp.starts_with("kw1:") {
+            if !fingerprint::is_fingerprint(fp) {
                 bail!(
-                    "line {}: expected a fingerprint (kw1:...), found {fp:?}",
+                    "line {}: expected a fingerprint (kw2: and 32 hex digits), found {fp:?}",
                     i + 1
                 );
             }
@@ -83,12 +85,21 @@ impl IgnoreFile {
         crate::config::find_upwards(start, FILE_NAME)
     }
 
-    /// The reason a finding is ignored, if it is.
+    /// Whether an entry was written before `kw2:` fingerprints: matching it needs the keyed
+    /// findings' `kw1:` fingerprints (`Scanner::fingerprint_pending` with `legacy`).
+    pub fn has_legacy(&self) -> bool {
+        (self.entries.iter()).any(|e| e.fingerprint.starts_with(fingerprint::LEGACY_PREFIX))
+    }
+
+    /// The reason a finding is ignored, if it is. A `kw1:` entry matches a finding by its `kw1:`
+    /// fingerprint.
     pub fn matches(&self, f: &Finding) -> Option<&str> {
+        let legacy = (f.legacy_fingerprint.as_deref()).map(fingerprint::canonical);
         self.entries
             .iter()
             .find(|e| {
-                e.fingerprint == f.fingerprint
+                let fp = fingerprint::canonical(&e.fingerprint);
+                (fp == f.fingerprint.as_str() || legacy.as_ref() == Some(&fp))
                     && e.path.as_ref().is_none_or(|g| {
                         self.anchor
                             .rel(&f.path)
@@ -105,12 +116,15 @@ mod tests {
 
     #[test]
     fn reasons_required_and_paths_scope() {
-        assert!(IgnoreFile::parse("kw1:aa\n").is_err());
+        let (a, b) = ("a".repeat(32), "b".repeat(32));
+        assert!(IgnoreFile::parse(&format!("kw2:{a}\n")).is_err());
         assert!(IgnoreFile::parse("AKIA1234 # x\n").is_err());
-        let i = IgnoreFile::parse(
-            "# header\nkw1:aa tests/** # test fixture\nkw1:bb # rotated 2026-01\n",
-        )
+        assert!(IgnoreFile::parse("kw2:aa # too short\n").is_err());
+        let i = IgnoreFile::parse(&format!(
+            "# header\nkw2:{a} tests/** # test fixture\nkw1:{b} # rotated 2026-01\n"
+        ))
         .unwrap();
+        assert!(i.has_legacy());
         assert_eq!(i.entries.len(), 2);
         assert!(
             i.entries[0]

@@ -28,15 +28,22 @@ pub fn fx(rel: &str) -> String {
 
 pub struct Report {
     pub code: i32,
+    /// The JSON report, or `Null` when the run wrote none (what `json.is_null()` asserts).
     pub json: Value,
 }
 
 impl Report {
+    /// The report's results; a run that wrote no report fails the test here, so that a
+    /// "must not fire" assertion cannot pass on a missing report.
+    fn results(&self) -> &Vec<Value> {
+        match self.json["results"].as_array() {
+            Some(r) => r,
+            None => panic!("the audit wrote no report (exit code {})", self.code),
+        }
+    }
     fn set(&self, status: &str) -> BTreeSet<(String, String)> {
-        self.json["results"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        self.results()
+            .iter()
             .filter(|r| r["status"] == status)
             .map(|r| {
                 (
@@ -56,6 +63,7 @@ impl Report {
         self.set("suppressed")
     }
     pub fn errors(&self) -> Vec<(String, u64)> {
+        self.results();
         self.json["input_errors"]
             .as_array()
             .into_iter()
@@ -75,10 +83,8 @@ impl Report {
             .collect()
     }
     pub fn result(&self, check: &str, id: &str) -> Value {
-        self.json["results"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        self.results()
+            .iter()
             .find(|r| r["check"] == check && r["secret_id"] == id)
             .cloned()
             .unwrap_or(Value::Null)
