@@ -1,0 +1,216 @@
+//! The audit's HTML report: in headless Chromium, and read as text.
+
+use crate::common::load_in_chromium;
+use crate::common_audit::*;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs examples/audit-report.sh (the kit's report: every provider's fixtures, a month apart,
+/// with --previous) into `out`, with a screenshot when `shot` is given.
+fn kit_report(out: &Path, shot: Option<(&Path, &Path)>) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/audit-report.sh");
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
+        .arg(out)
+        .env("KEYWARDEN", env!("CARGO_BIN_EXE_keywarden"));
+    if let Some((png, browser)) = shot {
+        cmd.arg(png).env("CHROMIUM", browser);
+    }
+    let o = cmd.output().expect("run the script");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).expect("read")
+}
+
+/// The cells' text of a table's rows: the first table after `heading` in `html`.
+fn table_after(html: &str, heading: &str) -> Vec<Vec<String>> {
+    let at = html.find(heading).expect("heading");
+    let body = &html[at..];
+    let body = &body[body.find("<tbody>").expect("tbody")..];
+    let body = &body[..body.find("</tbody>").expect("end of tbody")];
+    let cell = regex::Regex::new(r"<td[^>]*>([^<]*)</td>").expect("regex");
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| cell.captures_iter(row).map(|c| c[1].to_string()).collect())
+        .collect()
+}
+
+/// `src`, `href` and CSS references the page would fetch: anything not inside the page.
+fn external_references(html: &str) -> Vec<String> {
+    let re = regex::Regex::new(
+        r#"(?i)\b(?:src|href|srcset|action|poster|data)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)[^"'\s>]*|@import|url\(|<link\b|<iframe\b|<object\b|<embed\b"#,
+    )
+    .expect("regex");
+    re.find_iter(html).map(|m| m.as_str().to_string()).collect()
+}
+
+#[test]
+fn the_kits_html_report_works_in_a_headless_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("kit");
+    let png = dir.path().join("audit-report.png");
+    let browser = crate::common::chromium();
+    kit_report(&out, browser.as_deref().map(|b| (png.as_path(), b)));
+    let html = read(&out.join("report.html"));
+    let report: Value = serde_json::from_str(&read(&out.join("report.json"))).expect("json");
+
+    // In the order a person acts on it.
+    let order: Vec<usize> = [
+        "<h2>Summary</h2>",
+        "<h2>Rotate first</h2>",
+        "<h2>What changed since last time</h2>",
+        "<h2>Results</h2>",
+        "<h2>Inputs</h2>",
+    ]
+    .iter()
+    .map(|h| html.find(h).unwrap_or_else(|| panic!("{h} missing")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    let c = &report["changes"];
+    assert!(
+        html.contains(&format!(
+            "{} new, {} still open, {} resolved.",
+            c["new"], c["open"], c["resolved"]
+        )),
+        "{c}"
+    );
+    assert!(c["new"].as_u64() > Some(0) && c["resolved"].as_u64() > Some(0));
+    // Last month's `secret show` export is gone: its INV-001 is resolved.
+    let resolved = table_after(&html, "<h3>Resolved</h3>");
+    assert!(
+        resolved.iter().any(|r| r[1] == "INV-001"
+            && r[2].starts_with("https://kv-prod.vault.azure.net/secrets/clean")),
+        "{resolved:?}"
+    );
+    let s = &report["summary"];
+    assert!(html.contains(&format!(
+        "{} results fail the policy, {} failing at --fail-on high",
+        s["fail"], s["failing"]
+    )));
+    // Every result is a row: check, severity, secret, message, how to fix, status, source.
+    let rows = table_after(&html, "<h2>Results</h2>");
+    let results = report["results"].as_array().expect("results");
+    assert_eq!(rows.len(), results.len());
+    for (row, r) in rows.iter().zip(results) {
+        assert_eq!(row[0], r["check"].as_str().unwrap_or(""));
+        assert!(row[2].starts_with(&html_text(r["secret_id"].as_str().unwrap_or(""))));
+        assert_eq!(row[4], html_text(r["fix"].as_str().unwrap_or("")));
+        let state = match r["state"].as_str() {
+            Some("new") => "new".to_string(),
+            _ => format!("open {} days", r["open_days"]),
+        };
+        assert_eq!(row[5], state);
+    }
+    let lapsed = format!("{ARN}prod/api/lapsed-exemption-Lm1234");
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "ROT-003" && r[2].starts_with(&lapsed) && r[5] == "open 31 days"),
+        "suppressed last month, failing now: still the same open result"
+    );
+    let first = &report["rotate_first"][0]["secret_id"];
+    assert_eq!(
+        table_after(&html, "<h2>Rotate first</h2>")[0][1]
+            .split(' ')
+            .next(),
+        first.as_str()
+    );
+
+    let Some(page) = load_in_chromium(&out.join("report.html"), "selftest") else {
+        return;
+    };
+    assert!(page.self_test_ok(), "{page:?}");
+    let tables = html.matches("<table class=\"sortable\">").count();
+    assert!(tables >= 10, "{tables}");
+    assert_eq!(page.body_attr("data-tables"), Some(tables.to_string()));
+    assert_eq!(
+        page.body_attr("data-fits"),
+        Some("yes".into()),
+        "phone width"
+    );
+    // The self-test clicked every header twice, the last one (source) last: the DOM holds
+    // the results sorted by source, descending, which is not the order they were written in.
+    let sources = |rows: &[Vec<String>]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r.last().cloned().unwrap_or_default().to_lowercase())
+            .collect()
+    };
+    let sorted_now = sources(&table_after(&page.dom, "<h2>Results</h2>"));
+    assert!(
+        sorted_now.windows(2).all(|w| w[0] >= w[1]),
+        "{sorted_now:?}"
+    );
+    assert_ne!(sorted_now, sources(&rows));
+    let narrow = load_in_chromium(&out.join("report.html"), "selftest-narrow").expect("page");
+    assert!(narrow.self_test_ok(), "{narrow:?}");
+    assert_eq!(
+        narrow.body_attr("data-fits"),
+        Some("yes".into()),
+        "360 pixels"
+    );
+
+    // The screenshot in docs/ is made by the same script.
+    let shot = std::fs::read(&png).expect("screenshot");
+    assert!(shot.starts_with(b"\x89PNG") && shot.len() > 10_000);
+
+    // A page that loads something from elsewhere is refused by its own policy, and the
+    // harness sees it.
+    let bad = dir.path().join("bad.html");
+    std::fs::write(
+        &bad,
+        html.replace(
+            "</main>",
+            "<img src=\"https://example.invalid/pixel.png\" alt=\"\"></main>",
+        ),
+    )
+    .expect("write");
+    let refused = load_in_chromium(&bad, "selftest").expect("page");
+    assert!(!refused.self_test_ok());
+    assert!(
+        refused
+            .body_attr("data-errors")
+            .is_some_and(|e| e.contains("refused")),
+        "{refused:?}"
+    );
+    assert!(!refused.console.is_empty());
+}
+
+/// Text as the page escapes it.
+fn html_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[test]
+fn the_html_report_references_nothing_outside_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    kit_report(dir.path(), None);
+    let html = read(&dir.path().join("report.html"));
+    assert_eq!(external_references(&html), Vec::<String>::new());
+    assert_eq!(html.matches("<script").count(), 1);
+    assert_eq!(html.matches("<style").count(), 1);
+    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none';"));
+    // Ids that are URLs (Azure) are text on the page, never links.
+    assert!(html.contains(">https://kv-prod.vault.azure.net/secrets/"));
+    for doctored in [
+        "<img src=\"https://cdn.example/x.png\">",
+        "<script src='//cdn.example/x.js'></script>",
+        "<a href=http://example.com>",
+        "<style>@import 'x.css';</style>",
+        "<div style=\"background:url(x.png)\">",
+        "<link rel=\"icon\" href=\"data:,\">",
+    ] {
+        assert!(
+            !external_references(&html.replace("</main>", &format!("{doctored}</main>")))
+                .is_empty(),
+            "{doctored}"
+        );
+    }
+}
