@@ -1,12 +1,14 @@
-//! The audit's HTML report: in headless Chromium, and read as text.
+//! The audit's reports for people and for machines: the HTML page (in headless Chromium, and
+//! read as text) and the JSON report against its published schema (docs/).
 
-use crate::common::load_in_chromium;
+use crate::common::{load_in_chromium, schema_errors};
 use crate::common_audit::*;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Runs examples/audit-report.sh (the kit's report: every provider's fixtures, a month apart,
 /// with --previous) into `out`, with a screenshot when `shot` is given.
@@ -212,5 +214,175 @@ fn the_html_report_references_nothing_outside_itself() {
                 .is_empty(),
             "{doctored}"
         );
+    }
+}
+
+/// A generic JSON inventory with a kind that names nothing (an input note), a CloudTrail
+/// read by filter, a log cut short (a partial input), a digest file (skipped) and an empty
+/// export: with the kit's inputs, every optional part of the JSON report is present.
+fn rich_extras(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let note = write(
+        dir,
+        "other-store.json",
+        json!([{"id": "other:payments/api", "name": "payments api", "kind": "mainframe",
+                "created": "2026-09-01"}])
+        .to_string()
+        .as_bytes(),
+    );
+    let empty = write(dir, "empty.json", b"[]");
+    let batch = json!({"Records": [{"eventVersion": "1.08", "eventTime": "2026-10-29T00:00:00Z",
+        "eventSource": "secretsmanager.amazonaws.com", "eventName": "BatchGetSecretValue",
+        "userIdentity": {"arn": "arn:aws:iam::123456789012:role/etl"},
+        "requestParameters": {"filters": [{"key": "name", "values": ["prod/"]}]},
+        "responseElements": null}]});
+    let batch = write(dir, "batch.json", batch.to_string().as_bytes());
+    let digest = write(
+        dir,
+        "digest.json",
+        json!({"awsAccountId": "123456789012", "digestStartTime": "2026-10-30T00:00:00Z",
+               "digestEndTime": "2026-10-30T01:00:00Z", "logFiles": []})
+        .to_string()
+        .as_bytes(),
+    );
+    let trail = gzip(&std::fs::read(fx("aws/cloudtrail.json")).expect("fixture"));
+    let cut = write(dir, "cut.json.gz", &trail[..trail.len() / 2]);
+    (vec![note, empty], vec![batch, digest, cut])
+}
+
+#[test]
+fn the_json_report_of_a_rich_run_validates_against_its_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    kit_report(&dir.path().join("kit"), None);
+    let inventory: Vec<String> = [
+        "aws/list-secrets.json",
+        "aws/describe-secret-v2.json",
+        "aws/iam-keys.jsonl",
+        "aws/credential-report.csv",
+        "vault/kv-metadata.jsonl",
+        "gcp/secrets.json",
+        "gcp/versions.json",
+        "azure/secrets.json",
+        "azure/versions.json",
+        "k8s/secrets.json",
+        "generic/inventory.csv",
+        "generic/inventory.json",
+    ]
+    .iter()
+    .map(|f| fx(f))
+    .collect();
+    let logs: Vec<String> = [
+        "aws/cloudtrail.json",
+        "vault/audit.log",
+        "gcp/audit.json",
+        "azure/audit.json",
+    ]
+    .iter()
+    .map(|f| fx(f))
+    .collect();
+    let (more_inventory, more_logs) = rich_extras(dir.path());
+    let mut a = args(
+        &[inventory, more_inventory].concat(),
+        &[logs, more_logs].concat(),
+        &[fx("findings/scan.json")],
+        Some(fx("policy.toml")),
+    );
+    let access = Path::new(&fx("access")).to_path_buf();
+    a.policy_doc = std::fs::read_dir(&access)
+        .expect("access fixtures")
+        .map(|e| e.expect("entry").path().to_string_lossy().into_owned())
+        .collect();
+    a.policy_doc.sort();
+    a.previous = Some(
+        dir.path()
+            .join("kit/last-month.json")
+            .to_string_lossy()
+            .into_owned(),
+    );
+    a.allow_partial = true;
+    let (code, text) = audit_as(a, "json");
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&text).expect("json");
+
+    // Every family fires, and every optional part of the document is there to validate.
+    let families: BTreeSet<&str> = doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["check"].as_str()?.split('-').next())
+        .collect();
+    assert_eq!(
+        families,
+        [
+            "ACC", "EXP", "INV", "KEY", "LEAK", "PRV", "ROT", "SHR", "USE"
+        ]
+        .into_iter()
+        .collect()
+    );
+    let any =
+        |f: &dyn Fn(&Value) -> bool| doc["results"].as_array().is_some_and(|v| v.iter().any(f));
+    assert!(any(&|r| r["exemption"].is_object()));
+    assert!(any(&|r| r["expired_exemption"].is_object()));
+    assert!(any(&|r| r["state"] == "new") && any(&|r| r["state"] == "open"));
+    assert!(any(&|r| r["status"] == "review"));
+    let statuses: BTreeSet<&str> = doc["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter_map(|i| i["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["empty", "ok", "partial", "skipped"].into_iter().collect()
+    );
+    for key in [
+        "filter_reads",
+        "input_notes",
+        "input_errors",
+        "rotate_first",
+    ] {
+        assert!(doc[key].as_array().is_some_and(|v| !v.is_empty()), "{key}");
+    }
+    assert!(doc["changes"]["resolved_results"][0].is_object());
+    assert!(doc["access"]["secrets"][0]["readers"][0].is_object());
+
+    const SCHEMA: &str = "docs/audit-report.schema.json";
+    let errors = schema_errors(SCHEMA, &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // The schema holds the report to its documented shape.
+    let broken = |edit: &dyn Fn(&mut Value)| {
+        let mut d = doc.clone();
+        edit(&mut d);
+        schema_errors(SCHEMA, &d)
+    };
+    for (what, errs) in [
+        (
+            "a field no version wrote",
+            broken(&|d| d["results"][0]["value"] = json!("x")),
+        ),
+        (
+            "a missing fix",
+            broken(&|d| {
+                d["results"][0].as_object_mut().map(|o| o.remove("fix"));
+            }),
+        ),
+        (
+            "an unknown severity",
+            broken(&|d| d["results"][1]["severity"] = json!("severe")),
+        ),
+        (
+            "a local time",
+            broken(&|d| d["now"] = json!("2026-11-01 00:00")),
+        ),
+        (
+            "another schema",
+            broken(&|d| d["schema"] = json!("keywarden/audit/v2")),
+        ),
+        (
+            "an unknown input status",
+            broken(&|d| d["inputs"][0]["status"] = json!("fine")),
+        ),
+    ] {
+        assert_eq!(errs.len(), 1, "{what}: {errs:?}");
     }
 }
