@@ -44,6 +44,6 @@ if [ -n "$shot" ]; then
     profile="$(mktemp -d)"
     trap 'rm -rf "$profile"' EXIT
     "${CHROMIUM:-chromium}" --headless --no-sandbox --disable-gpu --hide-scrollbars \
-        --user-data-dir="$profile" --window-size=1280,2000 \
+        --user-data-dir="$profile" --window-size=1200,1600 \
         --screenshot="$shot" "file://$out/report.html" 2>/dev/null
 fi
