@@ -106,7 +106,7 @@ fn summary(p: &mut Page, r: &ReportData) {
             r.inputs.len(),
             roles
                 .iter()
-                .map(|(role, n)| format!("{n} {role}"))
+                .map(|(role, n)| format!("{role} {n}"))
                 .collect::<Vec<_>>()
                 .join(", "),
             r.inputs_with("empty"),
