@@ -50,8 +50,9 @@ pub struct AuditArgs {
     /// Fixed "today" (RFC3339) for reproducible reports.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
-    /// Report format.
-    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "sarif", "markdown", "junit", "gitlab"])]
+    /// Report format: text, json (the stable machine format, keywarden/audit/v1), sarif,
+    /// markdown, junit, gitlab, or html (one self-contained page with sortable tables).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "sarif", "markdown", "html", "junit", "gitlab"])]
     pub format: String,
     /// Write the report here instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -341,6 +342,7 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         "json" => serde_json::to_string_pretty(&report::json::render(&data))? + "\n",
         "sarif" => serde_json::to_string_pretty(&report::sarif::build(&data))? + "\n",
         "markdown" => report::markdown::render(&data),
+        "html" => report::html::render(&data),
         "junit" => report::junit::render(&data),
         "gitlab" => serde_json::to_string_pretty(&report::gitlab::render(&data))? + "\n",
         _ => report::text::render(&data),

@@ -512,9 +512,7 @@ impl OrgReport {
                 let sev = g.severity();
                 vec![
                     Cell::num(i as u64 + 1),
-                    Cell::text(sev.as_str())
-                        .class(severity_class(sev))
-                        .sorted(format!("{}", 9 - sev as u8)),
+                    Cell::severity(sev),
                     Cell::text(&f.rule_name),
                     Cell::text(g.fingerprint).class("mono"),
                     Cell::num(g.repositories() as u64),
@@ -556,7 +554,7 @@ impl OrgReport {
                     Cell::text(f.repository.as_ref().map_or("", |r| r.name.as_str())),
                     Cell::text(format!("{}:{}", f.path, f.line)),
                     Cell::text(&f.rule_name),
-                    Cell::text(f.severity.as_str()).class(severity_class(f.severity)),
+                    Cell::severity(f.severity),
                     Cell::text(&f.fingerprint).class("mono"),
                     Cell::text(
                         f.history
@@ -653,15 +651,6 @@ fn leaked_at(f: &Finding) -> String {
         .as_ref()
         .map(|c| c.committer_date.clone())
         .unwrap_or_default()
-}
-
-fn severity_class(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "sev-critical",
-        Severity::High => "sev-high",
-        Severity::Medium => "sev-medium",
-        _ => "muted",
-    }
 }
 
 fn change_row(what: &str, f: &Finding) -> Vec<super::html::Cell> {

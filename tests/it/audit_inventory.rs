@@ -68,7 +68,9 @@ fn aws_describe_secret_cli_v2_iso_dates_with_offsets() {
 
 #[test]
 fn secret_values_in_inputs_are_reported_and_never_printed() {
-    for format in ["json", "text", "markdown", "sarif"] {
+    for format in [
+        "json", "text", "markdown", "html", "sarif", "junit", "gitlab",
+    ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
         let mut a = args(

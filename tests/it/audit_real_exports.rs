@@ -274,6 +274,7 @@ fn one_truncated_gz_among_many_log_files() {
     for (format, mark) in [
         ("text", "PARTIAL AUDIT"),
         ("markdown", "Partial audit"),
+        ("html", "PARTIAL AUDIT"),
         ("sarif", "\"executionSuccessful\": false"),
         ("junit", "testsuite"),
     ] {

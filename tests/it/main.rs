@@ -18,6 +18,7 @@ mod audit_policy_cli;
 mod audit_previous;
 mod audit_real_exports;
 mod audit_regressions;
+mod audit_reports;
 mod audit_robustness;
 mod baseline_cli;
 mod docs;

@@ -1,6 +1,7 @@
 //! Organisation scale: `scan --repos` over many repositories, shards, `repos plan`, `--state`
 //! and `report merge`, on repositories built here.
 
+use crate::common::load_in_chromium;
 use crate::git_support::{Repo, aws_key};
 use serde_json::Value;
 use std::path::Path;
@@ -447,24 +448,6 @@ fn the_local_fanout_equals_one_run() {
     );
 }
 
-/// Debian's Chromium, which `.ci/run` installs; None where it is missing outside CI.
-fn chromium() -> Option<std::path::PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have chromium (.ci/run installs it)"
-        );
-        eprintln!(
-            "SKIPPED: no chromium on this machine; the HTML report was not loaded in a browser"
-        );
-    }
-    found
-}
-
 #[test]
 fn the_html_report_loads_sorts_and_says_what_changed_in_a_headless_browser() {
     let dir = tempfile::tempdir().unwrap();
@@ -523,30 +506,12 @@ fn the_html_report_loads_sorts_and_says_what_changed_in_a_headless_browser() {
     assert!(md.contains("- new: r00: app.env:1"), "{md}");
     assert!(md.contains("- gone: r02: deploy/creds.env:1"), "{md}");
 
-    let Some(browser) = chromium() else {
+    let Some(page) = load_in_chromium(&dir.path().join("report.html"), "selftest") else {
         return;
     };
-    let url = format!(
-        "file://{}#selftest",
-        dir.path().join("report.html").display()
-    );
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--virtual-time-budget=3000",
-            "--dump-dom",
-            &url,
-        ])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(page.self_test_ok(), "self-test: {page:?}");
     assert!(
-        dom.contains(r#"data-selftest="ok""#),
-        "self-test: {dom}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        page.dom.contains(r#"data-tables="4""#),
+        "four sortable tables"
     );
-    assert!(dom.contains(r#"data-tables="4""#), "four sortable tables");
-    assert!(!dom.contains("data-errors"), "no script error: {dom}");
 }

@@ -1,6 +1,8 @@
-//! Reports: JSON (canonical, versioned), text, Markdown, SARIF 2.1.0 and JUnit XML.
+//! Reports: JSON (canonical, versioned), text, Markdown, HTML, SARIF 2.1.0, JUnit XML and
+//! GitLab.
 
 pub mod gitlab;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -81,3 +81,82 @@ pub fn json(out: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// Debian's Chromium, which `.ci/run` installs; None where it is missing outside CI.
+pub fn chromium() -> Option<std::path::PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium (.ci/run installs it)"
+        );
+        eprintln!(
+            "SKIPPED: no chromium on this machine; an HTML report was not loaded in a browser"
+        );
+    }
+    found
+}
+
+/// A page as headless Chromium leaves it.
+#[derive(Debug)]
+pub struct BrowserPage {
+    /// The DOM after the page's script ran.
+    pub dom: String,
+    /// What the page wrote to the console, script errors and refused resources included.
+    pub console: Vec<String>,
+    pub stderr: String,
+}
+
+impl BrowserPage {
+    /// The pages' `#selftest` hook passed (tables sort by every header, no script error, no
+    /// refused resource) and the console stayed silent: the pages never write to it.
+    pub fn self_test_ok(&self) -> bool {
+        self.dom.contains(r#"data-selftest="ok""#)
+            && !self.dom.contains("data-errors")
+            && self.console.is_empty()
+    }
+
+    /// The value of an attribute the self-test sets on `<body>`.
+    pub fn body_attr(&self, name: &str) -> Option<String> {
+        let body = &self.dom[self.dom.find("<body")?..];
+        let body = &body[..body.find('>')?];
+        let at = body.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(body[at..at + body[at..].find('"')?].to_string())
+    }
+}
+
+/// Opens `page` at `#fragment` in Debian's headless Chromium (500 pixels wide, the narrowest
+/// window it makes: the pages' phone layout) and returns the DOM and the console; None where
+/// there is no Chromium outside CI.
+pub fn load_in_chromium(page: &Path, fragment: &str) -> Option<BrowserPage> {
+    let browser = chromium()?;
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=500,900",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}#{fragment}", page.display()))
+        .output()
+        .expect("run chromium");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    Some(BrowserPage {
+        dom: String::from_utf8_lossy(&out.stdout).into_owned(),
+        console: stderr
+            .lines()
+            .filter(|l| l.contains(":CONSOLE"))
+            .map(str::to_string)
+            .collect(),
+        stderr,
+    })
+}
