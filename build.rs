@@ -21,7 +21,7 @@ fn main() {
         })
         .unwrap_or_default();
     files.sort();
-    let mut out = String::from("pub static EMBEDDED_RULES: &[(&str, &str)] = &[\n");
+    let mut out = String::from("static EMBEDDED_RULES: &[(&str, &str)] = &[\n");
     // Keywords as the engine numbers them: lower case, in order of first use by the rules.
     let mut keywords: Vec<String> = Vec::new();
     for f in &files {

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub const FILE_NAME: &str = ".keywarden.toml";
+const FILE_NAME: &str = ".keywarden.toml";
 
 /// Written by `keywarden init`.
 pub const STARTER: &str = include_str!("starter-config.toml");
 
+/// A project config file as written: every key optional, unknown keys rejected.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -32,17 +33,23 @@ pub struct Config {
     /// Extra rules, or replacements for built-in ones with the same id.
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
+    /// Paths and values that are never reported.
     #[serde(default)]
     pub allowlist: AllowlistConfig,
 }
 
+/// A change to one rule's severity or confidence (`[rule_overrides.ID]`); `None` keeps the
+/// rule's own.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleOverride {
+    /// Replaces the rule's severity.
     pub severity: Option<Severity>,
+    /// Replaces the rule's confidence.
     pub confidence: Option<Confidence>,
 }
 
+/// The `[allowlist]` table as written; [`Allowlist::new`] compiles it.
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct AllowlistConfig {
@@ -60,19 +67,26 @@ pub struct AllowlistConfig {
     pub per_rule: Vec<RuleAllowlistConfig>,
 }
 
+/// One `[[allowlist.rule]]` table: allowlists that apply only to findings of the rules it names.
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RuleAllowlistConfig {
+    /// The rule ids this table applies to (each must exist).
     pub ids: Vec<String>,
+    /// Globs on the path, anchored like the global `paths`.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Regexes matched against the secret value.
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// Substrings: a secret containing one (case-insensitive) is allowed.
     #[serde(default)]
     pub stopwords: Vec<String>,
 }
 
 impl Config {
+    /// Reads and parses the config at `path`, and rejects it unless its `exit_code` is 1-255 and
+    /// its rules and allowlists compile.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
@@ -214,7 +228,12 @@ pub enum Anchor {
     /// The base is below the file's directory by this prefix (`sub/`).
     Above(String),
     /// Unrelated directories: resolve each path.
-    Elsewhere { base: PathBuf, dir: PathBuf },
+    Elsewhere {
+        /// The scan's base, which finding paths are relative to (canonical).
+        base: PathBuf,
+        /// The directory holding the file (canonical).
+        dir: PathBuf,
+    },
 }
 
 impl Anchor {
@@ -316,6 +335,8 @@ pub struct Allowlist {
 }
 
 impl Allowlist {
+    /// Compiles the globs, regexes and stopwords; the globs are anchored at the base until
+    /// [`Allowlist::anchored`] says otherwise.
     pub fn new(cfg: &AllowlistConfig) -> Result<Self> {
         Ok(Allowlist {
             global: Matchers::new(&cfg.paths, &cfg.regexes, &cfg.stopwords)?,
@@ -339,6 +360,7 @@ impl Allowlist {
         self
     }
 
+    /// An allowlist that allows nothing.
     pub fn empty() -> Self {
         Self::new(&AllowlistConfig::default()).expect("empty allowlist compiles")
     }

@@ -3,6 +3,7 @@
 
 use clap::CommandFactory;
 
+/// The arguments of `keywarden completions`.
 #[derive(clap::Args, Debug)]
 pub struct CompletionsArgs {
     /// The shell to complete for.
@@ -10,7 +11,7 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(a: &CompletionsArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
+pub(crate) fn run(a: &CompletionsArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
     let mut cmd = super::Cli::command();
     clap_complete::generate(a.shell, &mut cmd, "keywarden", out);
     Ok(0)

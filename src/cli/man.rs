@@ -3,7 +3,7 @@
 
 use clap::CommandFactory;
 
-pub fn run(out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
+pub(crate) fn run(out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
     clap_mangen::Man::new(super::Cli::command()).render(out)?;
     Ok(0)
 }

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+/// The whole command line: `keywarden` and one subcommand.
 #[derive(Parser, Debug)]
 #[command(
     name = "keywarden",
@@ -19,10 +20,12 @@ use std::path::PathBuf;
     about = "Find leaked secrets in files and git history; audit secret rotation."
 )]
 pub struct Cli {
+    /// The subcommand given.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// One `keywarden` subcommand with its arguments.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan files, directories, stdin or git history for secrets.
@@ -33,6 +36,7 @@ pub enum Command {
     Audit(crate::audit::AuditArgs),
     /// Manage and check rules.
     Rules {
+        /// What to do with the rules.
         #[command(subcommand)]
         command: RulesCommand,
     },
@@ -42,16 +46,19 @@ pub enum Command {
     /// Maintain baselines: prune entries that match nothing, import other tools' triage.
     #[command(after_help = BASELINE_EXAMPLES)]
     Baseline {
+        /// Which baseline operation to run.
         #[command(subcommand)]
         command: BaselineCommand,
     },
     /// Organisation scans: cut a repository list into balanced shards.
     Repos {
+        /// What to do with the repository list.
         #[command(subcommand)]
         command: crate::cli::org::ReposCommand,
     },
     /// Organisation reports: merge shard outputs into one report.
     Report {
+        /// What to do with the shard reports.
         #[command(subcommand)]
         command: crate::cli::org::ReportCommand,
     },
@@ -107,6 +114,7 @@ pub fn help_examples() -> impl Iterator<Item = &'static str> {
         .map(|l| l.split("  ").next().unwrap_or(l).trim())
 }
 
+/// The `keywarden baseline` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum BaselineCommand {
     /// Re-scan and drop baseline entries whose secret is gone (pass the same scan options).
@@ -133,6 +141,7 @@ pub enum BaselineCommand {
     },
 }
 
+/// The `keywarden rules` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
     /// List the rules in force.
@@ -147,6 +156,7 @@ pub enum RulesCommand {
     },
 }
 
+/// The arguments of `keywarden rules list`.
 #[derive(Args, Debug)]
 pub struct RulesArgs {
     /// Config or extra rule file (default: the nearest .keywarden.toml at or above the current
@@ -161,6 +171,7 @@ pub struct RulesArgs {
     pub json: bool,
 }
 
+/// The arguments of `keywarden fingerprint`.
 #[derive(Args, Debug)]
 pub struct FingerprintArgs {
     /// Keep a trailing newline as part of the value.
@@ -168,6 +179,8 @@ pub struct FingerprintArgs {
     pub keep_newline: bool,
 }
 
+/// Parses this process's command line, runs it and returns the exit code: the subcommand's own, 0
+/// when the reader closed the output early, or 2 on an error (printed to stderr).
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match run(cli) {

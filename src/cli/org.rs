@@ -265,12 +265,14 @@ fn combine(kept: Vec<Finding>, found: Vec<Finding>, rescanned: bool) -> Vec<Find
     }
 }
 
+/// The `keywarden repos` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum ReposCommand {
     /// Cut a repository list into N shard lists of about equal object-database size.
     Plan(PlanArgs),
 }
 
+/// The arguments of `keywarden repos plan`.
 #[derive(Args, Debug)]
 pub struct PlanArgs {
     /// A file of repository paths or a directory of clones (as for `scan --repos`).
@@ -283,7 +285,7 @@ pub struct PlanArgs {
     pub out: PathBuf,
 }
 
-pub fn repos_cmd(cmd: ReposCommand) -> Result<i32> {
+pub(crate) fn repos_cmd(cmd: ReposCommand) -> Result<i32> {
     match cmd {
         ReposCommand::Plan(a) => plan(&a),
     }
@@ -331,21 +333,23 @@ fn human(b: u64) -> String {
     }
 }
 
+/// The `keywarden report` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum ReportCommand {
     /// Merge shard outputs (`scan --repos ... --format jsonl`) into one report.
     Merge(MergeArgs),
 }
 
+/// The arguments of `keywarden report merge`.
 #[derive(Args, Debug)]
 pub struct MergeArgs {
     /// Shard outputs, in any order.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[arg(long, short = 'f', value_enum, default_value = "text")]
-    pub format: OrgFormat,
+    format: OrgFormat,
     #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
+    output: Option<PathBuf>,
     /// Exit 0 even if a repository was not read in full.
     #[arg(long)]
     pub allow_incomplete: bool,
@@ -354,7 +358,7 @@ pub struct MergeArgs {
     pub previous: Option<PathBuf>,
 }
 
-pub fn report_cmd(cmd: ReportCommand) -> Result<i32> {
+pub(crate) fn report_cmd(cmd: ReportCommand) -> Result<i32> {
     match cmd {
         ReportCommand::Merge(a) => merge(&a),
     }

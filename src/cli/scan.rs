@@ -15,6 +15,7 @@ use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+/// The arguments of `keywarden scan` (and of `baseline prune`, which re-runs the same scan).
 #[derive(Args, Debug, Clone)]
 pub struct ScanArgs {
     /// Files or directories to scan (`-` reads stdin). Default: the current directory.
@@ -126,7 +127,7 @@ pub struct ScanArgs {
     pub exclude: Vec<String>,
 }
 
-pub fn parse_size(s: &str) -> Result<u64, String> {
+fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim().to_ascii_uppercase();
     let t = t.trim_end_matches("IB").trim_end_matches('B');
     let (num, mul) = match t.chars().last() {
@@ -141,7 +142,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid size {s:?}"))
 }
 
-pub fn run(args: &ScanArgs) -> Result<i32> {
+pub(crate) fn run(args: &ScanArgs) -> Result<i32> {
     if args.repos.is_some() {
         return crate::cli::org::run(args);
     }
@@ -202,7 +203,7 @@ pub fn exit_code(args: &ScanArgs, o: &ScanOutcome) -> i32 {
     }
 }
 
-pub fn print(args: &ScanArgs, o: &ScanOutcome) -> Result<()> {
+fn print(args: &ScanArgs, o: &ScanOutcome) -> Result<()> {
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,

@@ -32,11 +32,16 @@ fn le_words(b: &[u8]) -> Vec<u32> {
 /// One keyword occurrence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
+    /// Index of the keyword, in the order the keywords were given to [`KeywordSet::new`].
     pub keyword: usize,
+    /// Byte offset of the occurrence's first byte in the haystack.
     pub start: usize,
+    /// Byte offset just past the occurrence's last byte.
     pub end: usize,
 }
 
+/// Every rule keyword in one case-insensitive Aho-Corasick automaton, stored as one flat
+/// transition table that can also be embedded in the binary and read in place.
 pub struct KeywordSet {
     /// A state is the start of its row (rows are `1 << stride_bits` long); entries are states.
     trans: Cow<'static, [u32]>,

@@ -447,6 +447,7 @@ impl Regexes {
 /// A rule ready to run. Its regex is compiled on first use, so that a scan pays only for
 /// the rules whose keywords occur (a pre-commit scan of a few files compiles a handful).
 pub struct CompiledRule {
+    /// The rule as written.
     pub rule: Rule,
     matcher: OnceLock<Option<Matcher>>,
     generic: bool,
@@ -489,18 +490,28 @@ impl CompiledRule {
 /// One confirmed match, by byte offsets into the scanned blob.
 #[derive(Debug, Clone)]
 pub struct Match {
+    /// Index of the matching rule in the engine's rule list.
     pub rule: usize,
     /// The secret's span.
     pub start: usize,
+    /// End of the secret, exclusive.
     pub end: usize,
     /// The whole regex match.
     pub match_start: usize,
+    /// End of the whole match, exclusive.
     pub match_end: usize,
+    /// The text of the rule's `key_id` group, reported in clear (an identifier such as an AWS
+    /// access key id); `None` when the rule has no such group or it took no part in the match.
     pub key_id: Option<String>,
+    /// The rule's confidence after its validator raised or lowered it.
     pub confidence: Confidence,
+    /// Shannon entropy of the secret (as normalised by the rule's `normalize`), in bits per byte.
     pub entropy: f64,
 }
 
+/// A compiled rule set: the rules, one keyword automaton over all their keywords, and the
+/// path regexes that pick which rules run on which files. Built once per scan and shared by
+/// every scanning thread.
 pub struct Engine {
     rules: Vec<CompiledRule>,
     keywords: Option<KeywordSet>,
@@ -570,6 +581,8 @@ impl Engine {
         Self::from_compiled(rules.into_iter().map(CompiledRule::lazy).collect())
     }
 
+    /// The engine over rules already compiled (or lazy); errors on an invalid `path` or
+    /// `path_exclude` regex, naming the rule.
     pub fn from_compiled(rules: Vec<CompiledRule>) -> Result<Self> {
         let mut kw_index: HashMap<String, usize> = HashMap::new();
         let mut kw_rules: Vec<Vec<usize>> = Vec::new();
@@ -657,11 +670,11 @@ impl Engine {
         })
     }
 
-    pub fn rules(&self) -> &[CompiledRule] {
+    pub(crate) fn rules(&self) -> &[CompiledRule] {
         &self.rules
     }
 
-    pub fn rule(&self, i: usize) -> &Rule {
+    pub(crate) fn rule(&self, i: usize) -> &Rule {
         &self.rules[i].rule
     }
 

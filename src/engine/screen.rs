@@ -36,6 +36,7 @@ impl Screen {
         })
     }
 
+    /// Length of the run every match holds, in bytes.
     pub fn run(&self) -> usize {
         self.run
     }

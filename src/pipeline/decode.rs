@@ -7,8 +7,11 @@ use base64::Engine as _;
 /// A decoded span: `start..end` in the outermost blob, and what it decodes to.
 #[derive(Debug, Clone)]
 pub struct Layer {
+    /// Start of the encoded span in the outermost blob; a nested layer has its outermost span's.
     pub start: usize,
+    /// End of that span, exclusive.
     pub end: usize,
+    /// The decoded bytes (only spans that decode to text become layers).
     pub decoded: Vec<u8>,
     /// Decodings applied, outermost first, e.g. `base64` or `base64+url`.
     pub chain: String,
@@ -20,6 +23,8 @@ const MAX_LAYERS: usize = 4096;
 const MAX_DECODED_BYTES: usize = 8 << 20;
 const MAX_SPAN: usize = 1 << 20;
 
+/// The decoded layers of `data`, nested up to `depth` deep (0: none), each listed after the
+/// layers inside it. At most 4096 layers and 8 MiB of decoded bytes in all.
 pub fn layers(data: &[u8], depth: usize) -> Vec<Layer> {
     let mut out = Vec::new();
     let mut budget = MAX_DECODED_BYTES;

@@ -7,13 +7,17 @@ use std::sync::Arc;
 /// The commit that introduced a blob at a path (history scans).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CommitInfo {
+    /// Full hex object id.
     pub id: String,
+    /// The author's name, as recorded (not checked against anything).
     pub author_name: String,
+    /// The author's email, as recorded.
     pub author_email: String,
     /// RFC 3339.
     pub author_date: String,
     /// RFC 3339.
     pub committer_date: String,
+    /// The first line of the commit message.
     pub summary: String,
 }
 
@@ -47,7 +51,9 @@ pub struct LeakHistory {
 /// A repository of an organisation scan: its name in the list and its remote's URL.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RepoRef {
+    /// The repository's name, as the repository list gives it.
     pub name: String,
+    /// Its remote's URL; `None` when it has none, or only a local path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
@@ -61,23 +67,35 @@ impl LeakHistory {
 #[derive(Debug, Clone)]
 pub enum Provenance {
     /// A file of a working tree, or standard input (`-`, or the `--stdin-name`).
-    File { path: String },
+    File {
+        /// Relative to the scan's base; `-` (or the `--stdin-name`) for standard input.
+        path: String,
+    },
     /// A git object: a version in history (its commit is attached when the findings are
     /// grouped into leaks) or the index's content (`--staged`).
-    GitBlob { path: String, blob_id: String },
+    GitBlob {
+        /// The blob's path in its commit's tree (or in the index).
+        path: String,
+        /// The blob's object id, hex.
+        blob_id: String,
+    },
     /// A file's new version in `--diff`: only findings on these added lines (1-based, sorted)
     /// are reported.
     AddedLines {
+        /// The file's path, relative to the scan's base.
         path: String,
+        /// The added lines, 1-based and sorted.
         lines: Arc<Vec<usize>>,
     },
 }
 
 impl Provenance {
+    /// A working-tree file (or stdin) at `path`, relative to the scan's base.
     pub fn file(path: impl Into<String>) -> Self {
         Provenance::File { path: path.into() }
     }
 
+    /// The blob's path, relative to the scan's base, `/`-separated.
     pub fn path(&self) -> &str {
         match self {
             Provenance::File { path }
@@ -86,6 +104,7 @@ impl Provenance {
         }
     }
 
+    /// The git blob id, for a blob read from git; `None` for files and stdin.
     pub fn blob_id(&self) -> Option<&str> {
         match self {
             Provenance::GitBlob { blob_id, .. } => Some(blob_id),
@@ -102,25 +121,46 @@ impl Provenance {
     }
 }
 
+/// One reported secret: which rule found it, where, its redacted form and fingerprint, and
+/// for history and organisation scans where it came from. Serialised as the JSON `Finding`
+/// of docs/output.md.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
+    /// The id of the rule that matched.
     pub rule_id: String,
+    /// The rule's human-readable name.
     pub rule_name: String,
+    /// The rule's severity (after any config override).
     pub severity: Severity,
+    /// The rule's confidence as this match adjusted it: raised by a passing validator, lowered
+    /// by a failing one or when a generic rule matched only inside decoded text.
     pub confidence: Confidence,
+    /// Relative to the scan's base, `/`-separated; `-` (or `--stdin-name`) for stdin.
     pub path: String,
+    /// 1-based line of the secret's start.
     pub line: usize,
+    /// 1-based column of the secret's start, in Unicode code points.
     pub column: usize,
+    /// 1-based line of the secret's end.
     pub end_line: usize,
+    /// 1-based column just past the secret's end, in Unicode code points.
     pub end_column: usize,
+    /// Byte offset of the secret's start in the blob (for a decoded finding: of the encoded
+    /// text; for UTF-16 or UTF-32 text: in its UTF-8 decoding).
     pub start_byte: usize,
+    /// Byte offset just past the secret's end, counted like `start_byte`.
     pub end_byte: usize,
     /// Redacted unless the scan ran with `--show-secrets`.
     pub secret: String,
     /// The line holding the secret, with the secret redacted as above.
     pub snippet: String,
+    /// Shannon entropy of the secret, in bits per byte, rounded to two decimals.
     pub entropy: f64,
+    /// The value's `kw1:` fingerprint: the same for the same value whatever the rule, file or
+    /// commit. Empty while the scan defers fingerprints.
     pub fingerprint: String,
+    /// A non-secret identifier found with the secret (an AWS access key id), in clear, for
+    /// joining with inventories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     /// The name the value is assigned to on its line (`DB_PASSWORD`, `password`,
@@ -130,8 +170,11 @@ pub struct Finding {
     /// The decoding the secret was found under (`base64`, `hex`, `url`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<String>,
+    /// The git blob the secret is in (history scans: the version that introduced it); `None` for
+    /// files and stdin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob_id: Option<String>,
+    /// History scans: the commit that introduced the value at this path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
     /// History scans: where the leak went after `commit` introduced it.
@@ -140,6 +183,7 @@ pub struct Finding {
     /// Organisation scans (`--repos`): the repository the finding is in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<Box<RepoRef>>,
+    /// The rule's tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The secret, held only until the scan fingerprints all its findings together
@@ -234,6 +278,7 @@ pub struct LineCursor<'a> {
 }
 
 impl<'a> LineCursor<'a> {
+    /// A cursor over `data`, whose first line is numbered `first_line`.
     pub fn new(data: &'a [u8], first_line: usize) -> Self {
         LineCursor {
             data,

@@ -16,13 +16,19 @@ use rayon::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub const INLINE_ALLOW: &[u8] = b"keywarden:allow";
+const INLINE_ALLOW: &[u8] = b"keywarden:allow";
 
+/// How one scan turns matches into findings; the same for every blob and source.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
+    /// Report secrets in full (`--show-secrets`) instead of redacted.
     pub show_secrets: bool,
+    /// Findings below this confidence are dropped (counted in `Stats::suppressed_confidence`).
     pub min_confidence: Confidence,
+    /// Whether a `keywarden:allow` marker on a line suppresses the findings on that line.
     pub inline_allow: bool,
+    /// Blobs larger than this many bytes are skipped (counted in `Stats::skipped_large`); each
+    /// source applies it before reading.
     pub max_file_size: u64,
     /// Nested decoding layers to look through (0 = none).
     pub decode_depth: usize,
@@ -47,37 +53,53 @@ impl Default for ScanOptions {
 /// Counters for the summary; nothing skipped goes uncounted.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Blobs scanned as text; binary, wholly encrypted and skipped blobs are not counted.
     pub blobs_scanned: AtomicU64,
+    /// Bytes of the blobs scanned, as stored (a UTF-16 file counts its size before decoding).
     pub bytes_scanned: AtomicU64,
+    /// Blobs skipped as binary (a NUL in the first 8 KiB that is not part of wide text).
     pub skipped_binary: AtomicU64,
     /// Blobs decoded from UTF-16 or UTF-32 and scanned (also in `blobs_scanned`).
     pub decoded_utf16: AtomicU64,
+    /// Blobs skipped for being larger than `ScanOptions::max_file_size`.
     pub skipped_large: AtomicU64,
+    /// Symbolic links a tree walk did not follow (a symlink given as the root is not counted).
     pub skipped_symlink: AtomicU64,
+    /// Files not read because a config allowlist path covers them.
     pub skipped_allowlisted_path: AtomicU64,
+    /// Git LFS pointer files: the content lives in LFS storage, not in the pointer.
     pub skipped_lfs: AtomicU64,
+    /// Named pipes, sockets and devices met in a tree walk: never read, since reading one can
+    /// block or never end.
     pub skipped_special: AtomicU64,
+    /// Other scanners' baselines (see [`is_scanner_baseline`]): their digests would read as
+    /// secrets.
     pub skipped_scanner_baselines: AtomicU64,
     /// Blobs recognised as encrypted at rest, wholly (not scanned) or in some values (scanned,
     /// those values not reported): see `encrypted`.
     pub encrypted_files: AtomicU64,
+    /// Errors met reading inputs; any makes the scan incomplete.
     pub errors: AtomicU64,
+    /// Findings dropped by a `keywarden:allow` marker on their line.
     pub suppressed_inline: AtomicU64,
+    /// Findings dropped by a config allowlist (a value, or a per-rule path or value).
     pub suppressed_allowlist: AtomicU64,
+    /// Findings dropped for a confidence below `ScanOptions::min_confidence`.
     pub suppressed_confidence: AtomicU64,
+    /// The first 200 error messages, in the order they came; `errors` counts them all.
     pub error_messages: Mutex<Vec<String>>,
 }
 
 impl Stats {
-    pub fn add(c: &AtomicU64, n: u64) {
+    pub(crate) fn add(c: &AtomicU64, n: u64) {
         c.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub fn get(c: &AtomicU64) -> u64 {
+    pub(crate) fn get(c: &AtomicU64) -> u64 {
         c.load(Ordering::Relaxed)
     }
 
-    pub fn error(&self, msg: String) {
+    pub(crate) fn error(&self, msg: String) {
         Self::add(&self.errors, 1);
         if let Ok(mut m) = self.error_messages.lock()
             && m.len() < 200
@@ -87,10 +109,16 @@ impl Stats {
     }
 }
 
+/// Turns blobs into findings for one scan: the engine, the options and allowlists, and the
+/// counters every source adds to. Shared by the scanning threads.
 pub struct Scanner {
+    /// The compiled rules.
     pub engine: Engine,
+    /// This scan's options.
     pub opts: ScanOptions,
+    /// The config's allowlists, anchored at the config file's directory.
     pub allowlist: Allowlist,
+    /// What was scanned, skipped and suppressed, for the summary.
     pub stats: Stats,
 }
 
@@ -100,11 +128,13 @@ const SNIFF: usize = 8192;
 /// What a blob's first `SNIFF` bytes say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
+    /// Text to scan as it is.
     Text,
     /// UTF-16 or UTF-32 text, to decode before scanning.
     Encoded(text_encoding::Detected),
     /// git-crypt ciphertext: binary, but counted as encrypted rather than skipped as binary.
     GitCrypt,
+    /// Binary data: counted in `Stats::skipped_binary`, not scanned.
     Binary,
 }
 
@@ -162,6 +192,7 @@ pub fn is_scanner_baseline(path: &str, data: &[u8]) -> bool {
 }
 
 impl Scanner {
+    /// A scanner whose counters start at zero.
     pub fn new(engine: Engine, opts: ScanOptions, allowlist: Allowlist) -> Self {
         Scanner {
             engine,

@@ -12,9 +12,13 @@
 /// A Unicode encoding with code units wider than a byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
+    /// UTF-16, little-endian (what Windows tools write).
     Utf16Le,
+    /// UTF-16, big-endian.
     Utf16Be,
+    /// UTF-32, little-endian.
     Utf32Le,
+    /// UTF-32, big-endian.
     Utf32Be,
 }
 
@@ -45,7 +49,9 @@ impl Encoding {
 /// How a blob's text is encoded, and how many bytes of byte order mark precede the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Detected {
+    /// The encoding of the text.
     pub encoding: Encoding,
+    /// Bytes of byte order mark before the text: 0 when there is none.
     pub bom: usize,
 }
 

@@ -15,14 +15,14 @@ use std::collections::HashMap;
 
 /// The schema version the report declares (and is tested against, `tests/data/gitlab/`).
 pub const VERSION: &str = "15.0.7";
-pub const SCHEMA_URI: &str = "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.0.7/dist/secret-detection-report-format.json";
+const SCHEMA_URI: &str = "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.0.7/dist/secret-detection-report-format.json";
 /// The commit a finding outside git history is attributed to, when the scanned tree's revision
 /// is unknown: the schema requires one, and GitLab's own analyzer writes this for no-git scans.
 pub const NO_COMMIT: &str = "0000000";
 
 const ADVICE: &str = "Revoke or rotate the credential at its provider first (removing it from the code does not make it safe: it stays in history), then remove it from the code and load it from a secrets manager or environment.";
 
-pub fn severity(s: Severity) -> &'static str {
+pub(crate) fn severity(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "Critical",
         Severity::High => "High",
@@ -67,7 +67,7 @@ fn gitlab_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-pub fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
@@ -137,7 +137,7 @@ fn vulnerability(f: &Finding, occurrence: usize, rule: Option<&Rule>, tree_commi
     v
 }
 
-pub fn build(r: &ScanReport) -> Value {
+fn build(r: &ScanReport) -> Value {
     let by_id: HashMap<&str, &Rule> = r.rules.iter().map(|x| (x.id.as_str(), x)).collect();
     let tree_commit = r
         .vcs
@@ -232,7 +232,7 @@ pub fn envelope(
     })
 }
 
-pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+pub(crate) fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &build(r))?;
     writeln!(out)?;
     Ok(())

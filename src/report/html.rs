@@ -51,13 +51,16 @@ pub fn severity_class(s: Severity) -> &'static str {
 /// A table cell: text, and an optional value to sort by (numbers, ISO dates) when the shown
 /// text does not sort right.
 pub struct Cell {
+    /// The text shown, escaped when the page is written.
     pub text: String,
+    /// The value the column sorts by (a zero-padded number, an ISO date); `None`: the text.
     pub sort: Option<String>,
     /// A CSS class (`sev-high`, `bad`, ...).
     pub class: Option<&'static str>,
 }
 
 impl Cell {
+    /// A cell showing `t`, sorted by it.
     pub fn text(t: impl AsRef<str>) -> Cell {
         Cell {
             text: t.as_ref().to_string(),
@@ -66,6 +69,7 @@ impl Cell {
         }
     }
 
+    /// A number, right-aligned (class `num`) and sorted numerically.
     pub fn num(n: u64) -> Cell {
         Cell {
             text: n.to_string(),
@@ -92,6 +96,7 @@ impl Cell {
         self
     }
 
+    /// Adds the CSS class `c` (`sev-high`, `bad`, `mono`, ...).
     pub fn class(mut self, c: &'static str) -> Cell {
         self.class = Some(c);
         self
@@ -105,6 +110,7 @@ pub struct Page {
 }
 
 impl Page {
+    /// An empty page titled `title`.
     pub fn new(title: &str) -> Page {
         Page {
             title: title.to_string(),
@@ -112,11 +118,13 @@ impl Page {
         }
     }
 
+    /// A heading of `level` 1 to 4 (other levels are clamped into that range).
     pub fn heading(&mut self, level: u8, text: &str) {
         let l = level.clamp(1, 4);
         let _ = writeln!(self.body, "<h{l}>{}</h{l}>", escape(text));
     }
 
+    /// A paragraph of `text`, with an optional CSS class (`muted`, ...).
     pub fn paragraph(&mut self, text: &str, class: Option<&str>) {
         match class {
             Some(c) => {
@@ -203,6 +211,7 @@ impl Page {
         }
     }
 
+    /// The whole HTML document: markup, the inline style and the sorting script.
     pub fn finish(self) -> String {
         format!(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

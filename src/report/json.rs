@@ -20,7 +20,7 @@ struct Doc<'a> {
     summary: &'a Summary,
 }
 
-pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+pub(crate) fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     let doc = Doc {
         schema: SCHEMA,
         tool: Tool {
@@ -37,7 +37,7 @@ pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     Ok(())
 }
 
-pub fn write_lines(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+pub(crate) fn write_lines(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     for f in r.findings {
         serde_json::to_writer(&mut *out, f)?;
         writeln!(out)?;

@@ -45,7 +45,7 @@ pub fn seconds(ms: u64) -> String {
 }
 
 /// An XML document writer for the few elements JUnit needs.
-pub struct Xml {
+pub(crate) struct Xml {
     pub out: String,
 }
 
@@ -139,7 +139,7 @@ fn testcase(x: &mut Xml, f: &Finding) {
     x.close(2, "testcase");
 }
 
-pub fn build(r: &ScanReport) -> String {
+fn build(r: &ScanReport) -> String {
     let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in r.findings {
         by_file.entry(f.path.as_str()).or_default().push(f);
@@ -251,7 +251,7 @@ pub fn build(r: &ScanReport) -> String {
     x.out
 }
 
-pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+pub(crate) fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     out.write_all(build(r).as_bytes())?;
     Ok(())
 }

@@ -17,11 +17,19 @@ use std::collections::BTreeMap;
 /// Version of the JSON/JSONL finding schema (`docs/output.md`).
 pub const SCHEMA: &str = "keywarden/scan/v1";
 
+/// A scan report's output format (`scan --format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+// Plain comments on the variants below: clap shows a variant's doc comment as that value's
+// help in `--help`, the man page and completions.
+#[allow(missing_docs)]
 pub enum Format {
+    // Text for people: findings, then a summary; coloured on a terminal.
     Text,
+    // One JSON document: findings, suppressed findings and the summary (docs/output.md).
     Json,
+    // One finding per line, no summary.
     Jsonl,
+    // SARIF 2.1.0, for GitHub code scanning.
     Sarif,
     /// GitLab Secret Detection report (security report schema 15.x).
     Gitlab,
@@ -32,14 +40,21 @@ pub enum Format {
 /// Counts for the summary line; every skipped or suppressed item is counted here.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
+    /// Blobs scanned as text (files, git blob versions, stdin); wholly encrypted ones are not
+    /// counted.
     pub files_scanned: u64,
+    /// Bytes of the blobs scanned, as stored (before any UTF-16 or UTF-32 decoding).
     pub bytes_scanned: u64,
+    /// Blobs skipped as binary.
     pub skipped_binary: u64,
     /// Files decoded from UTF-16 or UTF-32 and scanned (also in `files_scanned`).
     #[serde(default)]
     pub decoded_utf16: u64,
+    /// Blobs skipped for being larger than the size limit (`--max-file-size`).
     pub skipped_too_large: u64,
+    /// Symbolic links not followed in a tree walk.
     pub skipped_symlinks: u64,
+    /// Files not read because a config allowlist path covers them.
     pub skipped_allowlisted_paths: u64,
     /// Named pipes, sockets and devices: never read, since reading one can block or never end.
     #[serde(default)]
@@ -58,8 +73,12 @@ pub struct Summary {
     /// "no findings" is not a clean result. Exit code 3 unless `--allow-incomplete`.
     #[serde(default = "yes")]
     pub complete: bool,
+    /// Findings reported (not suppressed).
     pub findings: u64,
+    /// Reported findings per severity name; severities with none are left out.
     pub findings_by_severity: BTreeMap<String, u64>,
+    /// Suppressed findings by mechanism: `inline_allow`, `allowlist`, `min_confidence`,
+    /// `ignore_file`, `baseline`.
     pub suppressed: BTreeMap<String, u64>,
     /// Baseline entries that matched no finding (secret gone or moved out of scope).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,10 +86,13 @@ pub struct Summary {
     /// Source-specific counts (git: commits, blobs, missing objects, LFS pointers, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, u64>,
+    /// Caveats about what was read: a shallow clone, submodules not followed, missing objects.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The first 200 errors' messages; `errors` counts them all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_messages: Vec<String>,
+    /// Wall-clock time of the scan, in milliseconds.
     pub elapsed_ms: u64,
 }
 
@@ -134,33 +156,49 @@ pub fn leak_advice(h: &crate::pipeline::finding::LeakHistory) -> String {
 /// Version-control facts for SARIF `versionControlProvenance`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct VcsInfo {
+    /// The `origin` remote's fetch URL, else the canonical path of the work tree (or git
+    /// directory).
     pub repository_uri: String,
+    /// HEAD's commit id, hex; `None` when HEAD is unborn.
     pub revision_id: Option<String>,
+    /// The branch HEAD names; `None` when HEAD is detached.
     pub branch: Option<String>,
 }
 
 /// A finding that a suppression mechanism hid, kept for reports that show suppressions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suppressed {
+    /// The finding as it would have been reported.
     pub finding: Finding,
     /// `baseline`, `ignore-file`, ...
     pub by: String,
+    /// Why it was hidden: the ignore-file entry's reason, or `accepted in baseline`.
     pub justification: Option<String>,
 }
 
+/// Everything a report format prints about one scan, borrowed from its outcome.
 pub struct ScanReport<'a> {
+    /// The reported findings.
     pub findings: &'a [Finding],
+    /// Findings a baseline or ignore file hid, for the formats that show them.
     pub suppressed: &'a [Suppressed],
+    /// The scan's counters.
     pub summary: &'a Summary,
+    /// The rules that produced a reported or suppressed finding, for the formats that describe
+    /// their rules (SARIF, GitLab).
     pub rules: &'a [Rule],
+    /// When the scan started, RFC 3339 in UTC.
     pub scan_time: String,
+    /// The scanned repository, for SARIF's `versionControlProvenance`; `None` when the scan did
+    /// not read one.
     pub vcs: Option<VcsInfo>,
+    /// Whether text output uses ANSI colours.
     pub color: bool,
     /// A baseline was applied: SARIF results carry `baselineState`.
     pub baseline_used: bool,
 }
 
-pub fn severity_counts(findings: &[Finding]) -> BTreeMap<String, u64> {
+pub(crate) fn severity_counts(findings: &[Finding]) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
     for s in Severity::ALL {
         let n = findings.iter().filter(|f| f.severity == s).count() as u64;
@@ -171,7 +209,7 @@ pub fn severity_counts(findings: &[Finding]) -> BTreeMap<String, u64> {
     m
 }
 
-pub fn write(
+pub(crate) fn write(
     report: &ScanReport,
     format: Format,
     out: &mut dyn std::io::Write,

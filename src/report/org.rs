@@ -14,27 +14,35 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-pub const SCHEMA: &str = "keywarden/org/v1";
+const SCHEMA: &str = "keywarden/org/v1";
 
 /// One repository's outcome.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RepoRecord {
     /// Always `"repository"`.
     pub record: String,
+    /// The repository's name in the list.
     pub repository: String,
+    /// Its remote's URL; `None` when it has none, or only a local path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// False when the repository could not be read in full (or at all).
     pub complete: bool,
+    /// Findings reported for it, those kept from earlier runs (`--state`) included.
     pub findings: u64,
+    /// Commits read in this run (0 when it could not be read).
     pub commits: u64,
+    /// Blobs scanned in this run.
     pub blobs: u64,
+    /// Bytes of the blobs scanned in this run.
     pub bytes: u64,
     /// Only commits newer than the state's tips were read (`--state`).
     #[serde(default)]
     pub incremental: bool,
+    /// Why it was not read in full, one message per error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Wall-clock time its scan took, in milliseconds.
     pub elapsed_ms: u64,
 }
 
@@ -43,15 +51,19 @@ pub struct RepoRecord {
 pub struct EndRecord {
     /// Always `"end"`.
     pub record: String,
+    /// The org report format's version, `keywarden/org/v1`.
     pub schema: String,
+    /// How many repository records the file holds; a reader checks it against the lines it read.
     pub repositories: u64,
+    /// How many finding lines the file holds; checked the same way.
     pub findings: u64,
+    /// The shard this file is (`I/N`, from `--shard`); `None` for an unsharded run or a merge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
 }
 
 impl EndRecord {
-    pub fn new(repositories: u64, findings: u64, shard: Option<String>) -> EndRecord {
+    pub(crate) fn new(repositories: u64, findings: u64, shard: Option<String>) -> EndRecord {
         EndRecord {
             record: "end".into(),
             schema: SCHEMA.into(),
@@ -65,7 +77,9 @@ impl EndRecord {
 /// Everything an org report is made of.
 #[derive(Debug, Default)]
 pub struct OrgReport {
+    /// Every finding, each naming its repository.
     pub findings: Vec<Finding>,
+    /// One record per repository scanned.
     pub repos: Vec<RepoRecord>,
     /// Against a previous report (`report merge --previous`).
     pub changes: Option<Changes>,
@@ -76,6 +90,7 @@ pub struct OrgReport {
 pub struct Changes {
     /// Keys of this report's findings that the previous one did not have.
     pub new: std::collections::BTreeSet<(String, String, String)>,
+    /// How many of this report's findings the previous one had too.
     pub still_open: usize,
     /// The previous report's findings this one no longer has.
     pub gone: Vec<Finding>,
@@ -93,12 +108,21 @@ fn identity(f: &Finding) -> (String, String, String) {
     )
 }
 
+/// An organisation report's output format (`report merge --format`, `scan --repos --format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+// Plain comments on the variants below: clap shows a variant's doc comment as that value's
+// help in `--help`, the man page and completions.
+#[allow(missing_docs)]
 pub enum OrgFormat {
+    // Text for people: secrets grouped by fingerprint across repositories.
     Text,
+    // The same, as Markdown (a CI job summary, an issue).
     Markdown,
+    // One JSON document.
     Json,
+    // Finding lines, repository records and an end record: what shards write and merge reads.
     Jsonl,
+    // SARIF 2.1.0.
     Sarif,
     /// One self-contained page: sortable tables, no external assets.
     Html,
@@ -143,7 +167,7 @@ impl OrgReport {
         self.changes = Some(c);
     }
 
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.repos.iter().all(|r| r.complete)
     }
 
@@ -217,7 +241,7 @@ impl OrgReport {
         Ok(out)
     }
 
-    pub fn write(&self, format: OrgFormat, out: &mut dyn Write) -> Result<()> {
+    pub(crate) fn write(&self, format: OrgFormat, out: &mut dyn Write) -> Result<()> {
         match format {
             OrgFormat::Jsonl => self.write_jsonl(out),
             OrgFormat::Json => self.write_json(out),
@@ -666,6 +690,7 @@ fn change_row(what: &str, f: &Finding) -> Vec<super::html::Cell> {
 
 /// One secret across the organisation.
 pub struct Group<'a> {
+    /// The secret's fingerprint, shared by every member.
     pub fingerprint: &'a str,
     /// Oldest leak first.
     pub members: Vec<&'a Finding>,
@@ -676,7 +701,7 @@ impl Group<'_> {
         self.members[0]
     }
 
-    pub fn repositories(&self) -> usize {
+    fn repositories(&self) -> usize {
         let mut names: Vec<&str> = (self.members.iter())
             .filter_map(|f| f.repository.as_ref().map(|r| r.name.as_str()))
             .collect();
@@ -685,7 +710,7 @@ impl Group<'_> {
         names.len()
     }
 
-    pub fn present(&self) -> bool {
+    fn present(&self) -> bool {
         (self.members.iter()).any(|f| f.history.as_ref().is_none_or(|h| h.present))
     }
 

@@ -12,9 +12,9 @@ use serde_sarif::sarif::{
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
-pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn level(s: Severity) -> &'static str {
+fn level(s: Severity) -> &'static str {
     s.sarif_level()
 }
 
@@ -52,7 +52,7 @@ pub fn line_hash(f: &Finding) -> String {
     format!("{}:1", &hex::encode(h.finalize())[..16])
 }
 
-pub fn bag(tags: Option<Vec<String>>, props: BTreeMap<String, Value>) -> PropertyBag {
+pub(crate) fn bag(tags: Option<Vec<String>>, props: BTreeMap<String, Value>) -> PropertyBag {
     match tags {
         Some(t) => PropertyBag::builder()
             .tags(t)
@@ -223,7 +223,7 @@ fn uri_path(p: &str) -> String {
     out
 }
 
-pub fn build(r: &ScanReport) -> Sarif {
+pub(crate) fn build(r: &ScanReport) -> Sarif {
     let by_id: HashMap<&str, &Rule> = r.rules.iter().map(|x| (x.id.as_str(), x)).collect();
     let mut fired: Vec<&str> = r
         .findings
@@ -320,7 +320,7 @@ pub fn build(r: &ScanReport) -> Sarif {
         .build()
 }
 
-pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+pub(crate) fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &build(r))?;
     writeln!(out)?;
     Ok(())

@@ -92,7 +92,7 @@ fn leak_status(h: &LeakHistory) -> String {
     s
 }
 
-pub fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+pub(crate) fn write(r: &ScanReport, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     let p = Paint(r.color);
     let mut current: Option<&str> = None;
     for f in r.findings {

@@ -3,14 +3,21 @@
 use crate::engine::{CompiledRule, Engine};
 use crate::rules::{Rule, lint};
 
+/// The outcome of `rules check` over a rule set.
 #[derive(Debug, Default)]
 pub struct CheckReport {
+    /// How many rules were checked.
     pub rules: usize,
+    /// Problems that make the set unusable: bad ids, regexes that do not compile, examples that
+    /// do not match, negative examples that do. Each names its rule.
     pub errors: Vec<String>,
+    /// Problems worth fixing that do not fail the check unless `--strict`: missing descriptions,
+    /// references or negative examples, rules without keywords.
     pub warnings: Vec<String>,
 }
 
 impl CheckReport {
+    /// True when there are no errors (warnings do not count).
     pub fn ok(&self) -> bool {
         self.errors.is_empty()
     }

@@ -11,20 +11,28 @@ use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
+/// How bad a leak of a rule's credential is, shared by scan findings and audit results.
+/// Ordered from `Info` (lowest) to `Critical`, so `>=` compares against a threshold.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Nothing at risk on its own (test-mode keys, identifiers); SARIF `note`, score 1.0.
     Info,
+    /// SARIF `note`, score 3.0.
     Low,
+    /// The default for a rule that names none; SARIF `warning`, score 5.5.
     #[default]
     Medium,
+    /// SARIF `error`, score 8.0.
     High,
+    /// Live cloud root or payment credentials, private keys; SARIF `error`, score 9.5.
     Critical,
 }
 
 impl Severity {
+    /// The lowercase name used in rule files, flags and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -58,6 +66,7 @@ impl Severity {
             Severity::Low | Severity::Info => "note",
         }
     }
+    /// Every severity, highest first (the order summaries list them in).
     pub const ALL: [Severity; 5] = [
         Severity::Critical,
         Severity::High,
@@ -87,18 +96,24 @@ impl std::str::FromStr for Severity {
     }
 }
 
+/// How sure a match is a real secret rather than a stand-in, ordered `Low` < `Medium` < `High`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
+    /// A plausible secret that may be a stand-in or a weak password (a failed validator with
+    /// `on_invalid = "downgrade"` lands here).
     Low,
+    /// The default for a rule that names none.
     #[default]
     Medium,
+    /// A format specific enough (a prefix, a checksum) that a match is almost surely a secret.
     High,
 }
 
 impl Confidence {
+    /// The lowercase name used in rule files, flags and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Confidence::Low => "low",
@@ -106,13 +121,13 @@ impl Confidence {
             Confidence::High => "high",
         }
     }
-    pub fn lower(self) -> Confidence {
+    pub(crate) fn lower(self) -> Confidence {
         match self {
             Confidence::High => Confidence::Medium,
             _ => Confidence::Low,
         }
     }
-    pub fn raise(self) -> Confidence {
+    pub(crate) fn raise(self) -> Confidence {
         match self {
             Confidence::Low => Confidence::Medium,
             _ => Confidence::High,
@@ -160,7 +175,7 @@ pub enum Normalize {
 }
 
 impl Normalize {
-    pub fn apply(self, raw: &[u8]) -> Vec<u8> {
+    pub(crate) fn apply(self, raw: &[u8]) -> Vec<u8> {
         match self {
             Normalize::Base64Body => crate::pipeline::fingerprint::normalize::base64_body(raw),
         }
@@ -171,10 +186,14 @@ impl Normalize {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
+    /// Stable kebab-case id: the SARIF `ruleId`, and what config overrides and allowlists name.
     pub id: String,
+    /// Short human-readable name, shown in reports.
     pub name: String,
+    /// What the credential is and what to do about it (empty when the file gives none).
     #[serde(default)]
     pub description: String,
+    /// The pattern, in Rust `regex` syntax, matched over bytes with Unicode classes off.
     pub regex: String,
     /// Capture group holding the secret: a name or a number. Default: the group named
     /// `secret`, else group 1, else the whole match.
@@ -198,22 +217,30 @@ pub struct Rule {
     /// on configuration files would read stand-ins as weak passwords. Only with `path`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_exclude: Option<String>,
+    /// Matches whose secret has a lower Shannon entropy (bits per byte) are dropped; `None`: no
+    /// entropy floor.
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Longest match expected, in bytes; bounds the window searched around a keyword.
     #[serde(default = "default_max_len")]
     pub max_len: usize,
+    /// How bad a leak of this credential is.
     #[serde(default)]
     pub severity: Severity,
+    /// How sure a match of this rule is a real secret, before validators and filters adjust it.
     #[serde(default)]
     pub confidence: Confidence,
+    /// Free-form labels; `generic` marks a rule that yields to a specific rule matching the same
+    /// span.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// URLs of the provider's documentation of the token format.
     #[serde(default)]
     pub references: Vec<String>,
     /// Named structural validator (see `validate.rs`).
     #[serde(default)]
     pub validate: Option<String>,
+    /// What a failed `validate` does to the match.
     #[serde(default)]
     pub on_invalid: OnInvalid,
     /// How the secret is read from its match (default: as it stands).
@@ -226,8 +253,10 @@ pub struct Rule {
     /// Skip the placeholder filter (for formats whose bodies may look like words).
     #[serde(default)]
     pub allow_placeholders: bool,
+    /// Lines that must each produce a finding of this rule (`rules check` and the tests run them).
     #[serde(default)]
     pub examples: Vec<String>,
+    /// Lines that must each produce no finding of this rule.
     #[serde(default)]
     pub negative_examples: Vec<String>,
     /// Set in a config file to turn a built-in rule off.
@@ -241,17 +270,20 @@ fn default_max_len() -> usize {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleFile {
+struct RuleFile {
     #[serde(default, rename = "rule")]
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
 }
 
 /// A rule file's text with the name it came from.
 pub struct RuleSource<'a> {
+    /// Where the text came from (a file path or an embedded file's name), for error messages.
     pub name: &'a str,
+    /// The TOML text of the file.
     pub text: &'a str,
 }
 
+/// Parses one rule file's TOML text; `name` only labels errors.
 pub fn parse_rule_file(name: &str, text: &str) -> Result<Vec<Rule>> {
     let file: RuleFile = toml::from_str(text).with_context(|| format!("rule file {name}"))?;
     Ok(file.rules)
@@ -269,13 +301,14 @@ pub fn builtin() -> Result<Vec<Rule>> {
     Ok(all)
 }
 
+/// Reads and parses one rule file from disk.
 pub fn load_file(path: &Path) -> Result<Vec<Rule>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading rule file {}", path.display()))?;
     parse_rule_file(&path.display().to_string(), &text)
 }
 
-pub fn is_kebab(id: &str) -> bool {
+fn is_kebab(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|p| {
             !p.is_empty()
@@ -354,6 +387,7 @@ pub fn merge(mut base: Vec<Rule>, extra: Vec<Rule>) -> Vec<Rule> {
     base
 }
 
+/// The rule with this id, or an error naming the id.
 pub fn find<'a>(rules: &'a [Rule], id: &str) -> Result<&'a Rule> {
     rules
         .iter()

@@ -8,11 +8,15 @@ use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// How a working-tree walk treats symbolic links, ignore files and threads.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
+    /// Follow symbolic links (`--follow-symlinks`); unfollowed ones are counted in
+    /// `Stats::skipped_symlink`.
     pub follow_symlinks: bool,
     /// Ignore .gitignore/.ignore files.
     pub no_ignore: bool,
+    /// Walker threads; 0 lets the walker choose.
     pub threads: usize,
 }
 

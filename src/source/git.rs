@@ -12,8 +12,10 @@ use gix::bstr::ByteSlice;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Which repository and which part of its history a git scan reads.
 #[derive(Debug, Clone, Default)]
 pub struct GitOptions {
+    /// The repository: its work tree, its git directory, or a path inside it.
     pub repo: PathBuf,
     /// `A..B`: only commits reachable from B and not from A.
     pub range: Option<String>,
@@ -21,7 +23,9 @@ pub struct GitOptions {
     pub since_ref: Option<String>,
     /// Only these branches (default: every ref).
     pub branches: Vec<String>,
+    /// Read at most this many commits, newest (by commit time) first; `None`: all of them.
     pub max_commits: Option<usize>,
+    /// Threads that read and scan blobs (0 counts as 1).
     pub threads: usize,
     /// Commits already scanned (an earlier run's ref tips, `--state`): they and their
     /// history are left out.
@@ -31,9 +35,14 @@ pub struct GitOptions {
 /// What a git scan found, plus source-specific counts and notes for the summary.
 #[derive(Debug, Default)]
 pub struct GitScan {
+    /// The findings: for history scans, one per leaked value and path (see `git/leaks.rs`).
     pub findings: Vec<Finding>,
+    /// Source-specific counts for the summary, by name (`commits`, `blobs`, `refs`,
+    /// `staged_files`, `missing_objects`, ...).
     pub extra: BTreeMap<String, u64>,
+    /// Caveats for the summary: a shallow clone, submodules not followed, missing objects.
     pub notes: Vec<String>,
+    /// The repository's URL, revision and branch, for SARIF; `None` when not worked out.
     pub vcs: Option<VcsInfo>,
     /// Each ref scanned and the commit it points at (hex), sorted by name.
     pub tips: Vec<(String, String)>,

@@ -64,6 +64,7 @@ pub struct Shown {
 }
 
 impl Shown {
+    /// Paths found under `root` (as given on the command line), shown relative to `base`.
     pub fn new(base: &Path, root: &Path) -> Shown {
         Shown {
             given: root.to_path_buf(),

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 /// One line of a repository list: the path as written (what reports name) and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoEntry {
+    /// The line as written in the list (or the clone's directory name when the list is a
+    /// directory): what reports and the state file name the repository by.
     pub name: String,
+    /// Where the clone is: relative lines resolved against the list's directory or its `# base:`.
     pub path: PathBuf,
 }
 

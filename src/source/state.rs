@@ -9,21 +9,28 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const SCHEMA: &str = "keywarden/state/v2";
+/// The state format's version.
+const SCHEMA: &str = "keywarden/state/v2";
 /// States written before `kw2:` fingerprints: their findings would not group with new ones, so
 /// such a state is read as empty and every repository is scanned in full once.
 const SCHEMA_KW1: &str = "keywarden/state/v1";
 
+/// The state file: one entry per repository ever scanned with it.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
+    /// The format's version, `keywarden/state/v2`; `v1` is read as empty, another is refused.
     pub schema: String,
+    /// Per repository, by its name in the list.
     pub repos: BTreeMap<String, RepoState>,
 }
 
+/// What earlier runs learnt about one repository.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RepoState {
     /// Ref name → commit id, as of the last run that read the repository.
     pub tips: BTreeMap<String, String>,
+    /// Every leak found in the repository so far, redacted; one no ref reaches any more is kept,
+    /// marked unreachable.
     pub findings: Vec<Finding>,
     /// RFC 3339 time of that run.
     pub scanned_at: String,

@@ -4,6 +4,8 @@ use crate::pipeline::finding::{Finding, Provenance};
 use crate::pipeline::{Scanner, Stats};
 use std::io::Read;
 
+/// Scans standard input as one blob named `name`; input over `max_file_size` is counted as
+/// large and not scanned.
 pub fn scan(scanner: &Scanner, name: &str) -> anyhow::Result<Vec<Finding>> {
     let mut data = Vec::new();
     std::io::stdin()

@@ -204,7 +204,7 @@ const DUMMY_WORDS: &[&str] = &[
     "insecure",
 ];
 
-pub fn is_dummy_password(value: &[u8]) -> bool {
+pub(crate) fn is_dummy_password(value: &[u8]) -> bool {
     // A long hex string is a digest or a generated key: read as letters (`7e57` as `test`,
     // the other digits dropped) it spells words by chance.
     if value.len() >= 20 && value.iter().all(u8::is_ascii_hexdigit) {

@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 
+/// A validator's judgement of one secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// Structurally valid (a checksum or format check passed): raises confidence.
@@ -14,6 +15,8 @@ pub enum Verdict {
     /// where the context says it is a credential: kept at low confidence whatever the rule's
     /// `on_invalid`, so `--min-confidence medium` drops it.
     Weak,
+    /// Fails the format's check: the match is dropped or kept at low confidence, as the rule's
+    /// `on_invalid` says.
     Invalid,
 }
 
@@ -34,15 +37,16 @@ const VALIDATORS: &[(&str, Check)] = &[
     ("punctuated-secret", punctuated_secret),
 ];
 
-pub fn is_known(name: &str) -> bool {
+pub(crate) fn is_known(name: &str) -> bool {
     VALIDATORS.iter().any(|(n, _)| *n == name)
 }
 
+/// The names a rule's `validate` may give, in table order.
 pub fn names() -> impl Iterator<Item = &'static str> {
     VALIDATORS.iter().map(|(n, _)| *n)
 }
 
-pub fn run(name: &str, secret: &[u8]) -> Option<Verdict> {
+pub(crate) fn run(name: &str, secret: &[u8]) -> Option<Verdict> {
     VALIDATORS
         .iter()
         .find(|(n, _)| *n == name)
