@@ -9,7 +9,8 @@
 #                (REAL=DIR, default: ansible/ansible's HEAD from ANSIBLE_GIT, else the
 #                dependency sources under ~/.cargo/registry/src)
 #   dense        the same on a project dense in secrets: the independent corpus generated with
-#                DENSE_SEEDS seeds side by side (default 100: ~24,000 files, ~85 kinds)
+#                DENSE_SEEDS seeds side by side (default 30: ~7,200 files, ~45 MB, 85 kinds,
+#                about 7 CPU-seconds of Python per seed), or DENSE=DIR made before
 #   threads      dense tree on one thread / on two (the speed-up from a second core)
 #   pre-commit   `keywarden scan --staged` with three staged files, milliseconds
 #   history      (HISTORY=1 and ANSIBLE_GIT=bare clone) `keywarden scan --git` /
@@ -29,11 +30,12 @@ if [ -z "$real" ] && [ -n "${ANSIBLE_GIT:-}" ]; then
     git --git-dir="$ANSIBLE_GIT" archive HEAD | tar -x -C "$real"
 fi
 [ -n "$real" ] || real="${CARGO_HOME:-$HOME/.cargo}/registry/src"
-dense="$work/dense"; mkdir -p "$dense"
-for s in $(seq 1 "${DENSE_SEEDS:-100}"); do
-    SEED=$s OUT="$dense/$s" python3 "$here/benches/independent-corpus/gen.py" >/dev/null
-    rm -f "$dense/$s/labels.jsonl"
-done
+dense="${DENSE:-}"
+if [ -z "$dense" ]; then
+    dense="$work/dense"; mkdir -p "$dense"
+    seq 1 "${DENSE_SEEDS:-30}" | xargs -P "$(nproc)" -I{} sh -c \
+        'SEED={} OUT="$1/{}" python3 "$2" >/dev/null && rm -f "$1/{}/labels.jsonl"' _ "$dense" "$here/benches/independent-corpus/gen.py"
+fi
 
 # Median wall time (seconds) of a command, run once per call.
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
