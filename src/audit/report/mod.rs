@@ -113,7 +113,30 @@ impl ReportData<'_> {
                 "; too short to judge the usage of {n} secret(s) without usage metadata"
             ));
         }
+        if let Some(why) = self
+            .audit
+            .pattern_coverage
+            .get(&p)
+            .and_then(|c| c.not_evaluated.as_ref())
+        {
+            s.push_str(&format!(
+                "; access patterns (PAT-001..003) not evaluated: {why}"
+            ));
+        }
         s
+    }
+
+    /// A provider's access-pattern coverage as JSON (`coverage.<provider>.access_patterns`).
+    pub fn pattern_json(&self, p: Provider) -> serde_json::Value {
+        match self.audit.pattern_coverage.get(&p) {
+            None => serde_json::Value::Null,
+            Some(c) => serde_json::json!({
+                "evaluated": c.not_evaluated.is_none(),
+                "recent_from": super::time::fmt(c.recent_from),
+                "history_days": c.history_days,
+                "not_evaluated": c.not_evaluated,
+            }),
+        }
     }
 
     /// Providers whose logs were given: with events, or only with unrelated records.
