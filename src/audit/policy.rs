@@ -551,10 +551,11 @@ impl Policy {
             database_signals: pf.classification.replace_builtin != Some(true),
             log_max_lag_days: pf.logs.max_lag_days.unwrap_or(7),
             patterns,
-            service_tag_keys: pf
-                .services
-                .tag_keys
-                .unwrap_or_else(|| vec!["service".into(), "app".into()]),
+            service_tag_keys: pf.services.tag_keys.unwrap_or_else(|| {
+                ["service", "app", "application", "app.kubernetes.io/name"]
+                    .map(String::from)
+                    .to_vec()
+            }),
             service_patterns,
         })
     }
@@ -831,6 +832,50 @@ mod tests {
             .insert("rotation-class".into(), "encryption_key".into());
         assert_eq!(p.classify(&t).1, "tag rotation-class");
         assert_eq!(p.environment(&it).as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn principals_environments_and_services() {
+        let p = Policy::load(None).expect("built-in policy");
+        assert_eq!(
+            canonical_principal("arn:aws:sts::123456789012:assumed-role/staging-app/prod-session"),
+            "arn:aws:iam::123456789012:role/staging-app"
+        );
+        assert_eq!(
+            canonical_principal("arn:aws-us-gov:sts::1:assumed-role/r/s"),
+            "arn:aws-us-gov:iam::1:role/r"
+        );
+        assert_eq!(canonical_principal("approle-web"), "approle-web");
+        for (who, env) in [
+            (
+                "arn:aws:sts::1:assumed-role/staging-app/prod-session",
+                Some("staging"),
+            ),
+            ("ci-dev@my-project.iam.gserviceaccount.com", Some("dev")),
+            ("k8s:serviceaccount:qa/runner", Some("test")),
+            ("developer@example.com", None),
+            ("payments-app", None),
+        ] {
+            assert_eq!(p.principal_environment(who).as_deref(), env, "{who}");
+        }
+        let item = |name: &str| {
+            let mut it = Item::new(format!("x:{name}"), Kind::Generic, Loc::default());
+            it.name = name.into();
+            it
+        };
+        assert_eq!(
+            p.service(&item("prod/payments/db")).as_deref(),
+            Some("payments")
+        );
+        assert_eq!(
+            p.service(&item("team/prod/Orders/api/key")).as_deref(),
+            Some("orders")
+        );
+        assert_eq!(p.service(&item("prod/db")), None);
+        assert_eq!(p.service(&item("production-payments/db")), None);
+        let mut tagged = item("prod/payments/db");
+        tagged.tags.insert("App".into(), "Checkout".into());
+        assert_eq!(p.service(&tagged).as_deref(), Some("checkout"));
     }
 
     #[test]

@@ -1084,3 +1084,32 @@ fn non_production_principals_granted_production_secrets() {
     );
     assert_eq!(v["location"]["line"], 2);
 }
+
+// ---------------------------------------------------------------- documentation ---------
+
+#[test]
+fn documented_policies_load_and_every_check_is_in_the_table() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit.md"))
+        .expect("docs");
+    let mut policies = 0;
+    for block in doc.split("```toml\n").skip(1) {
+        let text = block.split("```").next().unwrap_or("");
+        if text.contains("version = 1") {
+            policies += 1;
+            keywarden::audit::policy::Policy::load(Some(("docs/audit.md", text)))
+                .unwrap_or_else(|e| panic!("documented policy does not load: {e:#}\n{text}"));
+        }
+    }
+    assert!(policies >= 1);
+    let table = &doc[doc.find("## Checks").expect("checks section")..];
+    for c in keywarden::audit::checks::CheckId::ALL {
+        assert!(
+            table.contains(&format!("\n| {} |", c.as_str())),
+            "{c} is not in the Checks table"
+        );
+        assert!(
+            !c.def().fix.is_empty() && !c.def().controls.is_empty(),
+            "{c}"
+        );
+    }
+}

@@ -440,13 +440,15 @@ impl Activity {
     }
 
     /// Per-principal bookkeeping of one event: root and break-glass uses, the principal's
-    /// first successful event and networks. Returns the principal's index for the
-    /// per-secret reads.
-    fn add_principal(&mut self, ev: &Event, pos: Pos) -> Option<u32> {
-        let raw = ev.principal.as_deref()?;
+    /// first successful event and networks. Returns the principal's index and the network
+    /// of a successful event, for the per-secret reads.
+    fn add_principal(&mut self, ev: &Event, pos: Pos) -> (Option<u32>, Option<Net>) {
+        let Some(raw) = ev.principal.as_deref() else {
+            return (None, None);
+        };
         let canonical = canonical_principal(raw);
         if self.principals.len() >= MAX_TRACKED && !self.principal_ids.contains_key(&*canonical) {
-            return None;
+            return (None, None);
         }
         let pid = self.principal_id(&canonical);
         let mut watched = [None, None];
@@ -472,21 +474,22 @@ impl Activity {
             });
         }
         if ev.outcome != AccessOutcome::Ok {
-            return Some(pid);
+            return (Some(pid), None);
         }
         let i = pid as usize;
         if self.principal_first.len() <= i {
             self.principal_first.resize(i + 1, Secs::MAX);
         }
         self.principal_first[i] = self.principal_first[i].min(ev.time);
-        if let Some(net) = ev.source.as_deref().and_then(|s| self.net(s)) {
+        let net = ev.source.as_deref().and_then(|s| self.net(s));
+        if let Some(net) = net {
             if let Some(t) = self.net_first.get_mut(&(pid, net)) {
                 *t = (*t).min(ev.time);
             } else if self.net_first.len() < MAX_TRACKED {
                 self.net_first.insert((pid, net), ev.time);
             }
         }
-        Some(pid)
+        (Some(pid), net)
     }
 
     /// A note about a record that was read with a workaround.
@@ -537,7 +540,7 @@ impl Activity {
         if !ev.filters.is_empty() {
             self.add_filter_read(&ev, pos);
         }
-        let pattern_pid = self.add_principal(&ev, pos);
+        let (pattern_pid, net) = self.add_principal(&ev, pos);
         let Some(secret) = ev.secret else { return };
         if self.secrets.len() >= MAX_TRACKED && !self.secrets.contains_key(&secret)
             || self.principals.len() >= MAX_TRACKED
@@ -545,12 +548,6 @@ impl Activity {
             self.untracked += 1;
             return;
         }
-        let net = match (&ev.source, pattern_pid) {
-            (Some(s), Some(_)) if ev.action == Action::Read && ev.outcome == AccessOutcome::Ok => {
-                self.net(s)
-            }
-            _ => None,
-        };
         let recent_start = self.window.recent_start();
         let recent_days = self.window.recent_days as usize;
         let principal = ev.principal.unwrap_or_else(|| "unknown".into());
@@ -788,4 +785,60 @@ pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
         cur = cur.get(*p)?;
     }
     cur.as_str().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_addresses_become_networks() {
+        let label = |s: &str| {
+            let mut a = Activity::default();
+            let n = a.net(s)?;
+            Some(a.net_label(n))
+        };
+        assert_eq!(label("203.0.113.7").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(label("10.0.0.5:41234").as_deref(), Some("10.0.0.0/24"));
+        assert_eq!(
+            label("::ffff:198.51.100.9").as_deref(),
+            Some("198.51.100.0/24")
+        );
+        assert_eq!(
+            label("2001:db8:10:2::9").as_deref(),
+            Some("2001:db8:10::/48")
+        );
+        assert_eq!(
+            label("[2001:db8:99::7]:443").as_deref(),
+            Some("2001:db8:99::/48")
+        );
+        assert_eq!(
+            label("Lambda.amazonaws.com").as_deref(),
+            Some("lambda.amazonaws.com")
+        );
+        assert_eq!(label("  "), None);
+        assert_eq!(parse_net("10.1.2.3"), parse_net("10.1.2.250"));
+        assert_ne!(parse_net("10.1.2.3"), parse_net("10.1.3.3"));
+    }
+
+    #[test]
+    fn recent_reads_are_counted_per_day_and_history_apart() {
+        let start = 1_000 * DAY;
+        let mut ps = PairStats::default();
+        let pos = Pos::default();
+        count_read(&mut ps, start - 10, pos, None, start, 7);
+        count_read(&mut ps, start + 10, pos, Some(Net::V4(1)), start, 7);
+        count_read(&mut ps, start + DAY + 10, pos, Some(Net::V4(1)), start, 7);
+        // After --now: the last day.
+        count_read(&mut ps, start + 30 * DAY, pos, None, start, 7);
+        assert_eq!((ps.reads, ps.hist_reads), (4, 1));
+        assert_eq!(ps.recent, vec![1, 1, 0, 0, 0, 0, 1]);
+        assert_eq!(ps.recent_nets, vec![(Net::V4(1), start + 10, pos, 2)]);
+        let mut merged = PairStats::default();
+        merged.merge(&ps);
+        merged.merge(&ps);
+        assert_eq!(merged.recent, vec![2, 2, 0, 0, 0, 0, 2]);
+        assert_eq!(merged.hist_first, Some(start - 10));
+        assert_eq!(merged.recent_nets[0].3, 4);
+    }
 }
