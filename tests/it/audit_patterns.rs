@@ -405,7 +405,12 @@ fn thresholds_come_from_the_policy() {
         &dir,
         "[access_patterns]\nspike_min_reads = 301\nrecent_days = 35\nmin_history_days = 20\n",
     );
-    let r = audit_with(args(&[inv.clone()], &[trail.clone()], &[], Some(pol)));
+    let r = audit_with(args(
+        std::slice::from_ref(&inv),
+        std::slice::from_ref(&trail),
+        &[],
+        Some(pol),
+    ));
     let got = ours(r.fails());
     no_pair(&r, "PAT-003", &arn("prod/reports/export-key-Ra4444"));
     no_pair(&r, "PAT-005", &role_arn("break-glass"));
@@ -437,8 +442,8 @@ fn thresholds_come_from_the_policy() {
         &format!("{BREAK_GLASS_POLICY}min_history_days = 120\n"),
     );
     let r = audit_with(args(
-        &[inv.clone()],
-        &[trail.clone()],
+        std::slice::from_ref(&inv),
+        std::slice::from_ref(&trail),
         &[],
         Some(pol.clone()),
     ));
@@ -997,7 +1002,7 @@ fn one_value_in_two_services() {
         )
         .as_bytes(),
     );
-    let r = audit_with(args(&[inv.clone()], &[], &[], Some(pol)));
+    let r = audit_with(args(std::slice::from_ref(&inv), &[], &[], Some(pol)));
     assert_eq!(
         ours(r.fails()),
         expect(&[("SHR-002", "x-1"), ("SHR-002", "x-2")])
