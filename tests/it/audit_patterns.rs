@@ -737,6 +737,20 @@ fn no_value_in_any_report() {
         ] {
             assert!(!text.contains(value), "{format} report shows {value}");
         }
+        if format == "sarif" {
+            let schema: Value = serde_json::from_str(
+                &std::fs::read_to_string(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/data/sarif-schema-2.1.0.json"
+                ))
+                .expect("schema"),
+            )
+            .expect("schema json");
+            let validator = jsonschema::validator_for(&schema).expect("compile schema");
+            let s: Value = serde_json::from_str(&text).expect("sarif");
+            let errors: Vec<String> = validator.iter_errors(&s).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{errors:?}");
+        }
     }
 }
 
