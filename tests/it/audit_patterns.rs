@@ -374,6 +374,19 @@ fn aws_access_patterns() {
         json!([{"principal": role_arn("staging-deployer"), "environment": "staging", "reads": 1,
                 "first": "2026-10-01T14:00:00Z", "last": "2026-10-01T14:00:00Z"}])
     );
+    // A production value held by a staging principal is to be rotated.
+    let db = arn("prod/payments/db-password-Pa1111");
+    let rf = r.json["rotate_first"]
+        .as_array()
+        .expect("rotate_first")
+        .iter()
+        .find(|p| p["secret_id"] == db.as_str())
+        .expect("db-password in rotate_first");
+    assert!(
+        rf["checks"]
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("SEP-001")))
+    );
     // Placed at the log line of the read it reports.
     assert!(
         sep["location"]["file"]
@@ -999,6 +1012,11 @@ fn one_value_in_two_services() {
     let res = r.result("SHR-002", "gen-ord");
     assert_eq!(res["evidence"]["services"], json!(["orders", "payments"]));
     assert_eq!(res["evidence"]["environment"], "prod");
+    assert!(
+        r.json["rotate_first"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|p| p["secret_id"] == "gen-ord"))
+    );
     let relay = r.result("SHR-002", &arn("shared/relay-password-Zz9999"));
     assert_eq!(relay["evidence"]["service"], "relay");
 

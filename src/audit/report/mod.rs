@@ -241,7 +241,12 @@ impl ReportData<'_> {
                 CheckId::Leak002 => 1000,
                 CheckId::Leak001 => 800,
                 CheckId::Leak003 => 600,
+                // A production value that a non-production principal has held is exposed
+                // to a less protected environment; a value shared between services is
+                // rotated to give each its own.
+                CheckId::Sep001 => 140,
                 CheckId::Shr001 => 120,
+                CheckId::Shr002 => 100,
                 CheckId::Exp002 => 300,
                 CheckId::Rot004 => 250,
                 CheckId::Rot003 => 200,
