@@ -64,7 +64,7 @@ impl Target {
         let reader = opened.reader;
         let mut bad = Vec::new();
         let mut items = Vec::new();
-        let mut activity = logs::Activity::default();
+        let mut activity = logs::Activity::new(logs::Window::new(NOW, &self.policy.patterns));
         let mut leaks = Vec::new();
         let mut access = access::AccessData::default();
         let _ = match format.role() {

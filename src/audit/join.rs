@@ -225,6 +225,9 @@ fn merge_activity(into: &mut SecretActivity, o: &SecretActivity) {
             into.readers.insert(r.clone());
         }
     }
+    for (pid, ps) in &o.pairs {
+        into.pairs.entry(*pid).or_default().merge(ps);
+    }
 }
 
 /// Leak evidence joined to one secret.

@@ -163,12 +163,14 @@ fn open_spec(arg: &str, role: Role, stdin_used: &mut bool) -> Result<Opened> {
 /// An input that cannot be read to its end is kept as far as it was read and marked
 /// partial, and the other inputs are still read: one truncated `.gz` among many log files
 /// must not cost the whole report. Whether a partial audit fails is decided by the caller.
-pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
+/// `window` is where the logs' recent period starts (the access-pattern checks split reads
+/// there while the logs stream).
+pub fn load_inputs(args: &AuditArgs, window: logs::Window) -> Result<Loaded> {
     let mut stdin_used = false;
     inventory::reset_fingerprint_budget();
     let mut out = Loaded {
         items: Vec::new(),
-        activity: logs::Activity::default(),
+        activity: logs::Activity::new(window),
         leaks: Vec::new(),
         access: access::AccessData::default(),
         inputs: Vec::new(),
@@ -315,7 +317,7 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         Some(p) => Some(previous::Previous::load(p)?),
         None => None,
     };
-    let loaded = load_inputs(args)?;
+    let loaded = load_inputs(args, logs::Window::new(now, &policy.patterns))?;
     let audit = checks::run(
         loaded.items,
         &loaded.activity,

@@ -27,8 +27,10 @@ pub enum Kind {
     LogOnly,
     /// A leaked credential that matches no inventory entry.
     Leak,
-    /// A grant in an access-policy export (PRV results).
+    /// A grant in an access-policy export (PRV, SEP-002 results).
     AccessGrant,
+    /// A principal named by the audit logs (root and break-glass uses).
+    Principal,
 }
 
 impl Kind {
@@ -55,6 +57,7 @@ impl Kind {
             Kind::LogOnly => "log_only",
             Kind::Leak => "leak",
             Kind::AccessGrant => "access_grant",
+            Kind::Principal => "principal",
         }
     }
 
@@ -126,6 +129,8 @@ pub struct Item {
     pub partial: bool,
     pub tags: BTreeMap<String, String>,
     pub environment: Option<String>,
+    /// The service the secret belongs to, as the inventory says (generic `service`).
+    pub service: Option<String>,
     pub owner: Option<String>,
     /// Class declared by the inventory itself (generic `class` column).
     pub declared_class: Option<String>,
@@ -199,6 +204,7 @@ impl Item {
             self.tags.entry(k).or_insert(v);
         }
         self.environment = self.environment.take().or(o.environment);
+        self.service = self.service.take().or(o.service);
         self.owner = self.owner.take().or(o.owner);
         self.declared_class = self.declared_class.take().or(o.declared_class);
         self.created = min_opt(self.created, o.created);
@@ -346,6 +352,13 @@ pub struct Event {
     /// A read that selects secrets by filter (CloudTrail BatchGetSecretValue `filters`)
     /// instead of naming them: (key, values) pairs, all of which must match.
     pub filters: Vec<SecretFilter>,
+    /// Where the call came from as the log says it: an IP address (CloudTrail
+    /// `sourceIPAddress`, Vault `request.remote_address`, GCP `callerIp`, Azure
+    /// `callerIpAddress`) or the AWS service that made it (`lambda.amazonaws.com`).
+    pub source: Option<String>,
+    /// Made with root credentials: a Vault root token (`auth.policies` holding `root`, or a
+    /// token type or display name `root`) or the AWS account's root user.
+    pub root: bool,
 }
 
 /// One Secrets Manager filter: `key` (`name`, `description`, `tag-key`, `tag-value`,

@@ -30,6 +30,39 @@ pub struct PolicyFile {
     pub environments: Environments,
     #[serde(default)]
     pub logs: LogSettings,
+    #[serde(default)]
+    pub access_patterns: AccessPatternSettings,
+    #[serde(default)]
+    pub services: Services,
+}
+
+/// `[access_patterns]`: how the audit logs are split into a history and a recent period,
+/// and what in the recent period is out of pattern (PAT checks).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessPatternSettings {
+    /// Events within this many days before `--now` are recent; earlier ones are history.
+    pub recent_days: Option<u32>,
+    /// Days of history a provider's logs must hold before a first access, a new network or
+    /// a volume spike is claimed.
+    pub min_history_days: Option<u32>,
+    /// A day's reads must be above this multiple of the historical daily mean...
+    pub spike_factor: Option<f64>,
+    /// ...and at least this many, to be a spike.
+    pub spike_min_reads: Option<u32>,
+    /// Principals whose every use is reported (globs on the principal as the logs name it,
+    /// or on an assumed role's role ARN).
+    pub break_glass_principals: Option<Vec<String>>,
+}
+
+/// `[services]`: how a secret's service is told, for SHR-002.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Services {
+    pub tag_keys: Option<Vec<String>>,
+    /// Regexes tried on the id and the name; the service is the group named `service`, else
+    /// the first group.
+    pub patterns: Option<Vec<String>>,
 }
 
 /// `[logs]`: how far audit logs must reach before their silence counts as non-use.
@@ -180,6 +213,41 @@ pub struct Policy {
     pub database_signals: bool,
     /// See [`LogSettings::max_lag_days`].
     pub log_max_lag_days: u32,
+    pub patterns: AccessPatterns,
+    pub service_tag_keys: Vec<String>,
+    pub service_patterns: Vec<Regex>,
+}
+
+/// Effective `[access_patterns]` settings.
+#[derive(Debug, Clone)]
+pub struct AccessPatterns {
+    pub recent_days: u32,
+    pub min_history_days: u32,
+    pub spike_factor: f64,
+    pub spike_min_reads: u32,
+    pub break_glass: Vec<BreakGlass>,
+}
+
+/// One `break_glass_principals` entry.
+#[derive(Debug, Clone)]
+pub struct BreakGlass {
+    pub pattern: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl BreakGlass {
+    pub fn is_match(&self, principal: &str) -> bool {
+        self.pattern == principal || self.matcher.is_match(principal)
+    }
+}
+
+impl AccessPatterns {
+    /// The break-glass entry that names this principal (as logged, or its canonical form).
+    pub fn break_glass(&self, principal: &str, canonical: &str) -> Option<&BreakGlass> {
+        self.break_glass
+            .iter()
+            .find(|b| b.is_match(principal) || b.is_match(canonical))
+    }
 }
 
 fn overlay(base: &mut ClassSettings, top: &ClassSettings) {
@@ -244,6 +312,23 @@ impl Policy {
             }
             if up.logs.max_lag_days.is_some() {
                 pf.logs.max_lag_days = up.logs.max_lag_days;
+            }
+            let (ap, up_ap) = (&mut pf.access_patterns, up.access_patterns);
+            macro_rules! take {
+                ($($f:ident),*) => { $( if up_ap.$f.is_some() { ap.$f = up_ap.$f; } )* };
+            }
+            take!(
+                recent_days,
+                min_history_days,
+                spike_factor,
+                spike_min_reads,
+                break_glass_principals
+            );
+            if up.services.tag_keys.is_some() {
+                pf.services.tag_keys = up.services.tag_keys;
+            }
+            if up.services.patterns.is_some() {
+                pf.services.patterns = up.services.patterns;
             }
             pf.classification.by_kind.extend(up.classification.by_kind);
             pf.exemptions = up.exemptions;
@@ -432,6 +517,20 @@ impl Policy {
                 reason: e.reason.clone(),
             });
         }
+        let patterns = compile_patterns(&pf.access_patterns)?;
+        let mut service_patterns = Vec::new();
+        for (i, p) in pf.services.patterns.iter().flatten().enumerate() {
+            let re = regex::RegexBuilder::new(p)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| anyhow!("services.patterns[{i}]: bad regex {p:?}: {e}"))?;
+            if re.captures_len() < 2 {
+                bail!(
+                    "services.patterns[{i}] {p:?} has no group: write the service part as (?P<service>...)"
+                );
+            }
+            service_patterns.push(re);
+        }
         Ok(Policy {
             source,
             sha256,
@@ -451,6 +550,13 @@ impl Policy {
             defaults,
             database_signals: pf.classification.replace_builtin != Some(true),
             log_max_lag_days: pf.logs.max_lag_days.unwrap_or(7),
+            patterns,
+            service_tag_keys: pf.services.tag_keys.unwrap_or_else(|| {
+                ["service", "app", "application", "app.kubernetes.io/name"]
+                    .map(String::from)
+                    .to_vec()
+            }),
+            service_patterns,
         })
     }
 
@@ -535,19 +641,126 @@ impl Policy {
                 return Some(v.to_ascii_lowercase());
             }
         }
-        let hay = format!("{} {}", item.id, item.name).to_ascii_lowercase();
-        for seg in hay.split(|c: char| !c.is_ascii_alphanumeric()) {
-            let env = match seg {
-                "prod" | "production" | "prd" => "prod",
-                "staging" | "stage" | "stg" => "staging",
-                "dev" | "development" => "dev",
-                "test" | "testing" | "qa" => "test",
-                _ => continue,
-            };
-            return Some(env.to_string());
-        }
-        None
+        environment_in(&format!("{} {}", item.id, item.name))
     }
+
+    /// Environment of a principal, from its name as the logs or a policy export give it: the
+    /// same segment words as for secrets (`arn:aws:iam::1:role/staging-deployer`,
+    /// `ci-dev@p.iam.gserviceaccount.com`, `k8s:serviceaccount:staging/app`). An AWS
+    /// assumed-role session is judged by its role, not by its session name.
+    pub fn principal_environment(&self, principal: &str) -> Option<String> {
+        environment_in(&canonical_principal(principal))
+    }
+
+    /// Service of an item: the generic `service` column, a tag in `[services] tag_keys`,
+    /// a `[services] patterns` match on the id or name, else the path segment that follows
+    /// the environment segment when another segment comes after it (`prod/payments/db`).
+    pub fn service(&self, item: &Item) -> Option<String> {
+        if let Some(s) = item
+            .service
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            return Some(s.to_ascii_lowercase());
+        }
+        for key in &self.service_tag_keys {
+            if let Some((_, v)) = item.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))
+                && !v.trim().is_empty()
+            {
+                return Some(v.trim().to_ascii_lowercase());
+            }
+        }
+        for re in &self.service_patterns {
+            for text in [item.id.as_str(), item.name.as_str()] {
+                if let Some(c) = re.captures(text) {
+                    let m = c.name("service").or_else(|| c.get(1));
+                    if let Some(m) = m.filter(|m| !m.as_str().is_empty()) {
+                        return Some(m.as_str().to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+        let name = if item.name.is_empty() {
+            item.id.as_str()
+        } else {
+            item.name.as_str()
+        };
+        service_after_environment(name)
+    }
+}
+
+/// The environment a name says, by its first segment (between non-alphanumerics) that is
+/// an environment word: `prod`/`production`/`prd`, `staging`/`stage`/`stg`,
+/// `dev`/`development`, `test`/`testing`/`qa`.
+pub fn environment_in(text: &str) -> Option<String> {
+    let hay = text.to_ascii_lowercase();
+    for seg in hay.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let env = match seg {
+            "prod" | "production" | "prd" => "prod",
+            "staging" | "stage" | "stg" => "staging",
+            "dev" | "development" => "dev",
+            "test" | "testing" | "qa" => "test",
+            _ => continue,
+        };
+        return Some(env.to_string());
+    }
+    None
+}
+
+/// `prod/payments/db-password` → `payments`: the `/`-segment after the first segment that
+/// is exactly an environment word, when it is not the last segment (the secret's own name).
+fn service_after_environment(name: &str) -> Option<String> {
+    let segs: Vec<&str> = name.split('/').filter(|s| !s.is_empty()).collect();
+    let at = segs.iter().position(|s| {
+        environment_in(s).is_some() && s.bytes().all(|b| b.is_ascii_alphanumeric())
+    })?;
+    (at + 2 < segs.len()).then(|| segs[at + 1].to_ascii_lowercase())
+}
+
+/// A principal in the form that outlives a session: an AWS assumed-role session
+/// (`arn:aws:sts::1:assumed-role/NAME/SESSION`) becomes its role
+/// (`arn:aws:iam::1:role/NAME`); anything else is itself.
+pub fn canonical_principal(p: &str) -> std::borrow::Cow<'_, str> {
+    if let Some((head, rest)) = p.split_once(":assumed-role/")
+        && let Some(acct) = head.strip_prefix("arn:")
+        && let Some((partition, acct)) = acct.split_once(":sts::")
+    {
+        let role = rest.split('/').next().unwrap_or(rest);
+        return std::borrow::Cow::Owned(format!("arn:{partition}:iam::{acct}:role/{role}"));
+    }
+    std::borrow::Cow::Borrowed(p)
+}
+
+fn compile_patterns(s: &AccessPatternSettings) -> Result<AccessPatterns> {
+    let recent_days = s.recent_days.unwrap_or(7);
+    if !(1..=366).contains(&recent_days) {
+        bail!("access_patterns.recent_days must be 1 to 366, not {recent_days}");
+    }
+    let spike_factor = s.spike_factor.unwrap_or(5.0);
+    if !spike_factor.is_finite() || spike_factor < 1.0 {
+        bail!("access_patterns.spike_factor must be at least 1, not {spike_factor}");
+    }
+    let mut break_glass = Vec::new();
+    for p in s.break_glass_principals.iter().flatten() {
+        let matcher = globset::GlobBuilder::new(p)
+            .literal_separator(false)
+            .case_insensitive(true)
+            .build()
+            .map_err(|e| anyhow!("access_patterns.break_glass_principals: bad pattern {p:?}: {e}"))?
+            .compile_matcher();
+        break_glass.push(BreakGlass {
+            pattern: p.clone(),
+            matcher,
+        });
+    }
+    Ok(AccessPatterns {
+        recent_days,
+        min_history_days: s.min_history_days.unwrap_or(30),
+        spike_factor,
+        spike_min_reads: s.spike_min_reads.unwrap_or(20).max(1),
+        break_glass,
+    })
 }
 
 /// Why an item is evidently a database credential, if it is: the store says a database
@@ -619,6 +832,50 @@ mod tests {
             .insert("rotation-class".into(), "encryption_key".into());
         assert_eq!(p.classify(&t).1, "tag rotation-class");
         assert_eq!(p.environment(&it).as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn principals_environments_and_services() {
+        let p = Policy::load(None).expect("built-in policy");
+        assert_eq!(
+            canonical_principal("arn:aws:sts::123456789012:assumed-role/staging-app/prod-session"),
+            "arn:aws:iam::123456789012:role/staging-app"
+        );
+        assert_eq!(
+            canonical_principal("arn:aws-us-gov:sts::1:assumed-role/r/s"),
+            "arn:aws-us-gov:iam::1:role/r"
+        );
+        assert_eq!(canonical_principal("approle-web"), "approle-web");
+        for (who, env) in [
+            (
+                "arn:aws:sts::1:assumed-role/staging-app/prod-session",
+                Some("staging"),
+            ),
+            ("ci-dev@my-project.iam.gserviceaccount.com", Some("dev")),
+            ("k8s:serviceaccount:qa/runner", Some("test")),
+            ("developer@example.com", None),
+            ("payments-app", None),
+        ] {
+            assert_eq!(p.principal_environment(who).as_deref(), env, "{who}");
+        }
+        let item = |name: &str| {
+            let mut it = Item::new(format!("x:{name}"), Kind::Generic, Loc::default());
+            it.name = name.into();
+            it
+        };
+        assert_eq!(
+            p.service(&item("prod/payments/db")).as_deref(),
+            Some("payments")
+        );
+        assert_eq!(
+            p.service(&item("team/prod/Orders/api/key")).as_deref(),
+            Some("orders")
+        );
+        assert_eq!(p.service(&item("prod/db")), None);
+        assert_eq!(p.service(&item("production-payments/db")), None);
+        let mut tagged = item("prod/payments/db");
+        tagged.tags.insert("App".into(), "Checkout".into());
+        assert_eq!(p.service(&tagged).as_deref(), Some("checkout"));
     }
 
     #[test]

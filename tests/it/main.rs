@@ -14,6 +14,7 @@ mod accuracy_formats;
 mod audit_access;
 mod audit_inventory;
 mod audit_logs;
+mod audit_patterns;
 mod audit_policy_cli;
 mod audit_previous;
 mod audit_real_exports;

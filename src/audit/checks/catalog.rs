@@ -45,7 +45,15 @@ check_ids! {
     Leak003 = "LEAK-003",
     Acc001 = "ACC-001",
     Acc002 = "ACC-002",
+    Pat001 = "PAT-001",
+    Pat002 = "PAT-002",
+    Pat003 = "PAT-003",
+    Pat004 = "PAT-004",
+    Pat005 = "PAT-005",
     Shr001 = "SHR-001",
+    Shr002 = "SHR-002",
+    Sep001 = "SEP-001",
+    Sep002 = "SEP-002",
     Inv001 = "INV-001",
     Inv002 = "INV-002",
     Prv001 = "PRV-001",
@@ -114,7 +122,7 @@ impl fmt::Display for UnknownCheck {
             Some(n) => write!(f, "unknown check {:?} (did you mean {n}?)", self.given),
             None => write!(
                 f,
-                "unknown check {:?} (checks are written like ROT-003: ROT, EXP, USE, KEY, LEAK, ACC, SHR, INV or PRV, a dash and three digits)",
+                "unknown check {:?} (checks are written like ROT-003: ROT, EXP, USE, KEY, LEAK, ACC, PAT, SHR, SEP, INV or PRV, a dash and three digits)",
                 self.given
             ),
         }
@@ -177,7 +185,7 @@ pub struct CheckDef {
     pub controls: &'static [&'static str],
 }
 
-pub const CHECKS: [CheckDef; 27] = [
+pub const CHECKS: [CheckDef; 35] = [
     CheckDef {
         id: CheckId::Rot001,
         title: "Automatic rotation required but not enabled",
@@ -361,6 +369,67 @@ pub const CHECKS: [CheckDef; 27] = [
         ],
     },
     CheckDef {
+        id: CheckId::Pat001,
+        title: "First read of a secret by a principal",
+        severity: Severity::Low,
+        review: false,
+        fix: "Confirm with the principal's owner that the new read is expected (a new consumer or deployment); if it is not, revoke the principal's access and rotate the secret. Expected reads become history once they are older than the recent period.",
+        controls: &[
+            "NIST SP 800-53 AU-6 (audit record review, analysis and reporting)",
+            "NIST SP 800-53 AC-2(12) (account monitoring for atypical usage)",
+            "PCI DSS 4.0.1 10.4.1 (audit logs reviewed)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Pat002,
+        title: "Read from a network the principal never used",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Check where the read came from: a new deployment, VPN or NAT range explains it; otherwise treat the principal's credentials as stolen (revoke its sessions and keys, rotate the secrets it read). Where the provider allows it, bind reads to known networks (AWS `aws:SourceIp` / `aws:SourceVpce` conditions, Vault `token_bound_cidrs`, GCP VPC Service Controls, the Key Vault firewall).",
+        controls: &[
+            "NIST SP 800-53 AC-2(12) (account monitoring for atypical usage)",
+            "NIST SP 800-53 SI-4 (system monitoring)",
+            "PCI DSS 4.0.1 10.4.1 (audit logs reviewed)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Pat003,
+        title: "Read-volume spike against the principal's own history",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Find out why the principal read the secret so often: a retry loop or a cache that stopped working (fix the client), or bulk collection by someone holding its credentials (revoke them and rotate the secret).",
+        controls: &[
+            "NIST SP 800-53 SI-4 (system monitoring)",
+            "NIST SP 800-53 AU-6 (audit record review, analysis and reporting)",
+            "PCI DSS 4.0.1 10.4.1 (audit logs reviewed)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Pat004,
+        title: "Root credentials used",
+        severity: Severity::High,
+        review: false,
+        fix: "Revoke the Vault root token (`vault token revoke -self`) and generate one only for an emergency (`vault operator generate-root`, with a second person present); do daily work through scoped policies. For the AWS root user, use IAM roles and keep root for the few tasks that need it.",
+        controls: &[
+            "HashiCorp Vault production hardening (revoke root tokens after setup)",
+            "CIS AWS Foundations v3.0 1.7 (eliminate use of the root user), 4.3 (root usage monitored)",
+            "NIST SP 800-53 AC-6(9) (log use of privileged functions)",
+            "PCI DSS 4.0.1 10.2.1.2 (actions by administrative accounts)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Pat005,
+        title: "Break-glass principal used",
+        severity: Severity::High,
+        review: false,
+        fix: "Match every use to an incident or change record; afterwards rotate the break-glass credentials and the secrets they read, and review what was done with them.",
+        controls: &[
+            "NIST SP 800-53 AC-2(2) (emergency accounts)",
+            "NIST SP 800-53 AC-6(9) (log use of privileged functions)",
+            "PCI DSS 4.0.1 10.2.1.2 (actions by administrative accounts)",
+        ],
+    },
+    CheckDef {
         id: CheckId::Shr001,
         title: "One value in two environments",
         severity: Severity::High,
@@ -369,6 +438,42 @@ pub const CHECKS: [CheckDef; 27] = [
         controls: &[
             "PCI DSS 4.0.1 6.5.3 (pre-production separate from production)",
             "NIST SP 800-57 5.2 (key separation)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Shr002,
+        title: "One value used by two services",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Give each service its own value (and, where the store has them, its own credential or database user), so that one service's compromise or rotation does not reach the other.",
+        controls: &[
+            "NIST SP 800-57 Pt1 5.2 (a key is used for one purpose)",
+            "NIST SP 800-53 AC-6 (least privilege)",
+            "PCI DSS 4.0.1 8.2.2 (shared credentials only where necessary)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Sep001,
+        title: "Non-production principal read a production secret",
+        severity: Severity::High,
+        review: false,
+        fix: "Give the non-production workload its own non-production secret and remove its access to production; rotate the production secret, which a less protected environment has held.",
+        controls: &[
+            "PCI DSS 4.0.1 6.5.3 (pre-production environments separated from production)",
+            "PCI DSS 4.0.1 6.5.4 (roles and functions separated between production and pre-production)",
+            "NIST SP 800-53 AC-6 (least privilege)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Sep002,
+        title: "Non-production principal can read production secrets",
+        severity: Severity::High,
+        review: false,
+        fix: "Remove the grant, or narrow it to the principal's own environment (`staging/*`, the staging namespace, `secret/data/staging/*`): only production principals should be able to read production secrets.",
+        controls: &[
+            "PCI DSS 4.0.1 6.5.3 (pre-production environments separated from production)",
+            "PCI DSS 4.0.1 6.5.4 (roles and functions separated between production and pre-production)",
+            "NIST SP 800-53 AC-6 (least privilege)",
         ],
     },
     CheckDef {

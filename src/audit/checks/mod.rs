@@ -1,6 +1,6 @@
 //! The checks: every (check, secret) that fails becomes one [`CheckResult`]. Each family
-//! of checks (ROT, EXP, USE, KEY, LEAK, ACC, SHR, INV, PRV) is one file here and one row
-//! of [`FAMILIES`]; their ids and descriptions are in [`catalog`].
+//! of checks (ROT, EXP, USE, KEY, LEAK, ACC, PAT, SHR, SEP, INV, PRV) is one file here and
+//! one row of [`FAMILIES`]; their ids and descriptions are in [`catalog`].
 
 pub mod access_log;
 pub mod catalog;
@@ -8,8 +8,10 @@ pub mod expiry;
 pub mod inventory;
 pub mod keys;
 pub mod leaks;
+pub mod patterns;
 pub mod privilege;
 pub mod rotation;
+pub mod separation;
 pub mod sharing;
 pub mod usage;
 
@@ -25,16 +27,19 @@ use super::policy::{Class, Policy};
 use super::time::{Secs, days_between};
 
 pub use catalog::{CHECKS, CheckDef, CheckId, Severity};
+pub use patterns::PatternCoverage;
 
 /// Every check family, in the order they run (the report sorts the results).
-pub const FAMILIES: [fn(&mut Ctx, &Input); 9] = [
+pub const FAMILIES: [fn(&mut Ctx, &Input); 11] = [
     rotation::run,
     expiry::run,
     usage::run,
     keys::run,
     leaks::run,
     access_log::run,
+    patterns::run,
     sharing::run,
+    separation::run,
     inventory::run,
     privilege::run,
 ];
@@ -158,6 +163,8 @@ pub struct Audit {
     pub usage_not_covered: BTreeMap<Provider, usize>,
     /// Per item (in `items` order), the principals the audit logs show reading it.
     pub readers: Vec<BTreeSet<String>>,
+    /// Per provider with logs, whether the access-pattern checks could judge them.
+    pub pattern_coverage: BTreeMap<Provider, PatternCoverage>,
     /// Who can read which secret, from `--policy-doc` inputs (None without any).
     pub access: Option<AccessTable>,
 }
@@ -217,6 +224,8 @@ pub struct Ctx<'a> {
     pub short_logs: BTreeMap<Provider, usize>,
     /// See [`Audit::access`].
     pub access_table: Option<AccessTable>,
+    /// See [`Audit::pattern_coverage`].
+    pub pattern_coverage: BTreeMap<Provider, PatternCoverage>,
 }
 
 /// What a result is about, as reports name it.
@@ -352,6 +361,7 @@ pub fn run(
         out: Vec::new(),
         short_logs: BTreeMap::new(),
         access_table: None,
+        pattern_coverage: BTreeMap::new(),
     };
     for family in FAMILIES {
         family(&mut cx, &input);
@@ -376,6 +386,7 @@ pub fn run(
         usage_not_covered: cx.short_logs,
         readers,
         access: cx.access_table,
+        pattern_coverage: cx.pattern_coverage,
     }
 }
 

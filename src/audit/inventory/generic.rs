@@ -1,6 +1,6 @@
 //! The generic inventory for everything else: CSV with a header, or a JSON array of
-//! objects. Columns: id, name, class, environment, owner, created, last_rotated, last_used,
-//! expires, rotation_enabled, fingerprint (all but id optional).
+//! objects. Columns: id, name, class, environment, service, owner, created, last_rotated,
+//! last_used, expires, rotation_enabled, fingerprint (all but id optional).
 
 use serde_json::Value;
 
@@ -29,6 +29,7 @@ fn build(get: &dyn Fn(&str) -> Option<Option<String>>, loc: Loc) -> Result<Item,
     }
     it.declared_class = val("class");
     it.environment = val("environment").or_else(|| val("env"));
+    it.service = val("service");
     it.owner = val("owner");
     let date = |k: &str| -> Result<Option<i64>, String> {
         match val(k) {

@@ -90,5 +90,9 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         name: op.to_string(),
         message: str_at(v, &["resultDescription"]).map(str::to_string),
         filters: Vec::new(),
+        source: str_at(v, &["callerIpAddress"])
+            .or_else(|| str_at(v, &["CallerIPAddress"]))
+            .map(str::to_string),
+        root: false,
     }))
 }

@@ -57,6 +57,8 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
         name: name.clone(),
         message: message.clone(),
         filters: Vec::new(),
+        source: str_at(v, &["sourceIPAddress"]).map(str::to_string),
+        root: str_at(v, &["userIdentity", "type"]) == Some("Root"),
     };
     if source != SM {
         return Ok(if base.key_id.is_some() {

@@ -14,7 +14,8 @@ use serde_json::Value;
 use super::input::{self, InputFormat, Parser, Record};
 use super::inventory::BadRecord;
 use super::model::{AccessOutcome, Action, Event, Loc, Provider, SecretFilter};
-use super::time::Secs;
+use super::policy::{AccessPatterns, canonical_principal};
+use super::time::{DAY, Secs};
 
 /// Position of an event: index into [`Activity::files`] and line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,6 +49,194 @@ pub struct SecretActivity {
     /// Principals that read it successfully (at most [`MAX_READERS`]), to compare what
     /// access policies grant with what is used.
     pub readers: BTreeSet<String>,
+    /// Successful reads per principal (by [`Activity::principals`] index, the principal in
+    /// its lasting form: an assumed role, not its session), for the access-pattern and
+    /// separation checks.
+    pub pairs: HashMap<u32, PairStats>,
+}
+
+/// One principal's successful reads of one secret, split at the start of the recent period.
+#[derive(Debug, Clone, Default)]
+pub struct PairStats {
+    pub reads: u64,
+    /// The first read (and where it is logged) and the last.
+    pub first: (Secs, Pos),
+    pub last: Secs,
+    /// Reads before the recent period, and the first of them.
+    pub hist_reads: u64,
+    pub hist_first: Option<Secs>,
+    /// Reads in each day of the recent period (empty while there is none).
+    pub recent: Vec<u32>,
+    pub recent_first: Option<(Secs, Pos)>,
+    /// Networks of the recent reads: (network, first read, where, reads); at most
+    /// [`MAX_PAIR_NETS`].
+    pub recent_nets: Vec<(Net, Secs, Pos, u32)>,
+}
+
+impl PairStats {
+    pub fn merge(&mut self, o: &PairStats) {
+        if self.reads == 0 || o.first.0 < self.first.0 {
+            self.first = o.first;
+        }
+        self.reads += o.reads;
+        self.last = self.last.max(o.last);
+        self.hist_reads += o.hist_reads;
+        self.hist_first = match (self.hist_first, o.hist_first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if self.recent.len() < o.recent.len() {
+            self.recent.resize(o.recent.len(), 0);
+        }
+        for (a, b) in self.recent.iter_mut().zip(&o.recent) {
+            *a = a.saturating_add(*b);
+        }
+        if let Some(f) = o.recent_first
+            && self.recent_first.is_none_or(|s| f.0 < s.0)
+        {
+            self.recent_first = Some(f);
+        }
+        for n in &o.recent_nets {
+            add_net(&mut self.recent_nets, *n);
+        }
+    }
+}
+
+/// Adds reads from one network to a pair's recent networks (kept: the earliest read).
+fn add_net(nets: &mut Vec<(Net, Secs, Pos, u32)>, n: (Net, Secs, Pos, u32)) {
+    if let Some(m) = nets.iter_mut().find(|m| m.0 == n.0) {
+        if n.1 < m.1 {
+            (m.1, m.2) = (n.1, n.2);
+        }
+        m.3 = m.3.saturating_add(n.3);
+    } else if nets.len() < MAX_PAIR_NETS {
+        nets.push(n);
+    }
+}
+
+/// Recent networks kept per (principal, secret).
+pub const MAX_PAIR_NETS: usize = 8;
+/// Principals tracked per secret for access patterns; reads by more are counted only.
+pub const MAX_PAIRS: usize = 100_000;
+/// Uses of root credentials or break-glass principals kept per principal (all are counted).
+pub const MAX_USES: usize = 20;
+
+/// A source network: the /24 of an IPv4 address, the /48 of an IPv6 address, or a name
+/// the log gives instead of an address (an AWS service, `private`), by index into
+/// [`Activity::net_names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Net {
+    V4(u32),
+    V6(u64),
+    Name(u32),
+}
+
+/// A source address as a network, or a name: `203.0.113.7` → /24, `2001:db8:1:2::5` → /48
+/// (an IPv4-mapped IPv6 address is IPv4), `10.0.0.5:41234` and `[2001:db8::1]:443` lose
+/// their port, anything else (`lambda.amazonaws.com`) is a name.
+pub fn parse_net(s: &str) -> Option<Result<Net, String>> {
+    use std::net::{IpAddr, SocketAddr};
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let ip = s
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()));
+    let v4 = |a: std::net::Ipv4Addr| Net::V4(u32::from(a) & 0xFFFF_FF00);
+    Some(match ip {
+        Some(IpAddr::V4(a)) => Ok(v4(a)),
+        Some(IpAddr::V6(a)) => match a.to_ipv4_mapped() {
+            Some(m) => Ok(v4(m)),
+            None => Ok(Net::V6((u128::from(a) >> 80) as u64)),
+        },
+        None => Err(s.chars().take(253).collect::<String>().to_ascii_lowercase()),
+    })
+}
+
+/// A root-credential or break-glass principal's uses.
+#[derive(Debug, Clone, Default)]
+pub struct Uses {
+    pub count: u64,
+    pub first: Secs,
+    pub last: Secs,
+    /// The earliest uses (at most [`MAX_USES`]).
+    pub samples: Vec<Use>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Use {
+    pub time: Secs,
+    pub pos: Pos,
+    pub provider: Provider,
+    /// The call (`GetSecretValue`, `update sys/policy/admin`) and the secret, when any.
+    pub what: String,
+    pub secret: Option<String>,
+    pub source: Option<String>,
+    /// The principal as logged (a session, where the use is grouped by its role).
+    pub principal: String,
+}
+
+impl Uses {
+    fn add(&mut self, u: Use) {
+        if self.count == 0 {
+            (self.first, self.last) = (u.time, u.time);
+        }
+        self.count += 1;
+        self.first = self.first.min(u.time);
+        self.last = self.last.max(u.time);
+        if self.samples.len() < MAX_USES {
+            self.samples.push(u);
+        } else if let Some(latest) = self.samples.iter_mut().max_by_key(|x| x.time)
+            && u.time < latest.time
+        {
+            *latest = u;
+        }
+    }
+}
+
+/// What the access-pattern checks need while the logs stream: where the recent period
+/// starts, and which principals are break-glass.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub now: Secs,
+    pub recent_days: u32,
+    pub patterns: Option<AccessPatterns>,
+}
+
+impl Default for Window {
+    fn default() -> Window {
+        Window {
+            now: Secs::MAX / 4,
+            recent_days: 7,
+            patterns: None,
+        }
+    }
+}
+
+impl Window {
+    pub fn new(now: Secs, patterns: &AccessPatterns) -> Window {
+        Window {
+            now,
+            recent_days: patterns.recent_days,
+            patterns: Some(patterns.clone()),
+        }
+    }
+
+    /// The first second of the recent period.
+    pub fn recent_start(&self) -> Secs {
+        self.now - i64::from(self.recent_days) * DAY
+    }
+}
+
+/// Whose use is reported whenever it happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Watched {
+    /// Root credentials (Vault root token, AWS root user).
+    Root,
+    /// A principal in `break_glass_principals`.
+    BreakGlass,
 }
 
 /// Distinct readers kept per secret (bounds memory on logs with many principals).
@@ -114,6 +303,20 @@ pub struct Activity {
     pub leaked_keys: HashMap<String, Secs>,
     /// Events not tracked because a limit was reached.
     pub untracked: u64,
+    pub window: Window,
+    /// Names given as source addresses ([`Net::Name`]).
+    pub net_names: Vec<String>,
+    net_name_ids: HashMap<String, u32>,
+    /// Per (principal, network): the first successful event from it.
+    pub net_first: HashMap<(u32, Net), Secs>,
+    /// Per principal (index): the first successful event.
+    pub principal_first: Vec<Secs>,
+    /// Per principal (index): 0 not yet looked at, 1 break-glass, 2 not.
+    break_glass: Vec<u8>,
+    /// Uses of root credentials and of break-glass principals, per (what, principal index).
+    pub watched: BTreeMap<(Watched, u32), Uses>,
+    /// Successful reads not tracked for access patterns (limits reached).
+    pub pattern_untracked: u64,
 }
 
 fn later<T>(slot: &mut Option<T>, t: Secs, get: impl Fn(&T) -> Secs, new: T) {
@@ -123,6 +326,14 @@ fn later<T>(slot: &mut Option<T>, t: Secs, get: impl Fn(&T) -> Secs, new: T) {
 }
 
 impl Activity {
+    /// Activity that splits reads at `window`'s recent period.
+    pub fn new(window: Window) -> Activity {
+        Activity {
+            window,
+            ..Activity::default()
+        }
+    }
+
     pub fn add_file(&mut self, name: &str) -> u32 {
         self.files.push(name.to_string());
         (self.files.len() - 1) as u32
@@ -180,6 +391,107 @@ impl Activity {
         }
     }
 
+    fn net(&mut self, source: &str) -> Option<Net> {
+        match parse_net(source)? {
+            Ok(n) => Some(n),
+            Err(name) => {
+                if let Some(id) = self.net_name_ids.get(&name) {
+                    return Some(Net::Name(*id));
+                }
+                if self.net_names.len() >= MAX_TRACKED {
+                    return None;
+                }
+                let id = self.net_names.len() as u32;
+                self.net_names.push(name.clone());
+                self.net_name_ids.insert(name, id);
+                Some(Net::Name(id))
+            }
+        }
+    }
+
+    /// A network as reports show it: `203.0.113.0/24`, `2001:db8:1::/48`, or the name.
+    pub fn net_label(&self, n: Net) -> String {
+        match n {
+            Net::V4(a) => format!("{}/24", std::net::Ipv4Addr::from(a)),
+            Net::V6(p) => format!("{}/48", std::net::Ipv6Addr::from(u128::from(p) << 80)),
+            Net::Name(i) => self.net_names.get(i as usize).cloned().unwrap_or_default(),
+        }
+    }
+
+    fn is_break_glass(&mut self, pid: u32, raw: &str, canonical: &str) -> bool {
+        let Some(p) = &self.window.patterns else {
+            return false;
+        };
+        if p.break_glass.is_empty() {
+            return false;
+        }
+        let i = pid as usize;
+        if self.break_glass.len() <= i {
+            self.break_glass.resize(i + 1, 0);
+        }
+        if self.break_glass[i] == 0 {
+            self.break_glass[i] = if p.break_glass(raw, canonical).is_some() {
+                1
+            } else {
+                2
+            };
+        }
+        self.break_glass[i] == 1
+    }
+
+    /// Per-principal bookkeeping of one event: root and break-glass uses, the principal's
+    /// first successful event and networks. Returns the principal's index and the network
+    /// of a successful event, for the per-secret reads.
+    fn add_principal(&mut self, ev: &Event, pos: Pos) -> (Option<u32>, Option<Net>) {
+        let Some(raw) = ev.principal.as_deref() else {
+            return (None, None);
+        };
+        let canonical = canonical_principal(raw);
+        if self.principals.len() >= MAX_TRACKED && !self.principal_ids.contains_key(&*canonical) {
+            return (None, None);
+        }
+        let pid = self.principal_id(&canonical);
+        let mut watched = [None, None];
+        if ev.root {
+            watched[0] = Some(Watched::Root);
+        }
+        if self.is_break_glass(pid, raw, &canonical) {
+            watched[1] = Some(Watched::BreakGlass);
+        }
+        for w in watched.into_iter().flatten() {
+            let what = match &ev.secret {
+                Some(s) => format!("{} on {s}", ev.name),
+                None => ev.name.clone(),
+            };
+            self.watched.entry((w, pid)).or_default().add(Use {
+                time: ev.time,
+                pos,
+                provider: ev.provider,
+                what,
+                secret: ev.secret.clone(),
+                source: ev.source.clone(),
+                principal: raw.to_string(),
+            });
+        }
+        if ev.outcome != AccessOutcome::Ok {
+            return (Some(pid), None);
+        }
+        let i = pid as usize;
+        if self.principal_first.len() <= i {
+            self.principal_first.resize(i + 1, Secs::MAX);
+        }
+        self.principal_first[i] = self.principal_first[i].min(ev.time);
+        let net = ev.source.as_deref().and_then(|s| self.net(s));
+        if let Some(net) = net {
+            if let Some(t) = self.net_first.get_mut(&(pid, net)) {
+                *t = (*t).min(ev.time);
+            } else if self.net_first.len() < MAX_TRACKED {
+                self.net_first.insert((pid, net), ev.time);
+            }
+        }
+        (Some(pid), net)
+    }
+
     /// A note about a record that was read with a workaround.
     pub fn note(&mut self, loc: Loc, text: String) {
         if self.notes.len() < MAX_NOTES {
@@ -228,6 +540,7 @@ impl Activity {
         if !ev.filters.is_empty() {
             self.add_filter_read(&ev, pos);
         }
+        let (pattern_pid, net) = self.add_principal(&ev, pos);
         let Some(secret) = ev.secret else { return };
         if self.secrets.len() >= MAX_TRACKED && !self.secrets.contains_key(&secret)
             || self.principals.len() >= MAX_TRACKED
@@ -235,6 +548,8 @@ impl Activity {
             self.untracked += 1;
             return;
         }
+        let recent_start = self.window.recent_start();
+        let recent_days = self.window.recent_days as usize;
         let principal = ev.principal.unwrap_or_else(|| "unknown".into());
         let pid = if ev.outcome == AccessOutcome::Denied {
             Some(self.principal_id(&principal))
@@ -257,6 +572,14 @@ impl Activity {
                     later(&mut a.last_read_ok, t, |x| x.0, (t, pos));
                     if principal != "unknown" && a.readers.len() < MAX_READERS {
                         a.readers.insert(principal.clone());
+                    }
+                    if let Some(pid) = pattern_pid {
+                        if a.pairs.len() < MAX_PAIRS || a.pairs.contains_key(&pid) {
+                            let ps = a.pairs.entry(pid).or_default();
+                            count_read(ps, t, pos, net, recent_start, recent_days);
+                        } else {
+                            self.pattern_untracked += 1;
+                        }
                     }
                 }
                 later(
@@ -290,6 +613,40 @@ impl Activity {
             }
             _ => {}
         }
+    }
+}
+
+/// One successful read by a principal of a secret: history or recent (per day, and from
+/// which network).
+fn count_read(
+    ps: &mut PairStats,
+    t: Secs,
+    pos: Pos,
+    net: Option<Net>,
+    recent_start: Secs,
+    recent_days: usize,
+) {
+    if ps.reads == 0 || t < ps.first.0 {
+        ps.first = (t, pos);
+    }
+    ps.reads += 1;
+    ps.last = ps.last.max(t);
+    if t < recent_start {
+        ps.hist_reads += 1;
+        ps.hist_first = Some(ps.hist_first.map_or(t, |f| f.min(t)));
+        return;
+    }
+    if ps.recent.is_empty() {
+        ps.recent = vec![0; recent_days.max(1)];
+    }
+    // Reads logged after --now count in the last day.
+    let day = (((t - recent_start) / DAY) as usize).min(ps.recent.len() - 1);
+    ps.recent[day] = ps.recent[day].saturating_add(1);
+    if ps.recent_first.is_none_or(|f| t < f.0) {
+        ps.recent_first = Some((t, pos));
+    }
+    if let Some(n) = net {
+        add_net(&mut ps.recent_nets, (n, t, pos, 1));
     }
 }
 
@@ -407,6 +764,18 @@ pub fn load<R: BufRead>(
         });
         activity.untracked = 0;
     }
+    if activity.pattern_untracked > 0 {
+        let n = std::mem::take(&mut activity.pattern_untracked);
+        activity.note(
+            Loc {
+                file: file.to_string(),
+                line: 0,
+            },
+            format!(
+                "{n} successful reads not tracked for access patterns: more than {MAX_PAIRS} principals read one secret"
+            ),
+        );
+    }
     Ok(input::Count { records, partial })
 }
 
@@ -416,4 +785,60 @@ pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
         cur = cur.get(*p)?;
     }
     cur.as_str().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_addresses_become_networks() {
+        let label = |s: &str| {
+            let mut a = Activity::default();
+            let n = a.net(s)?;
+            Some(a.net_label(n))
+        };
+        assert_eq!(label("203.0.113.7").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(label("10.0.0.5:41234").as_deref(), Some("10.0.0.0/24"));
+        assert_eq!(
+            label("::ffff:198.51.100.9").as_deref(),
+            Some("198.51.100.0/24")
+        );
+        assert_eq!(
+            label("2001:db8:10:2::9").as_deref(),
+            Some("2001:db8:10::/48")
+        );
+        assert_eq!(
+            label("[2001:db8:99::7]:443").as_deref(),
+            Some("2001:db8:99::/48")
+        );
+        assert_eq!(
+            label("Lambda.amazonaws.com").as_deref(),
+            Some("lambda.amazonaws.com")
+        );
+        assert_eq!(label("  "), None);
+        assert_eq!(parse_net("10.1.2.3"), parse_net("10.1.2.250"));
+        assert_ne!(parse_net("10.1.2.3"), parse_net("10.1.3.3"));
+    }
+
+    #[test]
+    fn recent_reads_are_counted_per_day_and_history_apart() {
+        let start = 1_000 * DAY;
+        let mut ps = PairStats::default();
+        let pos = Pos::default();
+        count_read(&mut ps, start - 10, pos, None, start, 7);
+        count_read(&mut ps, start + 10, pos, Some(Net::V4(1)), start, 7);
+        count_read(&mut ps, start + DAY + 10, pos, Some(Net::V4(1)), start, 7);
+        // After --now: the last day.
+        count_read(&mut ps, start + 30 * DAY, pos, None, start, 7);
+        assert_eq!((ps.reads, ps.hist_reads), (4, 1));
+        assert_eq!(ps.recent, vec![1, 1, 0, 0, 0, 0, 1]);
+        assert_eq!(ps.recent_nets, vec![(Net::V4(1), start + 10, pos, 2)]);
+        let mut merged = PairStats::default();
+        merged.merge(&ps);
+        merged.merge(&ps);
+        assert_eq!(merged.recent, vec![2, 2, 0, 0, 0, 0, 2]);
+        assert_eq!(merged.hist_first, Some(start - 10));
+        assert_eq!(merged.recent_nets[0].3, 4);
+    }
 }

@@ -54,6 +54,23 @@ impl Pairing {
     }
 }
 
+/// A root token: its policies (`auth.policies`, `auth.token_policies`) hold `root`, or its
+/// type or display name is `root` (what `vault operator init` and `generate-root` issue).
+fn is_root(v: &Value) -> bool {
+    let Some(auth) = v.get("auth").filter(|a| a.is_object()) else {
+        return false;
+    };
+    let has_root = |key: &str| {
+        auth.get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|p| p.as_str() == Some("root")))
+    };
+    has_root("policies")
+        || has_root("token_policies")
+        || str_at(auth, &["token_type"]) == Some("root")
+        || str_at(auth, &["display_name"]) == Some("root")
+}
+
 pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, Pos)>, String> {
     if !v.is_object() {
         return Err("Vault audit entry is not an object".into());
@@ -66,6 +83,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         .get("request")
         .filter(|r| r.is_object())
         .ok_or("Vault audit entry without request")?;
+    let root = is_root(v);
     let Some(path) = str_at(req, &["path"]) else {
         pairing.unrelated += 1;
         return Ok(Vec::new());
@@ -73,14 +91,12 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
     let op = str_at(req, &["operation"]).unwrap_or("");
     let mount = str_at(req, &["mount_point"]).map(|m| m.trim_matches('/').to_string());
     let path = path.trim_matches('/');
-    if path.starts_with("sys/")
+    // System, auth and identity paths hold no secret: unrelated, unless a root token made
+    // the call (every use of one is reported, and most of them are on `sys/`).
+    let system = path.starts_with("sys/")
         || path.starts_with("auth/")
         || path.starts_with("identity/")
-        || path.starts_with("cubbyhole/")
-    {
-        pairing.unrelated += 1;
-        return Ok(Vec::new());
-    }
+        || path.starts_with("cubbyhole/");
     let (mount, rest) = match &mount {
         Some(m) if !m.is_empty() && path.starts_with(m.as_str()) => (
             m.clone(),
@@ -104,11 +120,13 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         }
         _ => ("", rest.clone()),
     };
-    if key.is_empty() {
+    let secret = (!system && !key.is_empty()).then(|| format!("vault:{mount}/{key}"));
+    if secret.is_none() && !root {
         pairing.unrelated += 1;
         return Ok(Vec::new());
     }
     let action = match (sub, op) {
+        _ if secret.is_none() => Action::Other,
         ("data" | "", "read") => Action::Read,
         ("data" | "", "create" | "update") => Action::Write,
         ("data" | "" | "metadata", "delete") | ("destroy", _) => Action::Delete,
@@ -135,7 +153,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
     let ev = Event {
         time: t,
         provider: Provider::Vault,
-        secret: Some(format!("vault:{mount}/{key}")),
+        secret,
         action,
         outcome,
         principal,
@@ -143,6 +161,8 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         name: format!("{op} {path}"),
         message: (!error.is_empty()).then(|| error.to_string()),
         filters: Vec::new(),
+        source: str_at(req, &["remote_address"]).map(str::to_string),
+        root,
     };
     let mut out = Vec::new();
     let typ = v.get("type").and_then(Value::as_str).unwrap_or("");

@@ -72,6 +72,7 @@ pub fn render(r: &ReportData) -> Value {
                 "events": c.map_or(0, |c| c.events),
                 "unrelated_records": r.unrelated.get(&p).copied().unwrap_or(0),
                 "usage_not_evaluated": a.usage_not_covered.get(&p).copied().unwrap_or(0),
+                "access_patterns": r.pattern_json(p),
             }))
         }).collect::<serde_json::Map<_, _>>(),
         "filter_reads": a.filter_reads.iter().map(|f| json!({

@@ -115,7 +115,30 @@ impl ReportData<'_> {
                 "; too short to judge the usage of {n} secret(s) without usage metadata"
             ));
         }
+        if let Some(why) = self
+            .audit
+            .pattern_coverage
+            .get(&p)
+            .and_then(|c| c.not_evaluated.as_ref())
+        {
+            s.push_str(&format!(
+                "; access patterns (PAT-001..003) not evaluated: {why}"
+            ));
+        }
         s
+    }
+
+    /// A provider's access-pattern coverage as JSON (`coverage.<provider>.access_patterns`).
+    pub fn pattern_json(&self, p: Provider) -> serde_json::Value {
+        match self.audit.pattern_coverage.get(&p) {
+            None => serde_json::Value::Null,
+            Some(c) => serde_json::json!({
+                "evaluated": c.not_evaluated.is_none(),
+                "recent_from": super::time::fmt(c.recent_from),
+                "history_days": c.history_days,
+                "not_evaluated": c.not_evaluated,
+            }),
+        }
     }
 
     /// Providers whose logs were given: with events, or only with unrelated records.
@@ -220,7 +243,12 @@ impl ReportData<'_> {
                 CheckId::Leak002 => 1000,
                 CheckId::Leak001 => 800,
                 CheckId::Leak003 => 600,
+                // A production value that a non-production principal has held is exposed
+                // to a less protected environment; a value shared between services is
+                // rotated to give each its own.
+                CheckId::Sep001 => 140,
                 CheckId::Shr001 => 120,
+                CheckId::Shr002 => 100,
                 CheckId::Exp002 => 300,
                 CheckId::Rot004 => 250,
                 CheckId::Rot003 => 200,

@@ -203,7 +203,8 @@ pub fn build(r: &ReportData) -> Sarif {
             (
                 p.name().to_string(),
                 json!({"from": fmt(c.from), "to": fmt(c.to), "events": c.events,
-                       "unrelated_records": r.unrelated.get(p).copied().unwrap_or(0)}),
+                       "unrelated_records": r.unrelated.get(p).copied().unwrap_or(0),
+                       "access_patterns": r.pattern_json(*p)}),
             )
         })
         .collect();
