@@ -17,7 +17,7 @@ pub fn run(cx: &mut Ctx, input: &Input) {
     let mut fp_envs: HashMap<String, BTreeMap<String, Vec<usize>>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         if let Some(env) = policy.environment(it) {
-            for fp in canonical_fingerprints(it) {
+            for fp in fingerprints(it) {
                 fp_envs
                     .entry(fp)
                     .or_default()
@@ -30,7 +30,7 @@ pub fn run(cx: &mut Ctx, input: &Input) {
     for v in &input.secrets {
         let (it, subj) = (v.item, &v.subject);
         let my_env = policy.environment(it);
-        for fp in canonical_fingerprints(it) {
+        for fp in fingerprints(it) {
             if let (Some(envs), Some(me)) = (fp_envs.get(&fp), &my_env)
                 && envs.len() >= 2
             {
@@ -53,17 +53,6 @@ pub fn run(cx: &mut Ctx, input: &Input) {
     services(cx, input);
 }
 
-/// The value fingerprints an item holds: exported ones and those of values seen in inputs.
-fn fingerprints(it: &Item) -> BTreeSet<&str> {
-    let mut fps: BTreeSet<&str> = it.fingerprints.iter().map(String::as_str).collect();
-    fps.extend(
-        it.values_seen
-            .iter()
-            .filter_map(|v| v.fingerprint.as_deref()),
-    );
-    fps
-}
-
 /// SHR-002: one value held by secrets of two services. Secrets in two different known
 /// environments are SHR-001's; an unknown environment is taken as the same one.
 fn services(cx: &mut Ctx, input: &Input) {
@@ -72,7 +61,7 @@ fn services(cx: &mut Ctx, input: &Input) {
     let envs: Vec<Option<String>> = items.iter().map(|it| policy.environment(it)).collect();
     let svcs: Vec<Option<String>> = items.iter().map(|it| policy.service(it)).collect();
     // Value fingerprint → the items with a known service holding it.
-    let mut by_fp: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_fp: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         if svcs[i].is_none() {
             continue;
@@ -84,7 +73,7 @@ fn services(cx: &mut Ctx, input: &Input) {
     for (i, v) in input.secrets.iter().enumerate() {
         let Some(me) = &svcs[i] else { continue };
         for fp in fingerprints(v.item) {
-            let Some(holders) = by_fp.get(fp) else {
+            let Some(holders) = by_fp.get(&fp) else {
                 continue;
             };
             let others: Vec<usize> = holders
@@ -144,8 +133,9 @@ fn services(cx: &mut Ctx, input: &Input) {
     }
 }
 
-/// An item's value fingerprints (tags and values seen), each once, in canonical spelling.
-fn canonical_fingerprints(it: &crate::audit::model::Item) -> BTreeSet<String> {
+/// The value fingerprints an item holds, exported ones and those of values seen in inputs,
+/// each once, in canonical spelling (a `kw1:` tag of a stretched value is its `kw2:`).
+fn fingerprints(it: &Item) -> BTreeSet<String> {
     (it.fingerprints.iter())
         .chain(it.values_seen.iter().filter_map(|v| v.fingerprint.as_ref()))
         .map(|fp| crate::pipeline::fingerprint::canonical(fp).into_owned())
