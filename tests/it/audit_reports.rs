@@ -313,7 +313,7 @@ fn the_json_report_of_a_rich_run_validates_against_its_schema() {
     assert_eq!(
         families,
         [
-            "ACC", "EXP", "INV", "KEY", "LEAK", "PRV", "ROT", "SHR", "USE"
+            "ACC", "EXP", "INV", "KEY", "LEAK", "PRV", "ROT", "SEP", "SHR", "USE"
         ]
         .into_iter()
         .collect()
