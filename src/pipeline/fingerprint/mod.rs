@@ -808,19 +808,8 @@ mod tests {
 
     #[test]
     fn lanes_agree_with_one_at_a_time() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut values: Vec<Vec<u8>> = (0..11)
-            .map(|i| {
-                (0..(i * 13) % 150)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut rng = crate::test_rng::Rng::new(0x2545_F491_4F6C_DD1D);
+        let mut values: Vec<Vec<u8>> = (0..11).map(|i| rng.bytes((i * 13) % 150)).collect();
         values.push(values[3].clone());
         let salt = b"keywarden-fp-v1:lanes";
         let single: Vec<[u8; 32]> = values
