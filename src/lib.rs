@@ -18,3 +18,5 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+#[cfg(test)]
+pub(crate) mod test_rng;

@@ -27,14 +27,20 @@ pub const DEFAULT_DECODE_DEPTH: usize = 2;
 pub enum Source {
     /// Files and directories (`paths`), walked in parallel.
     Files(WalkOptions),
-    /// Standard input as one blob, reported under this name.
-    Stdin { name: String },
+    /// Standard input as one blob.
+    Stdin {
+        /// The path its findings are reported under (`--stdin-name`, default `-`).
+        name: String,
+    },
     /// Git history (every blob once), scoped by the options.
     History(GitOptions),
     /// The index's content that differs from HEAD (pre-commit).
     Staged,
     /// Lines added since a revision.
-    Diff { base: String },
+    Diff {
+        /// The revision compared against, as git resolves it (a commit, branch or tag).
+        base: String,
+    },
 }
 
 /// Everything a scan needs, resolved from the command line and the config file.
@@ -42,19 +48,27 @@ pub enum Source {
 pub struct ScanConfig {
     /// What was asked for; the first is the repository for git sources.
     pub paths: Vec<PathBuf>,
+    /// How the blobs are read; the git sources read the repository at `paths[0]`.
     pub source: Source,
-    /// The project configuration and the file it came from.
+    /// The project configuration (the defaults when there is no file).
     pub config: Config,
+    /// The file `config` came from; None when there was none or `--no-config`. Its directory
+    /// anchors the config's allowlist path globs.
     pub config_path: Option<PathBuf>,
     /// Every reported path, and every path glob of the config and ignore file, is relative
     /// to this: the repository root holding the first path, else the current directory.
     pub base: PathBuf,
+    /// How matches become findings, resolved by [`options`].
     pub options: ScanOptions,
+    /// Worker threads asked for (default: all cores). The walk and the history reader take
+    /// theirs from their own options in `source`, which are built with this number.
     pub threads: usize,
     /// Show a progress bar on a terminal.
     pub progress: bool,
     /// The ignore file to apply, already discovered or given.
     pub ignore_file: Option<PathBuf>,
+    /// The baseline whose entries are accepted; None applies none. A baseline that cannot be
+    /// read is an error, never an empty baseline that would fail every finding.
     pub baseline: Option<PathBuf>,
     /// The exit code when findings remain.
     pub exit_code: i32,
@@ -130,14 +144,24 @@ pub fn options(
 
 /// A finished scan before it is printed.
 pub struct ScanOutcome {
+    /// The findings no suppression accepted, fingerprinted and sorted by path, line and column,
+    /// one per place and rule.
     pub findings: Vec<Finding>,
+    /// Findings the ignore file or the baseline accepted, each with what accepted it (inline
+    /// allows, allowlists and the confidence floor are only counted, in `summary`).
     pub suppressed: Vec<Suppressed>,
+    /// The scan's counters; `complete` is false when some input could not be read.
     pub summary: Summary,
     /// The rules of the findings and suppressed findings (their metadata for reports).
     pub rules: Vec<rules::Rule>,
+    /// The scanned repository; None for the files and stdin sources.
     pub vcs: Option<report::VcsInfo>,
+    /// When the scan started, RFC 3339 in UTC.
     pub scan_time: String,
+    /// The exit code when findings remain (`ScanConfig::exit_code`); whether they do, and
+    /// whether the scan was complete, is the caller's to judge.
     pub exit_code: i32,
+    /// Whether a baseline was applied, so that reports can mark the remaining findings new.
     pub baseline_used: bool,
     /// Baseline entries that matched a finding (for `baseline prune`).
     pub baseline_kept: Option<Baseline>,

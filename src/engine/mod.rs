@@ -1127,13 +1127,8 @@ mod tests {
 
     #[test]
     fn remembered_line_feeds_agree_with_searching_afresh() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut rand = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::test_rng::Rng::new(0x9E37_79B9_7F4A_7C15);
+        let mut rand = |n: usize| rng.below(n);
         // Line feeds from every few bytes to none in several LINE_SLACKs.
         for gap in [3, 100, LINE_SLACK / 2, LINE_SLACK * 3] {
             let hay: Vec<u8> = (0..LINE_SLACK * 8)
@@ -1235,15 +1230,8 @@ mod tests {
         assert_eq!(relax(small.clone()), small);
         // Groups survive: the secret is still found by name.
         let e = engine(&[("long", r"key=(?P<secret>[A-Z]{20,5000})\b", "key=")]);
-        let mut x: u32 = 0x1234_5677;
-        let value: String = (0..300)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                (b'A' + (x % 26) as u8) as char
-            })
-            .collect();
+        let value =
+            crate::test_rng::Rng::new(0x1234_5677).string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 300);
         assert_eq!(secrets(&e, &format!("key={value}")), [value]);
     }
 
@@ -1432,18 +1420,13 @@ mod tests {
 
     /// `n` fake token bodies of `len` characters, random in an unambiguous alphabet.
     fn fake_bodies(seed: u64, n: usize, len: usize) -> Vec<String> {
-        let mut x = seed;
+        let mut rng = crate::test_rng::Rng::new(seed);
         (0..n)
             .map(|_| {
-                (0..len)
-                    .map(|_| {
-                        x = x
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-                            [(x >> 33) as usize % 57] as char
-                    })
-                    .collect()
+                rng.string(
+                    b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789",
+                    len,
+                )
             })
             .collect()
     }

@@ -446,15 +446,7 @@ mod tests {
 
     /// Random text in `alphabet`, the same for a seed.
     fn random(seed: u64, alphabet: &[u8], n: usize) -> String {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                alphabet[(x % alphabet.len() as u64) as usize] as char
-            })
-            .collect()
+        crate::test_rng::Rng::new(seed).string(alphabet, n)
     }
 
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -579,32 +579,24 @@ mod tests {
     #[test]
     fn few_secrets_are_masked_as_the_automaton_masks_them() {
         // Small alphabets, so that values overlap, nest and repeat in the text.
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
+        let mut rng = crate::test_rng::Rng::new(0x2545_F491_4F6C_DD1D);
+        let word = |rng: &mut crate::test_rng::Rng, len: usize| -> String {
+            (0..len).map(|_| ['a', 'b', 'é'][rng.below(3)]).collect()
         };
         let mut replaced = 0;
         for _ in 0..3000 {
-            let word = |next: &mut dyn FnMut(u64) -> u64, len: u64| -> String {
-                (0..len)
-                    .map(|_| ['a', 'b', 'é'][next(3) as usize])
-                    .collect()
-            };
-            let k = 1 + next(FEW_SECRETS as u64) as usize;
+            let k = 1 + rng.below(FEW_SECRETS);
             let mut values: Vec<String> = (0..k)
                 .map(|_| {
-                    let len = 2 + next(5);
-                    word(&mut next, len)
+                    let len = 2 + rng.below(5);
+                    word(&mut rng, len)
                 })
                 .collect();
             values.sort_unstable();
             values.dedup();
             let shown: Vec<String> = (0..values.len()).map(|i| format!("<{i}>")).collect();
-            let len = next(40);
-            let text = word(&mut next, len);
+            let len = rng.below(40);
+            let text = word(&mut rng, len);
             let ac = aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostLongest)
                 .build(&values)
@@ -625,17 +617,10 @@ mod tests {
     fn fingerprints_left_pending_come_out_the_same() {
         let rules = crate::rules::builtin().unwrap();
         // Fake key ids: random bodies in the real alphabet.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = crate::test_rng::Rng::new(0x9E37_79B9_7F4A_7C15);
         let blob: String = (0..40)
             .map(|_| {
-                let body: String = (0..16)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(x % 32) as usize] as char
-                    })
-                    .collect();
+                let body = rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
                 format!("AWS_ACCESS_KEY_ID=AKIA{body}\n")
             })
             .collect();

@@ -312,17 +312,8 @@ mod tests {
 
     #[test]
     fn binaries_are_not_taken_for_text() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut random = |n: usize| -> Vec<u8> {
-            (0..n)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x as u8
-                })
-                .collect()
-        };
+        let mut rng = crate::test_rng::Rng::new(0x2545_F491_4F6C_DD1D);
+        let mut random = |n: usize| rng.bytes(n);
         let mut samples: Vec<(&str, Vec<u8>)> = vec![
             (
                 "ELF",

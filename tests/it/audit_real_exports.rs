@@ -13,26 +13,17 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-/// A small random source for fake credentials (no crate needed; seeded per call site).
-struct Fake(u64);
+/// Fake credentials from the shared generator, one fixed seed per test, so that every run
+/// writes the same inputs and a failure can be replayed.
+struct Fake(crate::corpus::Rng);
 
 impl Fake {
-    fn new() -> Fake {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64);
-        Fake(t ^ 0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id()))
+    fn new(seed: u64) -> Fake {
+        Fake(crate::corpus::Rng::new(seed))
     }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
+    /// `n` characters of `alphabet`, each drawn independently.
     fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n)
-            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
-            .collect()
+        (0..n).map(|_| *self.0.pick(alphabet) as char).collect()
     }
     /// An access key id in AWS's shape (`AKIA` + 16 base32 characters).
     fn key_id(&mut self) -> String {
@@ -344,7 +335,7 @@ fn utf16_files_from_powershell_are_read() {
 #[test]
 fn get_secret_value_created_date_is_the_current_versions() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut f = Fake::new();
+    let mut f = Fake::new(1);
     let listing = write(
         dir.path(),
         "sm.json",
@@ -508,7 +499,7 @@ fn batch_reads_by_filter_and_gcp_entries_without_timestamp() {
 fn kubernetes_values_that_are_not_strict_base64() {
     use base64::Engine;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut f = Fake::new();
+    let mut f = Fake::new(2);
     let values: Vec<String> = (0..3)
         .map(|_| f.pick(b"abcdefghijklmnopqrstuvwxyz0123456789", 20))
         .collect();
@@ -628,7 +619,7 @@ fn finding(rule: &str, name: &str, key: Option<&str>, fp: &str, path: &str, line
 #[test]
 fn leaked_key_pair_is_one_credential_and_says_what_it_is() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut f = Fake::new();
+    let mut f = Fake::new(3);
     let key = f.key_id();
     let (fp_id, fp_secret, fp_token) = (f.fingerprint(), f.fingerprint(), f.fingerprint());
     let findings = write(

@@ -50,13 +50,7 @@ fn targets() -> Vec<Target> {
 
 #[test]
 fn truncated_and_mutated_fixtures_never_panic() {
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = crate::corpus::Rng::new(0x9e37_79b9_7f4a_7c15);
     let targets = targets();
     for f in FIXTURES {
         let data = std::fs::read(fx(f)).expect("fixture");
@@ -72,9 +66,9 @@ fn truncated_and_mutated_fixtures_never_panic() {
             }
             let mut m = data.clone();
             for _ in 0..8 {
-                let i = (next() as usize) % m.len().max(1);
+                let i = rng.below(m.len());
                 if let Some(b) = m.get_mut(i) {
-                    *b = (next() & 0xff) as u8;
+                    *b = rng.next() as u8;
                 }
             }
             t.run(&m);

@@ -34,7 +34,7 @@ fn a_findings_file_written_before_kw2_joins_the_secret_holding_the_value() {
         ("new.jsonl", fingerprint(token.as_bytes())),
     ] {
         let findings = write(dir.path(), name, finding(&fp).as_bytes());
-        let r = audit(&[inv.clone()], &[], &[findings]);
+        let r = audit(std::slice::from_ref(&inv), &[], &[findings]);
         let fails = r.fails();
         assert!(
             fails.iter().any(|(c, i)| c == "LEAK-001" && i.contains(id)),

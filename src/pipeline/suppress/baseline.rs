@@ -12,16 +12,23 @@ use anyhow::{Context, Result, bail};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-pub const HEADER: &str = "# keywarden baseline v1: accepted findings, one per line: fingerprint, rule, path (tab-separated).\n# Holds value fingerprints, never secrets. Regenerate with `keywarden scan --write-baseline FILE`.\n";
+/// The comment lines every written baseline starts with (the parser skips `#` lines).
+const HEADER: &str = "# keywarden baseline v1: accepted findings, one per line: fingerprint, rule, path (tab-separated).\n# Holds value fingerprints, never secrets. Regenerate with `keywarden scan --write-baseline FILE`.\n";
 
+/// One accepted finding, one line of the file. No line number: edits above the secret do not
+/// stale it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
+    /// The value's fingerprint: `kw2:`, or `kw1:` in entries written before `kw2:`.
     pub fingerprint: String,
+    /// The id of the rule that found the value.
     pub rule_id: String,
+    /// The finding's path: relative to the scan's base, `/`-separated.
     pub path: String,
 }
 
 impl Entry {
+    /// The entry that accepts `f`, with `f`'s current fingerprint.
     pub fn of(f: &Finding) -> Entry {
         Entry {
             fingerprint: f.fingerprint.clone(),
@@ -31,13 +38,18 @@ impl Entry {
     }
 }
 
+/// A baseline file's entries. A set: the file's order and duplicate lines do not matter, which
+/// is what lets git's union merge combine two branches' baselines.
 #[derive(Debug, Default, Clone)]
 pub struct Baseline {
+    /// The accepted findings.
     pub entries: BTreeSet<Entry>,
 }
 
 impl Baseline {
-    pub fn parse(text: &str) -> Result<Baseline> {
+    /// Reads baseline text: blank and `#` lines are skipped, every other line must be
+    /// `fingerprint<TAB>rule<TAB>path` (the path takes the rest of the line).
+    fn parse(text: &str) -> Result<Baseline> {
         let mut entries = BTreeSet::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim_end_matches('\r');
@@ -62,19 +74,24 @@ impl Baseline {
         Ok(Baseline { entries })
     }
 
+    /// Reads the baseline at `path`. A missing file or a malformed line is an error (naming
+    /// the line), never an empty baseline that would fail every accepted finding.
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading baseline {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("baseline {}", path.display()))
     }
 
+    /// A baseline that accepts every finding given (`scan --write-baseline`).
     pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Baseline {
         Baseline {
             entries: findings.into_iter().map(Entry::of).collect(),
         }
     }
 
-    pub fn render(&self) -> String {
+    /// The file's text: the header, then one line per entry, sorted by fingerprint, rule and
+    /// path so that branches adding different entries touch different lines.
+    fn render(&self) -> String {
         let mut sorted: Vec<&Entry> = self.entries.iter().collect();
         sorted.sort_by(|a, b| {
             (&a.fingerprint, &a.rule_id, &a.path).cmp(&(&b.fingerprint, &b.rule_id, &b.path))

@@ -10,25 +10,36 @@ use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 use std::path::{Path, PathBuf};
 
-pub const FILE_NAME: &str = ".keywardenignore";
+/// The name [`IgnoreFile::discover`] looks for.
+const FILE_NAME: &str = ".keywardenignore";
 
+/// One line of the ignore file: a value, optionally only in some paths, and why it is accepted.
 pub struct IgnoreEntry {
     /// The fingerprint as written, `kw2:` or (written before `kw2:`) `kw1:`.
     pub fingerprint: String,
+    /// Only findings whose path, relative to the ignore file's directory, matches; None
+    /// accepts the value anywhere.
     pub path: Option<GlobMatcher>,
+    /// Why the value is accepted (the text after `#`, never empty); it becomes the
+    /// suppression's justification in reports.
     pub reason: String,
+    /// Where the entry is in the file, counting from 1.
     pub line: usize,
 }
 
+/// A parsed `.keywardenignore`: the entries each finding is checked against.
 #[derive(Default)]
 pub struct IgnoreFile {
+    /// In file order; the first entry that matches a finding gives its reason.
     pub entries: Vec<IgnoreEntry>,
     /// Path globs are relative to the ignore file's directory.
     pub anchor: crate::config::Anchor,
 }
 
 impl IgnoreFile {
-    pub fn parse(text: &str) -> Result<IgnoreFile> {
+    /// Reads ignore-file text: blank and `#` lines are skipped; an entry without a reason, with
+    /// something other than a fingerprint first, or with a bad glob is an error naming its line.
+    fn parse(text: &str) -> Result<IgnoreFile> {
         let mut entries = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -74,6 +85,8 @@ impl IgnoreFile {
         })
     }
 
+    /// Reads the file at `path`. `anchor` is left at the scan's base: the caller, which knows
+    /// the base, sets it with `Anchor::for_file`.
     pub fn load(path: &Path) -> Result<IgnoreFile> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -19,8 +19,13 @@ use std::collections::HashSet;
 
 /// The tool named by `--from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+// Plain comments on the variants below: clap shows a variant's doc comment as that value's
+// help in `--help`, the man page and completions.
+#[allow(missing_docs)]
 pub enum Source {
+    // detect-secrets: its `.secrets.baseline`.
     DetectSecrets,
+    // gitleaks: a `.gitleaksignore` or a `gitleaks detect` JSON report.
     Gitleaks,
 }
 
@@ -36,13 +41,15 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn source(self) -> Source {
+    /// The tool that writes this format.
+    fn source(self) -> Source {
         match self {
             Format::DetectSecrets => Source::DetectSecrets,
             Format::GitleaksReport | Format::GitleaksIgnore => Source::Gitleaks,
         }
     }
 
+    /// The format as messages name it ("a gitleaks JSON report").
     pub fn describe(self) -> &'static str {
         match self {
             Format::DetectSecrets => "a detect-secrets baseline",
@@ -76,12 +83,17 @@ pub enum Match {
 /// One entry of the other tool's triage.
 #[derive(Debug, Clone)]
 pub struct Wanted {
+    /// The file as the other tool named it: relative to the tree it scanned (a leading `./`
+    /// is ignored when matching).
     pub file: String,
+    /// The secret's line, counting from 1 (for detect-secrets private keys, the `BEGIN` line);
+    /// 0 when the input gave none, which no finding covers.
     pub line: u64,
     /// detect-secrets' `type` or gitleaks' rule id, for messages.
     pub kind: String,
     /// gitleaks' commit, when the entry is for history.
     pub commit: Option<String>,
+    /// How it is matched against keywarden's findings.
     pub how: Match,
 }
 
@@ -101,14 +113,20 @@ impl Wanted {
     }
 }
 
+/// An input file read and checked before anything is scanned or written.
 #[derive(Debug)]
 pub struct Parsed {
+    /// The format recognised from the content.
     pub format: Format,
+    /// Its entries; empty when the file holds none (which is not an error).
     pub wanted: Vec<Wanted>,
 }
 
+/// The result of mapping the entries onto a scan's findings.
 #[derive(Debug, Default)]
 pub struct Imported {
+    /// An entry for every finding an input entry mapped onto (one input entry may cover several
+    /// findings on its line).
     pub baseline: Baseline,
     /// Input entries that mapped onto at least one finding.
     pub mapped: usize,

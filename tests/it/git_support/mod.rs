@@ -9,25 +9,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const AUTHOR: &str = "Alice Dev";
 pub const EMAIL: &str = "alice@example.org";
 
-/// A fake AWS access key id: `AKIA` and 16 characters of `A-Z2-7`, never a placeholder.
+/// A fake AWS access key id: `AKIA` and 16 characters of `A-Z2-7`, never a placeholder, and
+/// a different one on every call. The n-th call in the process seeds the shared generator with
+/// n, so every run makes the same keys in the same order and a failure can be replayed (which
+/// test gets which key still depends on how the test threads are scheduled).
 pub fn aws_key() -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    let mut state = nanos
-        ^ (SEQ.fetch_add(1, Ordering::Relaxed) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ u64::from(std::process::id()) << 32;
+    let mut rng = crate::corpus::Rng::new(SEQ.fetch_add(1, Ordering::Relaxed) + 1);
     loop {
-        let mut key = String::from("AKIA");
-        for _ in 0..16 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            key.push(ALPHABET[(state % 32) as usize] as char);
-        }
+        let key = format!("AKIA{}", rng.s(crate::corpus::UP32, 16));
         if !keywarden::engine::filters::placeholder::is_placeholder(key.as_bytes()) {
             return key;
         }
