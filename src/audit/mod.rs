@@ -80,6 +80,8 @@ pub fn run(args: &AuditArgs) -> Result<i32> {
 /// Everything read from the inputs.
 pub struct Loaded {
     pub items: Vec<model::Item>,
+    /// The secrets managers' own settings (Key Vaults, Vault audit devices).
+    pub stores: Vec<model::Store>,
     pub activity: logs::Activity,
     pub leaks: Vec<model::Leak>,
     pub access: access::AccessData,
@@ -162,12 +164,14 @@ fn open_spec(arg: &str, role: Role, stdin_used: &mut bool) -> Result<Opened> {
 /// An input that cannot be read to its end is kept as far as it was read and marked
 /// partial, and the other inputs are still read: one truncated `.gz` among many log files
 /// must not cost the whole report. Whether a partial audit fails is decided by the caller.
-pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
+/// The policy's `[machine]` settings judge log events as they stream.
+pub fn load_inputs(args: &AuditArgs, policy: &policy::Policy) -> Result<Loaded> {
     let mut stdin_used = false;
     inventory::reset_fingerprint_budget();
     let mut out = Loaded {
         items: Vec::new(),
-        activity: logs::Activity::default(),
+        stores: Vec::new(),
+        activity: logs::Activity::new(policy.machine.clone()),
         leaks: Vec::new(),
         access: access::AccessData::default(),
         inputs: Vec::new(),
@@ -235,9 +239,14 @@ pub fn load_inputs(args: &AuditArgs) -> Result<Loaded> {
                 Role::Findings => {
                     findings::load(format, reader, &name, &mut out.leaks, &mut out.bad)
                 }
-                Role::Inventory => {
-                    inventory::load(format, reader, &name, &mut out.items, &mut out.bad)
-                }
+                Role::Inventory => inventory::load(
+                    format,
+                    reader,
+                    &name,
+                    &mut out.items,
+                    &mut out.stores,
+                    &mut out.bad,
+                ),
                 Role::Log => logs::load(format, reader, &name, &mut out.activity, &mut out.bad),
                 Role::PolicyDoc => {
                     access::load(format, reader, &name, &mut out.access, &mut out.bad)
@@ -314,9 +323,10 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         Some(p) => Some(previous::Previous::load(p)?),
         None => None,
     };
-    let loaded = load_inputs(args)?;
+    let loaded = load_inputs(args, &policy)?;
     let audit = checks::run(
         loaded.items,
+        &loaded.stores,
         &loaded.activity,
         &loaded.leaks,
         Some(&loaded.access),

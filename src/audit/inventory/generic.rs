@@ -30,6 +30,8 @@ fn build(get: &dyn Fn(&str) -> Option<Option<String>>, loc: Loc) -> Result<Item,
     it.declared_class = val("class");
     it.environment = val("environment").or_else(|| val("env"));
     it.owner = val("owner");
+    // JSON rows carry `tags` and `owner`; CSV rows only the `owner` column.
+    it.tags_known = true;
     let date = |k: &str| -> Result<Option<i64>, String> {
         match val(k) {
             None => Ok(None),

@@ -90,5 +90,6 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         name: op.to_string(),
         message: str_at(v, &["resultDescription"]).map(str::to_string),
         filters: Vec::new(),
+        workload: None,
     }))
 }

@@ -76,5 +76,6 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         name: short.to_string(),
         message: str_at(p, &["status", "message"]).map(str::to_string),
         filters: Vec::new(),
+        workload: None,
     }))
 }
