@@ -168,6 +168,8 @@ pub struct Audit {
     pub readers: Vec<BTreeSet<String>>,
     /// Who can read which secret, from `--policy-doc` inputs (None without any).
     pub access: Option<AccessTable>,
+    /// Stores whose own settings were audited (Key Vaults, Vault servers).
+    pub stores: usize,
 }
 
 /// The effective-access table: for each inventory secret, who can read it and whether the
@@ -387,6 +389,7 @@ pub fn run(
         usage_not_covered: cx.short_logs,
         readers,
         access: cx.access_table,
+        stores: stores.len(),
     }
 }
 
