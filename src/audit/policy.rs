@@ -724,6 +724,28 @@ mod tests {
     }
 
     #[test]
+    fn workload_cidrs_match_by_prefix() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let c = Cidr::parse("10.20.0.0/16").expect("cidr");
+        assert!(c.contains(&ip("10.20.255.1")));
+        assert!(!c.contains(&ip("10.21.0.1")));
+        assert!(c.contains(&ip("::ffff:10.20.3.4")), "IPv4 written in IPv6");
+        let one = Cidr::parse("192.0.2.7").expect("address");
+        assert!(one.contains(&ip("192.0.2.7")) && !one.contains(&ip("192.0.2.8")));
+        let v6 = Cidr::parse("2001:db8::/32").expect("v6");
+        assert!(v6.contains(&ip("2001:db8:1::5")) && !v6.contains(&ip("2001:db9::1")));
+        assert!(!v6.contains(&ip("10.20.0.1")));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .expect("all")
+                .contains(&ip("203.0.113.9"))
+        );
+        for bad in ["10.20.0.0/33", "10.20.0/16", "::/129", "host.example", ""] {
+            assert!(Cidr::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
     fn bad_policies_are_errors() {
         assert!(Policy::load(Some(("p", "[classes.x]\nmax_age = 3\n"))).is_err());
         assert!(

@@ -201,6 +201,28 @@ fn vault_tokens_without_ttl_or_with_too_long_a_one() {
     // Entries that do not state a TTL (older Vault versions) are not judged.
     let r = audit(&[], &[fx("vault/audit.log")], &[]);
     assert!(family(&r, "MCH").is_empty(), "{:?}", family(&r, "MCH"));
+    // A TTL a log shipper turned into a string is still read; one that is no number is not
+    // taken for "none".
+    let dir = tempfile::tempdir().expect("tempdir");
+    let line = |name: &str, ttl: serde_json::Value| {
+        json!({"time": "2026-10-30T10:00:00Z", "type": "request",
+            "auth": {"accessor": "hmac-sha256:ab", "display_name": name, "policies": ["default"],
+                "token_ttl": ttl, "token_issue_time": "2026-10-30T09:00:00Z", "token_type": "service"},
+            "request": {"id": name, "operation": "read", "mount_point": "secret/", "mount_type": "kv",
+                "path": "secret/data/app/db"}})
+        .to_string()
+    };
+    let text = format!(
+        "{}\n{}\n",
+        line("shipped-as-text", json!("7200000")),
+        line("unreadable", json!("soon"))
+    );
+    let f = write(dir.path(), "shipped.log", text.as_bytes());
+    let r = audit(&[], &[f], &[]);
+    assert_eq!(
+        family(&r, "MCH"),
+        expect(&[("MCH-003", "vault-token:shipped-as-text")])
+    );
 }
 
 #[test]

@@ -71,9 +71,17 @@ enum Ttl {
 /// carry `token_issue_time`, or the token holds the `root` policy.
 fn token(auth: &Value) -> Option<(&str, Ttl)> {
     let name = str_at(auth, &["display_name"]).or_else(|| str_at(auth, &["accessor"]))?;
-    let ttl = match auth.get("token_ttl").and_then(Value::as_i64) {
-        Some(t) if t > 0 => Ttl::Secs(t),
-        Some(_) => Ttl::None,
+    // Seconds; log shippers may have turned the number into a float or a string.
+    let seconds = |v: &Value| match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    };
+    let ttl = match auth.get("token_ttl").filter(|v| !v.is_null()) {
+        Some(v) => match seconds(v)? {
+            t if t > 0 => Ttl::Secs(t),
+            _ => Ttl::None,
+        },
         None => {
             let root = auth
                 .get("policies")
