@@ -266,7 +266,7 @@ pub static FORMATS: [InputFormat; 24] = [
                     || (s.key("options")
                         && s.key("type")
                         && s.key("path")
-                        && (s.key("local") || s.has("file_path"))))
+                        && (s.key("local") || s.key("description") || s.has("file_path"))))
         },
         fallback: None,
         parser: Parser::Store(inventory::vault_audit::devices),
