@@ -42,7 +42,11 @@ fn line_in(rel: &str, needle: &str) -> u64 {
 #[test]
 fn iam_user_keys_used_by_workloads() {
     let trail = fx("aws/cloudtrail-workloads.json");
-    let r = audit(&[fx("aws/iam-keys.jsonl")], &[trail.clone()], &[]);
+    let r = audit(
+        &[fx("aws/iam-keys.jsonl")],
+        std::slice::from_ref(&trail),
+        &[],
+    );
     assert!(r.errors().is_empty(), "{}", r.json["input_errors"]);
     // Lambda, Fargate, an Amazon Linux host, the root user's key on one, and alice's
     // second key in a Fargate task. Not: the CloudShell session, the laptop, CloudFormation
@@ -94,7 +98,7 @@ fn iam_user_keys_used_by_workloads() {
     );
 
     // Without the inventory, dave's key is not known to be deactivated: it is reported.
-    let r = audit(&[], &[trail.clone()], &[]);
+    let r = audit(&[], std::slice::from_ref(&trail), &[]);
     assert!(
         r.fails()
             .contains(&("MCH-001".into(), key("AKIADAVEINACTIVE0001")))
@@ -104,7 +108,7 @@ fn iam_user_keys_used_by_workloads() {
     let (_d, p) = policy("[machine]\nworkload_cidrs = [\"10.20.0.0/16\", \"192.0.2.7\"]\n");
     let r = audit_with(args(
         &[fx("aws/iam-keys.jsonl")],
-        &[trail.clone()],
+        std::slice::from_ref(&trail),
         &[],
         Some(p),
     ));
@@ -116,7 +120,7 @@ fn iam_user_keys_used_by_workloads() {
     assert_eq!(family(&r, "MCH").len(), 6);
     // Another block does not.
     let (_d, p) = policy("[machine]\nworkload_cidrs = [\"10.30.0.0/16\"]\n");
-    let r = audit_with(args(&[], &[trail.clone()], &[], Some(p)));
+    let r = audit_with(args(&[], std::slice::from_ref(&trail), &[], Some(p)));
     assert!(
         !r.fails()
             .contains(&("MCH-001".into(), key("AKIAVPCWORKLOAD00001")))
@@ -136,7 +140,7 @@ fn iam_user_keys_used_by_workloads() {
 #[test]
 fn vault_tokens_without_ttl_or_with_too_long_a_one() {
     let log = fx("vault/audit-tokens.log");
-    let r = audit(&[], &[log.clone()], &[]);
+    let r = audit(&[], std::slice::from_ref(&log), &[]);
     assert!(r.errors().is_empty(), "{}", r.json["input_errors"]);
     // The root token never expires; the AppRole login issued 90-day tokens. Not: the
     // Kubernetes token (1 hour), the CI token at exactly the 768-hour maximum, the batch
@@ -182,7 +186,7 @@ fn vault_tokens_without_ttl_or_with_too_long_a_one() {
 
     // A stricter policy also fails the CI token, still not the one-hour token.
     let (_d, p) = policy("[machine]\nmax_token_ttl_hours = 24\n");
-    let r = audit_with(args(&[], &[log.clone()], &[], Some(p)));
+    let r = audit_with(args(&[], std::slice::from_ref(&log), &[], Some(p)));
     assert_eq!(
         family(&r, "MCH"),
         expect(&[

@@ -34,7 +34,7 @@ fn line_in(path: &str, needle: &str) -> u64 {
 #[test]
 fn key_vault_recoverability_and_network_exposure() {
     let show = fx("azure/keyvault-show.json");
-    let r = audit(&[show.clone()], &[], &[]);
+    let r = audit(std::slice::from_ref(&show), &[], &[]);
     assert!(r.errors().is_empty(), "{}", r.json["input_errors"]);
     let legacy = kv("kv-legacy-payments", "rg-payments");
     let staging = kv("kv-staging-apps", "rg-staging");
