@@ -64,17 +64,31 @@ impl Target {
         let reader = opened.reader;
         let mut bad = Vec::new();
         let mut items = Vec::new();
-        let mut activity = logs::Activity::new(logs::Window::new(NOW, &self.policy.patterns));
+        let mut stores = Vec::new();
+        let mut activity = logs::Activity::new(
+            logs::Window::new(NOW, &self.policy.patterns),
+            self.policy.machine.clone(),
+        );
         let mut leaks = Vec::new();
         let mut access = access::AccessData::default();
         let _ = match format.role() {
-            Role::Inventory => inventory::load(format, reader, "fuzz", &mut items, &mut bad),
+            Role::Inventory => {
+                inventory::load(format, reader, "fuzz", &mut items, &mut stores, &mut bad)
+            }
             Role::Log => logs::load(format, reader, "fuzz", &mut activity, &mut bad),
             Role::Findings => findings::load(format, reader, "fuzz", &mut leaks, &mut bad),
             Role::PolicyDoc => access::load(format, reader, "fuzz", &mut access, &mut bad),
         };
         access.finish();
-        let _ = checks::run(items, &activity, &leaks, Some(&access), &self.policy, NOW);
+        let _ = checks::run(
+            items,
+            &stores,
+            &activity,
+            &leaks,
+            Some(&access),
+            &self.policy,
+            NOW,
+        );
     }
 
     /// Whether a file is a seed for this target: a policy that loads, or an input that

@@ -11,7 +11,7 @@ use super::access::{self, AccessData, DocCtx, DocErrors};
 use super::findings;
 use super::inventory::{self, BadRecord};
 use super::logs::{self, Pos};
-use super::model::{Event, Item, Leak, Loc, Provider};
+use super::model::{Event, Item, Leak, Loc, Provider, Store};
 
 /// What a file is for; detection only considers formats of its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,9 @@ pub enum Parser {
         provider: Provider,
         parse: LogParser,
     },
+    /// An export of a secrets manager's own settings (a Key Vault, a Vault server's audit
+    /// devices), read with the inventories: each JSON record to stores.
+    Store(fn(&Value, Loc) -> Result<Vec<Store>, String>),
     /// keywarden's own scan output, read whole: the leaks it holds.
     Findings(fn(&[u8], &str, &mut Vec<Leak>, &mut Vec<BadRecord>) -> Count),
     /// An access-policy export: each JSON document to grants and issues, and (for formats
@@ -139,8 +142,20 @@ fn k8s_rbac(s: &Sniff) -> bool {
                 })))
 }
 
+/// `az keyvault show` output: a Key Vault resource with its properties. Its access policies
+/// make it an access-policy export too, so `accessPolicies` alone is not a sign only
+/// policy exports show.
+fn key_vault_resource(s: &Sniff) -> bool {
+    s.json
+        && !s.key("principalId")
+        && (s.key("vaultUri")
+            || s.key("enableSoftDelete")
+            || s.key("enablePurgeProtection")
+            || s.has("Microsoft.KeyVault/vaults"))
+}
+
 /// Every input format, by role, each role's rows in the order detection tries them.
-pub static FORMATS: [InputFormat; 20] = [
+pub static FORMATS: [InputFormat; 24] = [
     // Inventories.
     InputFormat {
         name: "aws-secrets",
@@ -204,6 +219,57 @@ pub static FORMATS: [InputFormat; 20] = [
             json: inventory::k8s::secret,
             csv: None,
         },
+    },
+    InputFormat {
+        name: "gcp-sa-keys",
+        array_keys: &["keys"],
+        detect: |s| {
+            s.json
+                && ((s.has("/serviceAccounts/") && s.has("/keys/"))
+                    || (s.key("keyType") && s.key("validAfterTime")))
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: inventory::gcp_keys::key,
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "azure-app-credentials",
+        array_keys: &["value"],
+        detect: |s| {
+            s.json
+                && (s.key("passwordCredentials")
+                    || (s.key("keyId") && (s.key("endDateTime") || s.key("endDate"))))
+        },
+        fallback: None,
+        parser: Parser::Inventory {
+            json: inventory::azure_apps::credentials,
+            csv: None,
+        },
+    },
+    InputFormat {
+        name: "azure-keyvault",
+        array_keys: &["value"],
+        detect: key_vault_resource,
+        fallback: None,
+        parser: Parser::Store(inventory::keyvault::vault),
+    },
+    InputFormat {
+        name: "vault-audit-devices",
+        array_keys: &[],
+        // `vault audit list -format=json` prints `{}` when no device is enabled: among
+        // inventories, a document that is only an empty object is that.
+        detect: |s| {
+            s.json
+                && ((s.t.len() < 64 && s.t.split_whitespace().collect::<String>() == "{}")
+                    || (s.key("options")
+                        && s.key("type")
+                        && s.key("path")
+                        && (s.key("local") || s.key("description") || s.has("file_path"))))
+        },
+        fallback: None,
+        parser: Parser::Store(inventory::vault_audit::devices),
     },
     InputFormat {
         name: "azure-secrets",
@@ -292,7 +358,10 @@ pub static FORMATS: [InputFormat; 20] = [
         fallback: None,
         parser: Parser::Log {
             provider: Provider::Aws,
-            parse: |v, st, pos| st.events(logs::cloudtrail::events(v), pos),
+            parse: |v, st, pos| {
+                let events = logs::cloudtrail::events(v, &st.machine.workload_cidrs);
+                st.events(events, pos)
+            },
         },
     },
     InputFormat {
@@ -302,7 +371,7 @@ pub static FORMATS: [InputFormat; 20] = [
         fallback: None,
         parser: Parser::Log {
             provider: Provider::Vault,
-            parse: |v, st, pos| logs::vault::event(v, &mut st.vault, pos),
+            parse: logs::vault::event,
         },
     },
     // keywarden's scan output.
@@ -373,7 +442,7 @@ pub static FORMATS: [InputFormat; 20] = [
         array_keys: &[],
         detect: |s| {
             s.json
-                && (s.key("accessPolicies")
+                && ((s.key("accessPolicies") && !(s.strict && key_vault_resource(s)))
                     || (s.key("principalId")
                         && (s.key("roleDefinitionName") || s.key("roleDefinitionId"))))
         },
@@ -419,7 +488,7 @@ impl InputFormat {
 
     pub fn role(&self) -> Role {
         match self.parser {
-            Parser::Inventory { .. } => Role::Inventory,
+            Parser::Inventory { .. } | Parser::Store(_) => Role::Inventory,
             Parser::Log { .. } => Role::Log,
             Parser::Findings(_) => Role::Findings,
             Parser::Access { .. } => Role::PolicyDoc,

@@ -81,6 +81,8 @@ pub fn run(args: &AuditArgs) -> Result<i32> {
 /// Everything read from the inputs.
 pub struct Loaded {
     pub items: Vec<model::Item>,
+    /// The secrets managers' own settings (Key Vaults, Vault audit devices).
+    pub stores: Vec<model::Store>,
     pub activity: logs::Activity,
     pub leaks: Vec<model::Leak>,
     pub access: access::AccessData,
@@ -165,12 +167,18 @@ fn open_spec(arg: &str, role: Role, stdin_used: &mut bool) -> Result<Opened> {
 /// must not cost the whole report. Whether a partial audit fails is decided by the caller.
 /// `window` is where the logs' recent period starts (the access-pattern checks split reads
 /// there while the logs stream).
-pub fn load_inputs(args: &AuditArgs, window: logs::Window) -> Result<Loaded> {
+/// The policy's `[machine]` settings judge log events as they stream.
+pub fn load_inputs(
+    args: &AuditArgs,
+    policy: &policy::Policy,
+    window: logs::Window,
+) -> Result<Loaded> {
     let mut stdin_used = false;
     inventory::reset_fingerprint_budget();
     let mut out = Loaded {
         items: Vec::new(),
-        activity: logs::Activity::new(window),
+        stores: Vec::new(),
+        activity: logs::Activity::new(window, policy.machine.clone()),
         leaks: Vec::new(),
         access: access::AccessData::default(),
         inputs: Vec::new(),
@@ -238,9 +246,14 @@ pub fn load_inputs(args: &AuditArgs, window: logs::Window) -> Result<Loaded> {
                 Role::Findings => {
                     findings::load(format, reader, &name, &mut out.leaks, &mut out.bad)
                 }
-                Role::Inventory => {
-                    inventory::load(format, reader, &name, &mut out.items, &mut out.bad)
-                }
+                Role::Inventory => inventory::load(
+                    format,
+                    reader,
+                    &name,
+                    &mut out.items,
+                    &mut out.stores,
+                    &mut out.bad,
+                ),
                 Role::Log => logs::load(format, reader, &name, &mut out.activity, &mut out.bad),
                 Role::PolicyDoc => {
                     access::load(format, reader, &name, &mut out.access, &mut out.bad)
@@ -317,9 +330,10 @@ fn run_inner(args: &AuditArgs) -> Result<i32> {
         Some(p) => Some(previous::Previous::load(p)?),
         None => None,
     };
-    let loaded = load_inputs(args, logs::Window::new(now, &policy.patterns))?;
+    let loaded = load_inputs(args, &policy, logs::Window::new(now, &policy.patterns))?;
     let audit = checks::run(
         loaded.items,
+        &loaded.stores,
         &loaded.activity,
         &loaded.leaks,
         Some(&loaded.access),

@@ -21,6 +21,10 @@ pub enum Kind {
     GcpSecret,
     AzureSecret,
     K8sSecret,
+    /// A GCP user-managed service-account key (`gcloud iam service-accounts keys list`).
+    GcpServiceAccountKey,
+    /// A client secret of an Entra ID application (`az ad app credential list`).
+    AzureClientSecret,
     #[default]
     Generic,
     /// A secret named by the audit logs but in no inventory.
@@ -31,17 +35,25 @@ pub enum Kind {
     AccessGrant,
     /// A principal named by the audit logs (root and break-glass uses).
     Principal,
+    /// An Azure Key Vault's own settings (MGR results).
+    KeyVault,
+    /// A Vault server's audit devices (MGR results).
+    VaultServer,
+    /// Vault tokens of one display name, from the audit log (MCH results).
+    VaultToken,
 }
 
 impl Kind {
     /// The kinds an inventory item can have (the keys of `[classification.by_kind]`).
-    pub const INVENTORY: [Kind; 7] = [
+    pub const INVENTORY: [Kind; 9] = [
         Kind::IamAccessKey,
         Kind::AwsSecret,
         Kind::VaultKv,
         Kind::GcpSecret,
         Kind::AzureSecret,
         Kind::K8sSecret,
+        Kind::GcpServiceAccountKey,
+        Kind::AzureClientSecret,
         Kind::Generic,
     ];
 
@@ -53,11 +65,16 @@ impl Kind {
             Kind::GcpSecret => "gcp_secret",
             Kind::AzureSecret => "azure_secret",
             Kind::K8sSecret => "k8s_secret",
+            Kind::GcpServiceAccountKey => "gcp_service_account_key",
+            Kind::AzureClientSecret => "azure_client_secret",
             Kind::Generic => "generic",
             Kind::LogOnly => "log_only",
             Kind::Leak => "leak",
             Kind::AccessGrant => "access_grant",
             Kind::Principal => "principal",
+            Kind::KeyVault => "azure_key_vault",
+            Kind::VaultServer => "vault_server",
+            Kind::VaultToken => "vault_token",
         }
     }
 
@@ -112,6 +129,15 @@ pub struct ValueSighting {
     pub loc: Loc,
 }
 
+/// Which key encrypts a secret at rest, where the export says (AWS `KmsKeyId`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KmsKey {
+    /// The provider's own key (AWS `aws/secretsmanager`: `KmsKeyId` absent or that alias).
+    ProviderManaged,
+    /// A key the customer manages, by the id or ARN the export gives.
+    Customer(String),
+}
+
 /// One secret or credential from an inventory export.
 #[derive(Debug, Clone, Default)]
 pub struct Item {
@@ -128,6 +154,10 @@ pub struct Item {
     /// Only version data (GCP/Azure version lists): merged into the full item when present.
     pub partial: bool,
     pub tags: BTreeMap<String, String>,
+    /// The export lists the secret's tags, so a tag it lacks is absent (AWS listings,
+    /// GCP labels, Azure tags, Vault custom_metadata, Kubernetes labels, generic rows);
+    /// false where the export cannot say (AWS get-secret-value output, keys, credentials).
+    pub tags_known: bool,
     pub environment: Option<String>,
     /// The service the secret belongs to, as the inventory says (generic `service`).
     pub service: Option<String>,
@@ -157,6 +187,11 @@ pub struct Item {
     pub next_rotation: Option<Secs>,
     /// The provider has an expiry attribute for it.
     pub expiry_supported: bool,
+    /// The provider refuses the credential once it has expired (GCP service-account keys,
+    /// Entra client secrets): an expired one is dead, not a live risk.
+    pub expiry_enforced: bool,
+    /// The key that encrypts it at rest; None when the export does not say.
+    pub kms_key: Option<KmsKey>,
     pub fingerprints: Vec<String>,
     /// Provider key id in clear (AWS AccessKeyId).
     pub key_id: Option<String>,
@@ -203,6 +238,7 @@ impl Item {
         for (k, v) in o.tags {
             self.tags.entry(k).or_insert(v);
         }
+        self.tags_known |= o.tags_known;
         self.environment = self.environment.take().or(o.environment);
         self.service = self.service.take().or(o.service);
         self.owner = self.owner.take().or(o.owner);
@@ -229,6 +265,8 @@ impl Item {
         self.rotation_interval_days = self.rotation_interval_days.or(o.rotation_interval_days);
         self.next_rotation = self.next_rotation.or(o.next_rotation);
         self.expiry_supported |= o.expiry_supported;
+        self.expiry_enforced |= o.expiry_enforced;
+        self.kms_key = self.kms_key.take().or(o.kms_key);
         for fp in o.fingerprints {
             if !self.fingerprints.contains(&fp) {
                 self.fingerprints.push(fp);
@@ -359,6 +397,9 @@ pub struct Event {
     /// Made with root credentials: a Vault root token (`auth.policies` holding `root`, or a
     /// token type or display name `root`) or the AWS account's root user.
     pub root: bool,
+    /// Why the call comes from a workload (an SDK on Lambda or ECS, a workload address),
+    /// when it was signed with a long-term IAM user key (MCH-001); None otherwise.
+    pub workload: Option<Box<str>>,
 }
 
 /// One Secrets Manager filter: `key` (`name`, `description`, `tag-key`, `tag-value`,
@@ -367,6 +408,52 @@ pub struct Event {
 pub struct SecretFilter {
     pub key: String,
     pub values: Vec<String>,
+}
+
+/// A secrets manager's own settings, from an export of the store itself rather than of
+/// its secrets (MGR checks).
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// Canonical id: the Key Vault's resource id, `vault:sys/audit` for a Vault server.
+    pub id: String,
+    pub name: String,
+    /// [`Kind::KeyVault`] or [`Kind::VaultServer`].
+    pub kind: Kind,
+    pub loc: Loc,
+    pub settings: StoreSettings,
+}
+
+#[derive(Debug, Clone)]
+pub enum StoreSettings {
+    /// `az keyvault show`: `properties.*`. Each field is None where the export does not
+    /// say (so a hand-written or trimmed export is judged only on what it holds).
+    KeyVault {
+        /// `enableSoftDelete`; null (vaults from before soft delete was enforced, which
+        /// Azure has since turned on) is None.
+        soft_delete: Option<bool>,
+        /// `enablePurgeProtection`; `az` prints null until it is turned on: Some(false).
+        purge_protection: Option<bool>,
+        retention_days: Option<i64>,
+        /// Reachable from any network: `publicNetworkAccess` not `Disabled` (absent means
+        /// Azure's default, `Enabled`) and no firewall denying by default (`networkAcls`
+        /// null, or its `defaultAction` `Allow`). None when the export has neither field.
+        public: Option<bool>,
+        /// `publicNetworkAccess` and `networkAcls.defaultAction` as exported, for messages.
+        public_network_access: Option<String>,
+        default_action: Option<String>,
+        rbac: Option<bool>,
+    },
+    /// `vault audit list -format=json`: every enabled device as (path, type, where it
+    /// writes: `file_path` and the like).
+    VaultAudit { devices: Vec<AuditDevice> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditDevice {
+    pub path: String,
+    pub kind: String,
+    /// The file device's `file_path` (or `path`) option; `discard` keeps nothing.
+    pub target: Option<String>,
 }
 
 /// A leak reported by the scanner.

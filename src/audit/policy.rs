@@ -34,6 +34,8 @@ pub struct PolicyFile {
     pub access_patterns: AccessPatternSettings,
     #[serde(default)]
     pub services: Services,
+    #[serde(default)]
+    pub machine: MachineSettings,
 }
 
 /// `[access_patterns]`: how the audit logs are split into a history and a recent period,
@@ -65,6 +67,17 @@ pub struct Services {
     pub patterns: Option<Vec<String>>,
 }
 
+/// `[machine]`: what makes a credential a workload's, and how long a Vault token may live.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineSettings {
+    /// Addresses (CIDR or single IPs) where workloads run: a call signed with an IAM user's
+    /// long-term key from one of them is a workload using a user key (MCH-001).
+    pub workload_cidrs: Option<Vec<String>>,
+    /// Longest TTL a Vault token may have (MCH-003); 0 judges only tokens without any TTL.
+    pub max_token_ttl_hours: Option<u32>,
+}
+
 /// `[logs]`: how far audit logs must reach before their silence counts as non-use.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +100,11 @@ pub struct ClassSettings {
     pub rotate_on: Option<Vec<String>>,
     pub max_active_keys: Option<u32>,
     pub denied_burst: Option<Burst>,
+    /// The secret must be encrypted with a customer-managed key where the store says which
+    /// key it uses (AWS `KmsKeyId`) (MGR-004).
+    pub require_customer_key: Option<bool>,
+    /// Tag keys every secret of the class must carry (MGR-006), e.g. `["owner"]`.
+    pub required_tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +178,61 @@ pub struct Class {
     pub max_active_keys: u32,
     pub burst_count: u32,
     pub burst_window: i64,
+    pub require_customer_key: bool,
+    pub required_tags: Vec<String>,
+}
+
+/// An address block of `[machine] workload_cidrs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: std::net::IpAddr,
+    bits: u8,
+}
+
+impl Cidr {
+    /// `10.0.0.0/8`, `2001:db8::/32`, or a single address.
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (addr, bits) = match s.trim().split_once('/') {
+            Some((a, b)) => (a, Some(b.parse::<u8>().ok()?)),
+            None => (s.trim(), None),
+        };
+        let net: std::net::IpAddr = addr.parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let bits = bits.unwrap_or(max);
+        (bits <= max).then_some(Cidr { net, bits })
+    }
+
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        // The first `bits` bits of both addresses, compared by shifting the rest away.
+        let same = |a: u128, b: u128, len: u32| {
+            let shift = len - self.bits as u32;
+            self.bits == 0 || a >> shift == b >> shift
+        };
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => same(u32::from(n).into(), u32::from(*a).into(), 32),
+            (IpAddr::V6(n), IpAddr::V6(a)) => same(n.into(), (*a).into(), 128),
+            // An IPv4 address written in IPv6 (`::ffff:10.0.0.1`) is the IPv4 address.
+            (IpAddr::V4(_), IpAddr::V6(a)) => a
+                .to_ipv4_mapped()
+                .is_some_and(|v4| self.contains(&IpAddr::V4(v4))),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.net, self.bits)
+    }
+}
+
+/// Effective `[machine]` settings.
+#[derive(Debug, Clone, Default)]
+pub struct Machine {
+    pub workload_cidrs: Vec<Cidr>,
+    /// None: only tokens without a TTL are judged.
+    pub max_token_ttl_hours: Option<u32>,
 }
 
 enum IdPattern {
@@ -216,6 +289,8 @@ pub struct Policy {
     pub patterns: AccessPatterns,
     pub service_tag_keys: Vec<String>,
     pub service_patterns: Vec<Regex>,
+    /// See [`MachineSettings`].
+    pub machine: Machine,
 }
 
 /// Effective `[access_patterns]` settings.
@@ -264,7 +339,9 @@ fn overlay(base: &mut ClassSettings, top: &ClassSettings) {
         due_soon_days,
         rotate_on,
         max_active_keys,
-        denied_burst
+        denied_burst,
+        require_customer_key,
+        required_tags
     );
 }
 
@@ -330,6 +407,12 @@ impl Policy {
             if up.services.patterns.is_some() {
                 pf.services.patterns = up.services.patterns;
             }
+            if up.machine.workload_cidrs.is_some() {
+                pf.machine.workload_cidrs = up.machine.workload_cidrs;
+            }
+            if up.machine.max_token_ttl_hours.is_some() {
+                pf.machine.max_token_ttl_hours = up.machine.max_token_ttl_hours;
+            }
             pf.classification.by_kind.extend(up.classification.by_kind);
             pf.exemptions = up.exemptions;
             if up.environments.tag_keys.is_some() {
@@ -387,6 +470,14 @@ impl Policy {
                 max_active_keys: s.max_active_keys.unwrap_or(1).max(1),
                 burst_count: burst.count,
                 burst_window: window,
+                require_customer_key: s.require_customer_key.unwrap_or(false),
+                required_tags: s
+                    .required_tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
             })
         };
         let mut classes = BTreeMap::new();
@@ -531,6 +622,16 @@ impl Policy {
             }
             service_patterns.push(re);
         }
+        let mut workload_cidrs = Vec::new();
+        for c in pf.machine.workload_cidrs.iter().flatten() {
+            workload_cidrs.push(Cidr::parse(c).ok_or_else(|| {
+                anyhow!("machine.workload_cidrs: {c:?} is not an address or CIDR block like \"10.0.0.0/8\"")
+            })?);
+        }
+        let machine = Machine {
+            workload_cidrs,
+            max_token_ttl_hours: pf.machine.max_token_ttl_hours.filter(|h| *h > 0),
+        };
         Ok(Policy {
             source,
             sha256,
@@ -557,6 +658,7 @@ impl Policy {
                     .to_vec()
             }),
             service_patterns,
+            machine,
         })
     }
 
@@ -876,6 +978,28 @@ mod tests {
         let mut tagged = item("prod/payments/db");
         tagged.tags.insert("App".into(), "Checkout".into());
         assert_eq!(p.service(&tagged).as_deref(), Some("checkout"));
+    }
+
+    #[test]
+    fn workload_cidrs_match_by_prefix() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let c = Cidr::parse("10.20.0.0/16").expect("cidr");
+        assert!(c.contains(&ip("10.20.255.1")));
+        assert!(!c.contains(&ip("10.21.0.1")));
+        assert!(c.contains(&ip("::ffff:10.20.3.4")), "IPv4 written in IPv6");
+        let one = Cidr::parse("192.0.2.7").expect("address");
+        assert!(one.contains(&ip("192.0.2.7")) && !one.contains(&ip("192.0.2.8")));
+        let v6 = Cidr::parse("2001:db8::/32").expect("v6");
+        assert!(v6.contains(&ip("2001:db8:1::5")) && !v6.contains(&ip("2001:db9::1")));
+        assert!(!v6.contains(&ip("10.20.0.1")));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .expect("all")
+                .contains(&ip("203.0.113.9"))
+        );
+        for bad in ["10.20.0.0/33", "10.20.0/16", "::/129", "host.example", ""] {
+            assert!(Cidr::parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -333,8 +333,17 @@ fn sarif_validates_against_the_schema() {
             fx("aws/iam-keys.jsonl"),
             fx("vault/kv-metadata.jsonl"),
             fx("k8s/secrets.json"),
+            fx("gcp/sa-keys.json"),
+            fx("azure/app-credentials.json"),
+            fx("azure/keyvault-show.json"),
+            fx("vault/audit-list-none.json"),
         ],
-        &[fx("aws/cloudtrail.json"), fx("vault/audit.log")],
+        &[
+            fx("aws/cloudtrail.json"),
+            fx("vault/audit.log"),
+            fx("aws/cloudtrail-workloads.json"),
+            fx("vault/audit-tokens.log"),
+        ],
         &[fx("findings/scan.json")],
         Some(pol),
     );
@@ -363,6 +372,10 @@ fn sarif_validates_against_the_schema() {
         );
         assert!(r["partialFingerprints"]["primaryLocationLineHash"].is_string());
         assert!(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].is_string());
+    }
+    // Results about a workload's key, a token and a store are located like any other.
+    for id in ["MCH-001", "MCH-002", "MGR-001", "MGR-005"] {
+        assert!(results.iter().any(|r| r["ruleId"] == id), "no {id} result");
     }
     let leak = results
         .iter()

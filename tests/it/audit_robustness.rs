@@ -9,7 +9,7 @@ use std::path::Path;
 
 use keywarden::audit::fuzz::{Target, names};
 
-const FIXTURES: [&str; 28] = [
+const FIXTURES: [&str; 36] = [
     "aws/list-secrets.json",
     "aws/describe-secret-v2.json",
     "aws/get-secret-value.json",
@@ -38,6 +38,14 @@ const FIXTURES: [&str; 28] = [
     "access/gcp-iam.json",
     "access/azure-keyvault.json",
     "access/azure-roles.json",
+    "aws/cloudtrail-workloads.json",
+    "aws/list-secrets-kms.json",
+    "vault/audit-tokens.log",
+    "vault/audit-list.json",
+    "gcp/sa-keys.json",
+    "azure/app-credentials.json",
+    "azure/keyvault-show.json",
+    "vault/audit-list-none.json",
 ];
 
 /// Every fuzz target, built once (as the fuzzer does).
@@ -104,6 +112,25 @@ fn every_fuzz_target_is_seeded_from_the_fixtures() {
             .collect()
     };
     assert_eq!(seed_of("aws/cloudtrail.json"), ["cloudtrail"]);
+    assert_eq!(seed_of("gcp/sa-keys.json"), ["gcp-sa-keys"]);
+    assert_eq!(
+        seed_of("azure/app-credentials.json"),
+        ["azure-app-credentials"]
+    );
+    // `az keyvault show` is both: the vault's settings and its access policies.
+    assert_eq!(
+        seed_of("azure/keyvault-show.json"),
+        ["azure-keyvault", "azure-access"]
+    );
+    // Vault's `path` key also meets the loose signs of a JSON Vault policy.
+    assert_eq!(
+        seed_of("vault/audit-list.json"),
+        ["vault-audit-devices", "vault-policy"]
+    );
+    assert_eq!(
+        seed_of("vault/audit-list-none.json"),
+        ["vault-audit-devices"]
+    );
     assert_eq!(seed_of("access/vault-ops.hcl"), ["vault-policy"]);
     assert_eq!(seed_of("generic/inventory.csv"), ["generic"]);
     assert_eq!(seed_of("default-policy.toml"), ["policy"]);

@@ -14,6 +14,8 @@ mod accuracy_formats;
 mod audit_access;
 mod audit_inventory;
 mod audit_logs;
+mod audit_machine;
+mod audit_manager;
 mod audit_patterns;
 mod audit_policy_cli;
 mod audit_previous;

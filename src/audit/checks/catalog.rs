@@ -64,6 +64,15 @@ check_ids! {
     Prv006 = "PRV-006",
     Prv007 = "PRV-007",
     Prv008 = "PRV-008",
+    Mch001 = "MCH-001",
+    Mch002 = "MCH-002",
+    Mch003 = "MCH-003",
+    Mgr001 = "MGR-001",
+    Mgr002 = "MGR-002",
+    Mgr003 = "MGR-003",
+    Mgr004 = "MGR-004",
+    Mgr005 = "MGR-005",
+    Mgr006 = "MGR-006",
 }
 
 impl CheckId {
@@ -122,7 +131,7 @@ impl fmt::Display for UnknownCheck {
             Some(n) => write!(f, "unknown check {:?} (did you mean {n}?)", self.given),
             None => write!(
                 f,
-                "unknown check {:?} (checks are written like ROT-003: ROT, EXP, USE, KEY, LEAK, ACC, PAT, SHR, SEP, INV or PRV, a dash and three digits)",
+                "unknown check {:?} (checks are written like ROT-003: ROT, EXP, USE, KEY, LEAK, ACC, PAT, SHR, SEP, INV, PRV, MCH or MGR, a dash and three digits)",
                 self.given
             ),
         }
@@ -185,7 +194,7 @@ pub struct CheckDef {
     pub controls: &'static [&'static str],
 }
 
-pub const CHECKS: [CheckDef; 35] = [
+pub const CHECKS: [CheckDef; 44] = [
     CheckDef {
         id: CheckId::Rot001,
         title: "Automatic rotation required but not enabled",
@@ -582,6 +591,110 @@ pub const CHECKS: [CheckDef; 35] = [
         controls: &[
             "NIST SP 800-53 AC-6(7) (review of user privileges)",
             "PCI DSS 4.0.1 7.2.4",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mch001,
+        title: "IAM user access key used by a workload",
+        severity: Severity::High,
+        review: false,
+        fix: "Give the workload a role instead of a user's key (an EC2 instance profile, an ECS task role, the Lambda execution role; IAM Roles Anywhere or OIDC federation outside AWS), remove the key from the workload's configuration, then deactivate and delete it (`aws iam update-access-key --status Inactive`, `aws iam delete-access-key`).",
+        controls: &[
+            "CIS AWS Foundations v3.0 1.18 (IAM instance roles for access from instances)",
+            "AWS Well-Architected SEC02-BP02 (use temporary credentials)",
+            "PCI DSS 4.0.1 8.6.2 (no hard-coded credentials for system accounts)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mch002,
+        title: "Vault token that never expires",
+        severity: Severity::High,
+        review: false,
+        fix: "Issue machine tokens with a TTL (the auth role's `token_ttl` and `token_max_ttl`, `vault token create -ttl`); revoke root tokens as soon as the task that needed one is done (`vault token revoke -accessor ACCESSOR`) and generate one only when needed (`vault operator generate-root`).",
+        controls: &[
+            "HashiCorp Vault production hardening (revoke root tokens, short TTLs)",
+            "NIST SP 800-53 AC-12 (session termination)",
+            "PCI DSS 4.0.1 8.6.3 (system account credentials protected against misuse)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mch003,
+        title: "Vault token TTL longer than max_token_ttl_hours",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Lower the TTL where the tokens are issued (the auth role's `token_ttl` and `token_max_ttl`, or the auth mount's `max-lease-ttl` with `vault auth tune`) to at most `[machine] max_token_ttl_hours`, and let clients renew or log in again.",
+        controls: &[
+            "HashiCorp Vault production hardening (short TTLs)",
+            "NIST SP 800-53 AC-12 (session termination)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mgr001,
+        title: "Key Vault soft delete disabled",
+        severity: Severity::High,
+        review: false,
+        fix: "Turn soft delete on (`az keyvault update --name VAULT --enable-soft-delete true`), so that a deleted vault or secret can be recovered during its retention period.",
+        controls: &[
+            "CIS Azure 8.5 (Key Vault is recoverable)",
+            "Azure Policy: Key vaults should have soft delete enabled",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mgr002,
+        title: "Key Vault purge protection disabled",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Turn purge protection on (`az keyvault update --name VAULT --enable-purge-protection true`; it cannot be turned off again), so that no one can purge a deleted vault or secret before its retention period ends.",
+        controls: &[
+            "CIS Azure 8.5 (Key Vault is recoverable)",
+            "Azure Policy: Key vaults should have deletion protection enabled",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mgr003,
+        title: "Key Vault reachable from any network",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Disable public network access (`az keyvault update --name VAULT --public-network-access Disabled`) and reach the vault through a private endpoint, or deny by default and allow named networks (`az keyvault update --name VAULT --default-action Deny`, `az keyvault network-rule add`).",
+        controls: &[
+            "Azure Policy: Azure Key Vault should disable public network access",
+            "Azure Policy: Azure Key Vault should have firewall enabled",
+            "CIS Azure 8.7 (private endpoints for Key Vault)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mgr004,
+        title: "Encrypted with the provider's key where the class requires a customer key",
+        severity: Severity::Medium,
+        review: false,
+        fix: "Encrypt the secret with a customer-managed key whose key policy limits who may decrypt (AWS: `aws secretsmanager update-secret --secret-id ID --kms-key-id KEY`; GCP: a new secret with `--kms-key-name`), then rotate it so that no version remains under the provider's key.",
+        controls: &[
+            "AWS Config secretsmanager-using-cmk",
+            "NIST SP 800-53 SC-12 (key management), SC-28 (protection at rest)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mgr005,
+        title: "Vault has no audit device",
+        severity: Severity::High,
+        review: false,
+        fix: "Enable an audit device that keeps its records (`vault audit enable file file_path=/var/log/vault/audit.log`), preferably two (Vault stops answering when no device can record a request), and ship the log off the server.",
+        controls: &[
+            "HashiCorp Vault production hardening (enable auditing)",
+            "NIST SP 800-53 AU-2, AU-12 (event logging)",
+            "PCI DSS 4.0.1 10.2.1 (audit logs enabled)",
+        ],
+    },
+    CheckDef {
+        id: CheckId::Mgr006,
+        title: "Missing a tag the class requires",
+        severity: Severity::Low,
+        review: false,
+        fix: "Tag the secret with every key its class lists in `required_tags` (AWS tags, GCP labels, Azure tags, Vault custom_metadata, Kubernetes labels, the generic `owner` column), so that each secret has someone accountable for it.",
+        controls: &[
+            "Security Hub SecretsManager.5 (secrets should be tagged)",
+            "AWS Config required-tags",
+            "PCI DSS 4.0.1 12.5.1 (inventory of system components)",
         ],
     },
 ];

@@ -1,5 +1,5 @@
 //! The checks: every (check, secret) that fails becomes one [`CheckResult`]. Each family
-//! of checks (ROT, EXP, USE, KEY, LEAK, ACC, PAT, SHR, SEP, INV, PRV) is one file here and
+//! of checks (ROT, EXP, USE, KEY, LEAK, ACC, PAT, SHR, SEP, INV, PRV, MCH, MGR) is one file here and
 //! one row of [`FAMILIES`]; their ids and descriptions are in [`catalog`].
 
 pub mod access_log;
@@ -8,6 +8,8 @@ pub mod expiry;
 pub mod inventory;
 pub mod keys;
 pub mod leaks;
+pub mod machine;
+pub mod manager;
 pub mod patterns;
 pub mod privilege;
 pub mod rotation;
@@ -22,7 +24,7 @@ use serde_json::Value;
 use super::access::AccessData;
 use super::join::{Joined, LeakInfo, join};
 use super::logs::{Activity, KeyActivity, SecretActivity};
-use super::model::{Item, Kind, Leak, Loc, Provider};
+use super::model::{Item, Kind, Leak, Loc, Provider, Store};
 use super::policy::{Class, Policy};
 use super::time::{Secs, days_between};
 
@@ -30,7 +32,7 @@ pub use catalog::{CHECKS, CheckDef, CheckId, Severity};
 pub use patterns::PatternCoverage;
 
 /// Every check family, in the order they run (the report sorts the results).
-pub const FAMILIES: [fn(&mut Ctx, &Input); 11] = [
+pub const FAMILIES: [fn(&mut Ctx, &Input); 13] = [
     rotation::run,
     expiry::run,
     usage::run,
@@ -42,6 +44,8 @@ pub const FAMILIES: [fn(&mut Ctx, &Input); 11] = [
     separation::run,
     inventory::run,
     privilege::run,
+    machine::run,
+    manager::run,
 ];
 
 /// What the families judge: the joined inventory, a view of each secret, the secrets only
@@ -54,6 +58,8 @@ pub struct Input<'a> {
     pub log_only: Vec<(Subject<'a>, &'a SecretActivity)>,
     /// `--policy-doc` data, when any was given.
     pub access: Option<&'a AccessData>,
+    /// The secrets managers' own settings, one per store.
+    pub stores: &'a [Store],
 }
 
 /// One inventory secret with what the join tied to it and the facts several families use.
@@ -92,6 +98,8 @@ impl<'a> Secret<'a> {
             .or(leak.and_then(|l| l.key_id.as_ref()))
             .and_then(|k| activity.keys.get(k));
         let deleted = effective_deletion(item.deleted.filter(|d| *d <= now), act);
+        // A provider that refuses an expired credential has revoked it.
+        let expired = item.expiry_enforced && item.expires.is_some_and(|e| e <= now);
         let mut rotated = item
             .last_rotated
             .map(|t| (t, item.rotated_source.clone().unwrap_or_default()));
@@ -113,7 +121,7 @@ impl<'a> Secret<'a> {
             key_act,
             leak,
             filter_read,
-            live: item.enabled && deleted.is_none(),
+            live: item.enabled && deleted.is_none() && !expired,
             rotated,
             reference,
             ref_label,
@@ -167,6 +175,8 @@ pub struct Audit {
     pub pattern_coverage: BTreeMap<Provider, PatternCoverage>,
     /// Who can read which secret, from `--policy-doc` inputs (None without any).
     pub access: Option<AccessTable>,
+    /// Stores whose own settings were audited (Key Vaults, Vault servers).
+    pub stores: usize,
 }
 
 /// The effective-access table: for each inventory secret, who can read it and whether the
@@ -286,6 +296,7 @@ impl Ctx<'_> {
 /// Joins the inputs and runs every check family over them.
 pub fn run(
     raw_items: Vec<Item>,
+    stores: &[Store],
     activity: &Activity,
     leaks: &[Leak],
     access: Option<&AccessData>,
@@ -348,11 +359,13 @@ pub fn run(
             (subject, act)
         })
         .collect();
+    let stores = dedup_stores(stores);
     let input = Input {
         joined: &joined,
         secrets,
         log_only,
         access: access.filter(|a| a.inputs > 0),
+        stores: &stores,
     };
     let mut cx = Ctx {
         now,
@@ -387,7 +400,19 @@ pub fn run(
         readers,
         access: cx.access_table,
         pattern_coverage: cx.pattern_coverage,
+        stores: stores.len(),
     }
+}
+
+/// One settings record per store: the first export of a store decides (the same
+/// `az keyvault show` given twice, or in two loops, is one vault).
+fn dedup_stores(stores: &[Store]) -> Vec<Store> {
+    let mut seen = BTreeSet::new();
+    stores
+        .iter()
+        .filter(|s| seen.insert(s.id.to_ascii_lowercase()))
+        .cloned()
+        .collect()
 }
 
 /// Longest list of other secrets named in one result (keeps huge groups linear).

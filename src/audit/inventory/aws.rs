@@ -5,7 +5,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::{apply_tags, date, s, value_fingerprint};
-use crate::audit::model::{Item, Kind, Loc, Usage, ValueSighting};
+use crate::audit::model::{Item, Kind, KmsKey, Loc, Usage, ValueSighting};
 use crate::audit::time::{self, DAY};
 
 /// `arn:…:secret:NAME-AbCdEf` → `arn:…:secret:NAME` (CloudTrail may use either, or the name).
@@ -16,6 +16,11 @@ pub fn partial_arn(arn: &str) -> Option<&str> {
         && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
         && head.contains(":secret:"))
     .then_some(head)
+}
+
+/// `alias/aws/secretsmanager`, by alias name or alias ARN.
+fn is_aws_managed_key(k: &str) -> bool {
+    k == "alias/aws/secretsmanager" || k.ends_with(":alias/aws/secretsmanager")
 }
 
 /// Secret name from an ARN.
@@ -87,6 +92,16 @@ pub fn secret(v: &Value, loc: Loc) -> Result<Item, String> {
     };
     it.deleted = date(v, "DeletedDate");
     it.next_rotation = date(v, "NextRotationDate");
+    // A listing or description leaves `KmsKeyId` out when the AWS-managed key encrypts
+    // the secret; get-secret-value output never says.
+    if !version_output || listing_keys.iter().any(|k| v.get(*k).is_some()) {
+        // The same goes for tags: a listing leaves `Tags` out when there are none.
+        it.tags_known = true;
+        it.kms_key = Some(match s(v, "KmsKeyId") {
+            Some(k) if !is_aws_managed_key(k) => KmsKey::Customer(k.to_string()),
+            _ => KmsKey::ProviderManaged,
+        });
+    }
     // get-secret-value output says nothing about rotation: leave it unknown so that a
     // listing of the same secret decides.
     if listing || v.get("RotationEnabled").is_some() {

@@ -61,6 +61,7 @@ pub fn secret_or_version(v: &Value, loc: Loc) -> Result<Item, String> {
     it.expires = date(&attrs, "expires").or_else(|| date(&attrs, "exp"));
     it.not_before = date(&attrs, "notBefore").or_else(|| date(&attrs, "nbf"));
     it.deleted = date(v, "deletedDate");
+    it.tags_known = true;
     apply_tags(&mut it, string_map(v.get("tags")));
     Ok(it)
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{apply_tags, date, s, string_map};
-use crate::audit::model::{Item, Kind, Loc};
+use crate::audit::model::{Item, Kind, KmsKey, Loc};
 use crate::audit::time;
 
 /// `projects/P/secrets/S[/versions/N]` → (`projects/P/secrets/S`, S, version).
@@ -59,6 +59,31 @@ pub fn secret_or_version(v: &Value, loc: Loc) -> Result<Item, String> {
         }
         _ => it.rotation_enabled = Some(false),
     }
+    // Replication (or, for regional secrets, the secret itself) names a customer-managed
+    // key where one is used; without one Google's own key encrypts the secret.
+    if v.get("replication").is_some_and(Value::is_object)
+        || v.get("customerManagedEncryption").is_some()
+    {
+        let replicas = v
+            .pointer("/replication/userManaged/replicas")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
+        let cmek = [
+            v.pointer("/customerManagedEncryption/kmsKeyName"),
+            v.pointer("/replication/automatic/customerManagedEncryption/kmsKeyName"),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(replicas.filter_map(|r| r.pointer("/customerManagedEncryption/kmsKeyName")))
+        .find_map(Value::as_str)
+        .filter(|k| !k.trim().is_empty());
+        it.kms_key = Some(match cmek {
+            Some(k) => KmsKey::Customer(k.to_string()),
+            None => KmsKey::ProviderManaged,
+        });
+    }
+    it.tags_known = true;
     let mut tags = string_map(v.get("labels"));
     for (k, val) in string_map(v.get("annotations")) {
         tags.entry(k).or_insert(val);

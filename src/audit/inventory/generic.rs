@@ -31,6 +31,8 @@ fn build(get: &dyn Fn(&str) -> Option<Option<String>>, loc: Loc) -> Result<Item,
     it.environment = val("environment").or_else(|| val("env"));
     it.service = val("service");
     it.owner = val("owner");
+    // JSON rows carry `tags` and `owner`; CSV rows only the `owner` column.
+    it.tags_known = true;
     let date = |k: &str| -> Result<Option<i64>, String> {
         match val(k) {
             None => Ok(None),

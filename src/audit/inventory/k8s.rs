@@ -77,6 +77,7 @@ fn one(v: &Value, loc: Loc) -> Result<Item, String> {
             loc,
         });
     }
+    it.tags_known = true;
     let mut tags = string_map(meta.get("labels"));
     // Annotations may carry the fingerprint or owner; the rest is not classification input.
     for (k, val) in annotations {

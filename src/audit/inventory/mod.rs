@@ -2,10 +2,14 @@
 
 pub mod aws;
 pub mod azure;
+pub mod azure_apps;
 pub mod gcp;
+pub mod gcp_keys;
 pub mod generic;
 pub mod k8s;
+pub mod keyvault;
 pub mod vault;
+pub mod vault_audit;
 
 use crate::pipeline::fingerprint;
 use std::collections::BTreeMap;
@@ -14,7 +18,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::input::{self, InputFormat, Parser, Record};
-use super::model::{Item, Loc};
+use super::model::{Item, Loc, Store};
 use super::time::{self, Secs};
 
 /// Tag / label / custom_metadata key that carries a value fingerprint.
@@ -30,12 +34,14 @@ pub struct BadRecord {
     pub error: String,
 }
 
-/// Parses one inventory input into items; bad records are reported and skipped.
+/// Parses one inventory input into items (or, for exports of a store's own settings, into
+/// stores); bad records are reported and skipped.
 pub fn load<R: BufRead>(
     format: &'static InputFormat,
     reader: R,
     file: &str,
     items: &mut Vec<Item>,
+    stores: &mut Vec<Store>,
     bad: &mut Vec<BadRecord>,
 ) -> std::io::Result<input::Count> {
     let mut records = 0usize;
@@ -76,9 +82,9 @@ pub fn load<R: BufRead>(
                 partial: !complete,
             });
         }
-        return load_json(format, reader, file, items, bad);
+        return load_json(format, reader, file, items, stores, bad);
     }
-    load_json(format, reader, file, items, bad)
+    load_json(format, reader, file, items, stores, bad)
 }
 
 fn load_json<R: BufRead>(
@@ -86,6 +92,7 @@ fn load_json<R: BufRead>(
     reader: R,
     file: &str,
     items: &mut Vec<Item>,
+    stores: &mut Vec<Store>,
     bad: &mut Vec<BadRecord>,
 ) -> std::io::Result<input::Count> {
     let mut records = 0usize;
@@ -102,6 +109,13 @@ fn load_json<R: BufRead>(
                     file: file.to_string(),
                     line,
                 };
+                if let Parser::Store(parse) = format.parser {
+                    match parse(&value, loc.clone()) {
+                        Ok(mut v) => stores.append(&mut v),
+                        Err(error) => bad.push(BadRecord { loc, error }),
+                    }
+                    return;
+                }
                 match parse_value(format, &value, loc.clone()) {
                     Ok(mut v) => {
                         if lossy {

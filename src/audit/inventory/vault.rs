@@ -64,6 +64,7 @@ pub fn kv_metadata(v: &Value, loc: Loc) -> Result<Item, String> {
             }
         }
     }
+    it.tags_known = true;
     let tags = string_map(data.get("custom_metadata"));
     apply_tags(&mut it, tags);
     if let Some(exp) = it

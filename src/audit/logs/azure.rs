@@ -94,5 +94,6 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
             .or_else(|| str_at(v, &["CallerIPAddress"]))
             .map(str::to_string),
         root: false,
+        workload: None,
     }))
 }

@@ -5,20 +5,88 @@ use serde_json::Value;
 
 use super::str_at;
 use crate::audit::model::{AccessOutcome, Action, Event, Item, Kind, Provider, SecretFilter};
+use crate::audit::policy::Cidr;
 use crate::audit::time;
 
 const SM: &str = "secretsmanager.amazonaws.com";
 
-pub fn events(v: &Value) -> Result<Vec<Event>, String> {
+/// AWS compute services that, named as an event's `sourceIPAddress`, ran the call.
+const COMPUTE_SERVICES: [&str; 10] = [
+    "lambda.amazonaws.com",
+    "ec2.amazonaws.com",
+    "ecs.amazonaws.com",
+    "ecs-tasks.amazonaws.com",
+    "eks.amazonaws.com",
+    "batch.amazonaws.com",
+    "codebuild.amazonaws.com",
+    "elasticbeanstalk.amazonaws.com",
+    "apprunner.amazonaws.com",
+    "glue.amazonaws.com",
+];
+
+/// Why a call signed with a long-term IAM user (or root) key came from a workload, if it
+/// did: the SDK's execution environment in the user agent (`exec-env/AWS_Lambda_…`,
+/// `AWS_ECS_FARGATE`; CloudShell is a person's shell), an Amazon Linux kernel in it (an
+/// EC2 host), an AWS compute service as the source, or a source in a workload CIDR.
+fn workload_sign(v: &Value, key: &str, cidrs: &[Cidr]) -> Option<Box<str>> {
+    if !key.starts_with("AKIA") {
+        return None;
+    }
+    let typ = str_at(v, &["userIdentity", "type"])?;
+    if typ != "IAMUser" && typ != "Root" {
+        return None;
+    }
+    // Every call of a busy key passes here: the agent is searched in place (SDKs write these
+    // markers in lower case), and nothing is allocated unless a sign is found.
+    if let Some(agent) = str_at(v, &["userAgent"]) {
+        if let Some(i) = agent.find("exec-env/").or_else(|| agent.find("exec-env#")) {
+            let env = agent[i + 9..]
+                .split(|c: char| c.is_whitespace() || c == ')' || c == ',')
+                .next()
+                .unwrap_or("");
+            if env
+                .get(..10)
+                .is_some_and(|e| e.eq_ignore_ascii_case("cloudshell"))
+            {
+                return None;
+            }
+            if !env.is_empty() {
+                return Some(format!("user agent exec-env/{env}").into());
+            }
+        }
+        if agent.contains("amzn")
+            && let Some(tok) = agent.split_whitespace().find(|t| {
+                ["amzn1", "amzn2", "amzn.1", "amzn.2"]
+                    .iter()
+                    .any(|m| t.contains(m))
+            })
+        {
+            return Some(format!("user agent {tok} (Amazon Linux: an EC2 host)").into());
+        }
+    }
+    let source = str_at(v, &["sourceIPAddress"])?;
+    if source.ends_with(".amazonaws.com") && COMPUTE_SERVICES.contains(&source) {
+        return Some(format!("source {source} (AWS compute service)").into());
+    }
+    if cidrs.is_empty() {
+        return None;
+    }
+    let ip: std::net::IpAddr = source.parse().ok()?;
+    let block = cidrs.iter().find(|c| c.contains(&ip))?;
+    Some(format!("source {source} (workload CIDR {block})").into())
+}
+
+/// The events of one record; `cidrs` are the policy's workload address blocks.
+pub fn events(v: &Value, cidrs: &[Cidr]) -> Result<Vec<Event>, String> {
     if let Some(Value::String(inner)) = v.get("CloudTrailEvent") {
         let rec: Value =
             serde_json::from_str(inner).map_err(|e| format!("CloudTrailEvent is not JSON: {e}"))?;
-        return events(&rec);
+        return events(&rec, cidrs);
     }
     if let Some(detail) = v.get("detail").filter(|d| d.is_object())
         && (v.get("detail-type").is_some() || v.get("source").is_some())
     {
-        return events(detail);
+        return events(detail, cidrs);
     }
     if !v.is_object() {
         return Err("CloudTrail record is not an object".into());
@@ -46,6 +114,7 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
         .or_else(|| str_at(v, &["userIdentity", "principalId"]))
         .or_else(|| str_at(v, &["userIdentity", "invokedBy"]))
         .map(str::to_string);
+    let workload = key_id.as_deref().and_then(|k| workload_sign(v, k, cidrs));
     let base = Event {
         time: t,
         provider: Provider::Aws,
@@ -59,6 +128,7 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
         filters: Vec::new(),
         source: str_at(v, &["sourceIPAddress"]).map(str::to_string),
         root: str_at(v, &["userIdentity", "type"]) == Some("Root"),
+        workload,
     };
     if source != SM {
         return Ok(if base.key_id.is_some() {
@@ -139,6 +209,7 @@ pub fn events(v: &Value) -> Result<Vec<Event>, String> {
         // One signed call, however many secrets it names.
         if i > 0 {
             e.key_id = None;
+            e.workload = None;
         }
         out.push(e);
     }
@@ -276,7 +347,7 @@ mod tests {
         let v = serde_json::json!({"eventTime": "2026-10-01T00:00:00Z", "eventSource": SM,
             "eventName": "BatchGetSecretValue",
             "requestParameters": {"filters": [{"key": "name", "values": ["prod/"]}]}});
-        let evs = events(&v).expect("event");
+        let evs = events(&v, &[]).expect("event");
         assert_eq!(evs.len(), 1);
         assert_eq!(evs[0].filters, vec![f("name", &["prod/"])]);
         assert_eq!(evs[0].secret, None);

@@ -78,5 +78,6 @@ pub fn event(v: &Value) -> Result<Option<Event>, String> {
         filters: Vec::new(),
         source: str_at(p, &["requestMetadata", "callerIp"]).map(str::to_string),
         root: false,
+        workload: None,
     }))
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::input::{self, InputFormat, Parser, Record};
 use super::inventory::BadRecord;
 use super::model::{AccessOutcome, Action, Event, Loc, Provider, SecretFilter};
-use super::policy::{AccessPatterns, canonical_principal};
+use super::policy::{AccessPatterns, Machine, canonical_principal};
 use super::time::{DAY, Secs};
 
 /// Position of an event: index into [`Activity::files`] and line.
@@ -250,6 +250,70 @@ pub struct KeyActivity {
     /// Uses after the leak time of this key (when it is a leaked key).
     pub after_leak: u64,
     pub first_after_leak: Option<(Secs, Pos, String)>,
+    /// Calls that came from a workload although signed with a long-term user key.
+    pub workload: Option<Box<KeyWorkload>>,
+}
+
+/// Distinct workload signs (user agents, sources) kept per key.
+pub const MAX_SIGNS: usize = 5;
+
+/// A long-term IAM user key seen signing calls from workloads (MCH-001).
+#[derive(Debug, Clone)]
+pub struct KeyWorkload {
+    pub events: u64,
+    pub first: (Secs, Pos),
+    pub last: Secs,
+    /// What showed the calls came from a workload, first seen first (at most [`MAX_SIGNS`]).
+    pub signs: Vec<String>,
+    /// The IAM user (or root) the key belongs to, as the first such event names it.
+    pub principal: Option<String>,
+}
+
+/// Vault tokens of one display name that have no TTL or a TTL above `[machine]
+/// max_token_ttl_hours` (MCH-002, MCH-003). Only such tokens are kept.
+#[derive(Debug, Clone, Default)]
+pub struct TokenStats {
+    /// Audit entries that carry such a token.
+    pub events: u64,
+    /// Of those, entries whose token has no TTL (never expires).
+    pub no_ttl: u64,
+    /// Longest TTL above the maximum seen, in seconds.
+    pub longest: Option<i64>,
+    /// Token accessors (HMAC'd unless the device logs them raw), at most [`MAX_SIGNS`].
+    pub accessors: Vec<String>,
+    pub token_type: Option<String>,
+    pub policies: Vec<String>,
+    /// First entry with a token without TTL, and first with a TTL above the maximum.
+    pub first_no_ttl: Option<(Secs, Pos)>,
+    pub first_long: Option<(Secs, Pos)>,
+    pub last: Secs,
+}
+
+impl TokenStats {
+    fn merge(&mut self, o: TokenStats) {
+        self.events += o.events;
+        self.no_ttl += o.no_ttl;
+        self.longest = self.longest.max(o.longest);
+        for a in o.accessors {
+            if self.accessors.len() < MAX_SIGNS && !self.accessors.contains(&a) {
+                self.accessors.push(a);
+            }
+        }
+        self.token_type = self.token_type.take().or(o.token_type);
+        if self.policies.is_empty() {
+            self.policies = o.policies;
+        }
+        let earlier = |a: &mut Option<(Secs, Pos)>, b: Option<(Secs, Pos)>| {
+            if let Some(b) = b
+                && a.is_none_or(|x| b.0 < x.0)
+            {
+                *a = Some(b);
+            }
+        };
+        earlier(&mut self.first_no_ttl, o.first_no_ttl);
+        earlier(&mut self.first_long, o.first_long);
+        self.last = self.last.max(o.last);
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -317,6 +381,10 @@ pub struct Activity {
     pub watched: BTreeMap<(Watched, u32), Uses>,
     /// Successful reads not tracked for access patterns (limits reached).
     pub pattern_untracked: u64,
+    /// `[machine]` settings the log parsers judge events by (set before logs are read).
+    pub machine: Machine,
+    /// Vault tokens without a TTL or with one above the maximum, by display name.
+    pub tokens: HashMap<String, TokenStats>,
 }
 
 fn later<T>(slot: &mut Option<T>, t: Secs, get: impl Fn(&T) -> Secs, new: T) {
@@ -326,10 +394,12 @@ fn later<T>(slot: &mut Option<T>, t: Secs, get: impl Fn(&T) -> Secs, new: T) {
 }
 
 impl Activity {
-    /// Activity that splits reads at `window`'s recent period.
-    pub fn new(window: Window) -> Activity {
+    /// Activity that splits reads at `window`'s recent period; `machine` judges the events
+    /// to come.
+    pub fn new(window: Window, machine: Machine) -> Activity {
         Activity {
             window,
+            machine,
             ..Activity::default()
         }
     }
@@ -536,6 +606,25 @@ impl Activity {
                     ka.first_after_leak = Some((ev.time, pos, ev.name.clone()));
                 }
             }
+            if let Some(sign) = &ev.workload {
+                let w = ka.workload.get_or_insert_with(|| {
+                    Box::new(KeyWorkload {
+                        events: 0,
+                        first: (ev.time, pos),
+                        last: ev.time,
+                        signs: Vec::new(),
+                        principal: ev.principal.clone(),
+                    })
+                });
+                w.events += 1;
+                if ev.time < w.first.0 {
+                    w.first = (ev.time, pos);
+                }
+                w.last = w.last.max(ev.time);
+                if w.signs.len() < MAX_SIGNS && !w.signs.iter().any(|x| **x == **sign) {
+                    w.signs.push(sign.to_string());
+                }
+            }
         }
         if !ev.filters.is_empty() {
             self.add_filter_read(&ev, pos);
@@ -657,6 +746,11 @@ pub struct State {
     pub unrelated: u64,
     /// Vault requests waiting for their response.
     pub vault: vault::Pairing,
+    /// The `[machine]` settings events are judged by.
+    pub machine: Machine,
+    /// Vault tokens without a TTL or with one too long, by display name (merged into
+    /// [`Activity::tokens`] when the input ends).
+    pub tokens: HashMap<String, TokenStats>,
 }
 
 impl State {
@@ -697,7 +791,10 @@ pub fn load<R: BufRead>(
     let fidx = activity.add_file(file);
     let mut records = 0usize;
     let mut partial = false;
-    let mut state = State::default();
+    let mut state = State {
+        machine: activity.machine.clone(),
+        ..State::default()
+    };
     input::json_records(reader, format.array_keys(), &mut |rec| {
         if matches!(rec, Record::Truncated { .. }) {
             partial = true;
@@ -750,6 +847,11 @@ pub fn load<R: BufRead>(
     }
     if state.unrelated > 0 {
         *activity.unrelated.entry(provider).or_insert(0) += state.unrelated;
+    }
+    for (name, t) in state.tokens.drain() {
+        if activity.tokens.len() < MAX_TRACKED || activity.tokens.contains_key(&name) {
+            activity.tokens.entry(name).or_default().merge(t);
+        }
     }
     if activity.untracked > 0 {
         bad.push(BadRecord {

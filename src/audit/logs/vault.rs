@@ -1,14 +1,17 @@
 //! Vault audit device: one JSON object per line, `type` request or response. A request and
 //! its response are one event (the response carries the outcome); pairs match by `request.id`.
 //! A request whose response never comes (filtered logs) still counts, when the file ends.
+//! Every entry also says which token made the request (`auth`), and a login's response
+//! which token it issued (`response.auth`), with its TTL: tokens that never expire, or live
+//! longer than the policy allows, are kept per display name for MCH-002 and MCH-003.
 
 use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
 
-use super::{Pos, str_at};
+use super::{MAX_SIGNS, MAX_TRACKED, Pos, State, TokenStats, str_at};
 use crate::audit::model::{AccessOutcome, Action, Event, Provider};
-use crate::audit::time;
+use crate::audit::time::{self, Secs};
 
 enum Slot {
     /// Allowed request waiting for its response.
@@ -71,7 +74,101 @@ fn is_root(v: &Value) -> bool {
         || str_at(auth, &["display_name"]) == Some("root")
 }
 
-pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, Pos)>, String> {
+/// A token's lifetime as an audit entry states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ttl {
+    /// Never expires (a root token, or one created without a TTL).
+    None,
+    Secs(i64),
+}
+
+/// The token an `auth` block describes: (display name, TTL). None when the block names no
+/// token (an unauthenticated login request) or cannot tell its TTL: Vault leaves a zero
+/// `token_ttl` out, so a missing one means "none" only where the entry is recent enough to
+/// carry `token_issue_time`, or the token holds the `root` policy.
+fn token(auth: &Value) -> Option<(&str, Ttl)> {
+    let name = str_at(auth, &["display_name"]).or_else(|| str_at(auth, &["accessor"]))?;
+    // Seconds; log shippers may have turned the number into a float or a string.
+    let seconds = |v: &Value| match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    };
+    let ttl = match auth.get("token_ttl").filter(|v| !v.is_null()) {
+        Some(v) => match seconds(v)? {
+            t if t > 0 => Ttl::Secs(t),
+            _ => Ttl::None,
+        },
+        None => {
+            let root = auth
+                .get("policies")
+                .and_then(Value::as_array)
+                .is_some_and(|p| p.iter().any(|x| x.as_str() == Some("root")));
+            if root || str_at(auth, &["token_issue_time"]).is_some() {
+                Ttl::None
+            } else {
+                return None;
+            }
+        }
+    };
+    Some((name, ttl))
+}
+
+/// Keeps the token of `auth` when it has no TTL or one above the policy's maximum.
+fn judge_token(auth: &Value, st: &mut State, t: Secs, pos: Pos) {
+    let Some((name, ttl)) = token(auth) else {
+        return;
+    };
+    let max = st.machine.max_token_ttl_hours.map(|h| h as i64 * 3600);
+    let too_long = match ttl {
+        Ttl::None => false,
+        Ttl::Secs(s) => max.is_some_and(|m| s > m),
+    };
+    if ttl != Ttl::None && !too_long {
+        return;
+    }
+    if st.tokens.len() >= MAX_TRACKED && !st.tokens.contains_key(name) {
+        return;
+    }
+    let e: &mut TokenStats = st.tokens.entry(name.to_string()).or_default();
+    e.events += 1;
+    e.last = e.last.max(t);
+    match ttl {
+        Ttl::None => {
+            e.no_ttl += 1;
+            if e.first_no_ttl.is_none_or(|f| t < f.0) {
+                e.first_no_ttl = Some((t, pos));
+            }
+        }
+        Ttl::Secs(s) => {
+            e.longest = e.longest.max(Some(s));
+            if e.first_long.is_none_or(|f| t < f.0) {
+                e.first_long = Some((t, pos));
+            }
+        }
+    }
+    if let Some(a) = str_at(auth, &["accessor"])
+        && e.accessors.len() < MAX_SIGNS
+        && !e.accessors.iter().any(|x| x == a)
+    {
+        e.accessors.push(a.to_string());
+    }
+    if e.token_type.is_none() {
+        e.token_type = str_at(auth, &["token_type"]).map(str::to_string);
+    }
+    if e.policies.is_empty()
+        && let Some(p) = auth.get("policies").and_then(Value::as_array)
+    {
+        e.policies = p
+            .iter()
+            .filter_map(Value::as_str)
+            .take(10)
+            .map(str::to_string)
+            .collect();
+    }
+}
+
+pub fn event(v: &Value, st: &mut State, pos: Pos) -> Result<Vec<(Event, Pos)>, String> {
     if !v.is_object() {
         return Err("Vault audit entry is not an object".into());
     }
@@ -84,6 +181,21 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         .filter(|r| r.is_object())
         .ok_or("Vault audit entry without request")?;
     let root = is_root(v);
+    // The caller's token is in both halves of a pair: judged once, on the request (or on
+    // an entry of neither type); a response adds the token it issued.
+    match v.get("type").and_then(Value::as_str) {
+        Some("response") => {
+            if let Some(issued) = v.pointer("/response/auth").filter(|a| a.is_object()) {
+                judge_token(issued, st, t, pos);
+            }
+        }
+        _ => {
+            if let Some(caller) = v.get("auth").filter(|a| a.is_object()) {
+                judge_token(caller, st, t, pos);
+            }
+        }
+    }
+    let pairing = &mut st.vault;
     let Some(path) = str_at(req, &["path"]) else {
         pairing.unrelated += 1;
         return Ok(Vec::new());
@@ -163,6 +275,7 @@ pub fn event(v: &Value, pairing: &mut Pairing, pos: Pos) -> Result<Vec<(Event, P
         filters: Vec::new(),
         source: str_at(req, &["remote_address"]).map(str::to_string),
         root,
+        workload: None,
     };
     let mut out = Vec::new();
     let typ = v.get("type").and_then(Value::as_str).unwrap_or("");

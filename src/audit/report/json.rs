@@ -95,6 +95,7 @@ pub fn render(r: &ReportData) -> Value {
             "empty_inputs": r.inputs_with("empty"),
             "skipped_inputs": r.inputs_with("skipped"),
             "secrets": a.items.len(),
+            "stores": a.stores,
             "leak_findings": a.leaks_total,
             "results": a.outcomes.len(),
             "fail": r.count(Status::Fail),

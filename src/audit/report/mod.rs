@@ -92,8 +92,12 @@ impl ReportData<'_> {
     /// `summary.failing`), which alone decide the exit code.
     pub fn totals(&self, strong: &str) -> String {
         format!(
-            "{} secrets audited: {} results fail the policy, {strong}{} failing at {}{strong} (these set the exit code); {} to review, {} suppressed; {} input errors, {} input notes.",
+            "{}{} audited: {} results fail the policy, {strong}{} failing at {}{strong} (these set the exit code); {} to review, {} suppressed; {} input errors, {} input notes.",
             self.audit.items.len(),
+            match self.audit.stores {
+                0 => " secrets".to_string(),
+                n => format!(" secrets and the settings of {n} store(s)"),
+            },
             self.count(Status::Fail),
             self.exit_failing(),
             self.fail_on_label(),
