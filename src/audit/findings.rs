@@ -13,6 +13,8 @@ use super::time::{self, Secs};
 /// Findings files are read whole (they are small next to logs); this bounds memory.
 const MAX_FINDINGS_BYTES: u64 = 512 << 20;
 
+/// Parses one findings input (read whole, up to 512 MiB) into leaks; bad records are
+/// reported and skipped, a larger input is an error.
 pub fn load<R: Read>(
     format: &'static InputFormat,
     reader: R,

@@ -45,6 +45,7 @@ impl Target {
         })
     }
 
+    /// `policy` or the input format's name, as `KEYWARDEN_FUZZ_TARGET` names the target.
     pub fn name(&self) -> &'static str {
         self.name
     }

@@ -233,11 +233,18 @@ fn merge_activity(into: &mut SecretActivity, o: &SecretActivity) {
 /// Leak evidence joined to one secret.
 #[derive(Debug, Default, Clone)]
 pub struct LeakInfo {
+    /// The earliest leak's time (its introducing commit's date, else the scan's); None if no
+    /// leak has one.
     pub time: Option<Secs>,
+    /// Leaks joined, including those not listed in `where_`.
     pub count: usize,
+    /// The first five leaks as `path:line`, followed by ` (commit <12 hex>)` for history leaks.
     pub where_: Vec<String>,
+    /// Where in the findings input the first leak was read.
     pub loc: Option<Loc>,
+    /// The AWS access key id the first leak carrying one names.
     pub key_id: Option<String>,
+    /// The value fingerprint of the first leak carrying one.
     pub fingerprint: Option<String>,
     /// What leaked: `rule name (rule id)` of each distinct rule.
     pub kinds: Vec<String>,
@@ -279,6 +286,7 @@ impl LeakInfo {
     }
 }
 
+/// Whether an id has the shape of an AWS access key id (`AKIA…` long-term, `ASIA…` temporary).
 pub fn is_aws_key(id: &str) -> bool {
     (id.starts_with("AKIA") || id.starts_with("ASIA")) && id.len() >= 16
 }

@@ -13,11 +13,17 @@ use super::time::{self, Secs};
 /// One result of the previous report.
 #[derive(Debug, Clone)]
 pub struct PrevResult {
+    /// Check id as written (`ROT-001`); with `secret_id`, what identifies a result across runs.
     pub check: String,
+    /// The secret's id as written.
     pub secret_id: String,
+    /// The secret's display name ("" when absent, as for the fields below).
     pub name: String,
+    /// Severity as written (`high`); unknown values sort last.
     pub severity: String,
+    /// Status as written (`fail`, `review`, `suppressed`).
     pub status: String,
+    /// The result's explanation, as it was.
     pub message: String,
     /// When it was first reported (its own `first_seen`, else the previous report's time).
     pub first_seen: Secs,
@@ -26,20 +32,24 @@ pub struct PrevResult {
 /// A previous `audit --format json` report.
 #[derive(Debug, Clone)]
 pub struct Previous {
-    pub file: String,
-    pub now: Secs,
-    pub partial: bool,
+    file: String,
+    now: Secs,
+    partial: bool,
     results: HashMap<(String, String), PrevResult>,
     order: Vec<(String, String)>,
 }
 
+/// A result of this run against the previous report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
+    /// Not in the previous report.
     New,
+    /// In the previous report too (same check and secret id).
     Open,
 }
 
 impl State {
+    /// The JSON report's `state` value.
     pub fn as_str(self) -> &'static str {
         match self {
             State::New => "new",
@@ -51,8 +61,11 @@ impl State {
 /// How this run compares with the previous report.
 #[derive(Debug, Clone)]
 pub struct Changes {
+    /// The previous report's path, as given to `--previous`.
     pub file: String,
+    /// The previous report's `now`: when it was made.
     pub previous_now: Secs,
+    /// The previous report's `summary.partial`: some of its inputs were not fully read.
     pub previous_partial: bool,
     /// Per outcome of this run (same order): new or still open, and since when.
     pub states: Vec<(State, Secs)>,
@@ -61,6 +74,7 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// How many of this run's results are in state `s`.
     pub fn count(&self, s: State) -> usize {
         self.states.iter().filter(|x| x.0 == s).count()
     }

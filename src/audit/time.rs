@@ -12,6 +12,7 @@ use serde_json::Value;
 /// Epoch seconds, UTC.
 pub type Secs = i64;
 
+/// One day in [`Secs`].
 pub const DAY: i64 = 86_400;
 
 /// Values that mean "no date" in the exports (IAM credential report, Vault, az).

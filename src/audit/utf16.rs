@@ -30,6 +30,7 @@ pub struct Utf16Reader<R> {
 }
 
 impl<R: Read> Utf16Reader<R> {
+    /// Wraps `inner`, read from its first byte; `big_endian` as [`detect`] tells it.
     pub fn new(inner: R, big_endian: bool) -> Self {
         Utf16Reader {
             inner,

@@ -27,6 +27,8 @@ pub fn vault_of(id: &str) -> Option<String> {
     host.split('.').next().map(str::to_string)
 }
 
+/// The `azure-access` parser: a vault (or a list of them) with its access policies, or role
+/// assignments.
 pub fn doc(v: &Value, cx: &DocCtx, data: &mut AccessData) -> Result<(), DocErrors> {
     super::each_object(v, None, |x, p, errs| one(x, p, cx, data, errs))
 }

@@ -45,6 +45,7 @@ fn default_service_account(member: &str) -> bool {
             || m.ends_with("@appspot.gserviceaccount.com"))
 }
 
+/// The `gcp-iam` parser: one IAM policy, a list of them, or search results under `results`.
 pub fn policy(v: &Value, cx: &DocCtx, data: &mut AccessData) -> Result<(), DocErrors> {
     super::each_object(v, Some("results"), |x, p, errs| one(x, p, cx, data, errs))
 }

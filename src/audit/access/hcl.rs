@@ -2,21 +2,31 @@
 //! (`path "secret/*" { … }`), attributes (`capabilities = ["read"]`), strings, numbers,
 //! booleans, lists and nested objects, and `#`, `//` and `/* */` comments.
 
+/// A value on the right of `=`, or a block's body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HValue {
+    /// A quoted string, with `\n`, `\t` and `\"` unescaped.
     Str(String),
+    /// A number as written (`3`, `-1.5`, `30d`): nothing in a policy does arithmetic.
     Num(String),
+    /// `true` or `false`.
     Bool(bool),
+    /// `[a, b, …]`.
     List(Vec<HValue>),
+    /// `{ … }`: a nested object or the body of a labelled block.
     Block(Vec<HItem>),
 }
 
 /// One attribute (`key = value`) or block (`key "label" { … }`), with its line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HItem {
+    /// The attribute's or block type's name (`capabilities`, `path`).
     pub key: String,
+    /// A block's quoted labels (`path "secret/*"` has one); empty for an attribute.
     pub labels: Vec<String>,
+    /// An attribute's value; a block's body is a [`HValue::Block`].
     pub value: HValue,
+    /// 1-based line of the key.
     pub line: usize,
 }
 

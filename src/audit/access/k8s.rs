@@ -76,6 +76,8 @@ fn builtin_role(name: &str, loc: &Loc) -> Option<Vec<Rule>> {
     }
 }
 
+/// The `k8s-rbac` parser: a List, an array or one object; roles and bindings are kept in
+/// [`AccessData::k8s`] until [`Rbac::resolve`] joins them.
 pub fn objects(v: &Value, cx: &DocCtx, data: &mut AccessData) -> Result<(), DocErrors> {
     let mut errs = Vec::new();
     match v {

@@ -42,7 +42,9 @@ pub struct Grant {
     pub resources: Vec<String>,
     /// Condition keys, when the grant has any.
     pub conditions: Vec<String>,
+    /// The resources, parsed into what [`covers`] matches inventory secrets against.
     pub target: Target,
+    /// The file and line of the statement, binding or block that grants it.
     pub loc: Loc,
     /// JSON pointer (or `path "…"` block) of the statement inside the file.
     pub pointer: String,
@@ -52,35 +54,54 @@ pub struct Grant {
 #[derive(Debug, Clone)]
 pub enum Target {
     /// Secrets Manager ARNs matching these globs (or, with `not`, none of them).
-    AwsArns { patterns: Vec<String>, not: bool },
+    AwsArns {
+        /// `Resource` (or `NotResource`) globs over secret ARNs.
+        patterns: Vec<String>,
+        /// The statement used `NotResource`.
+        not: bool,
+    },
     /// The one secret a resource policy is attached to (ARN or name).
     AwsSecret(String),
     /// Secrets of one namespace (None: every namespace), all of them or only these names.
     K8s {
+        /// A RoleBinding's namespace; None for a ClusterRoleBinding.
         namespace: Option<String>,
+        /// `resourceNames`; empty: every secret of the namespace.
         names: Vec<String>,
     },
     /// Vault paths (globs with `*` at the end and `+` for one segment).
     Vault(Vec<String>),
     /// A GCP project (None: the project is not in the export, so every GCP secret) or one secret.
     Gcp {
+        /// The project's id or number, without `projects/`.
         project: Option<String>,
+        /// A secret's resource name (`projects/P/secrets/S`) when the binding is on one secret.
         secret: Option<String>,
     },
     /// One Key Vault (by name), or every vault when the scope is wider than one vault.
-    Azure { vault: Option<String> },
+    Azure {
+        /// The Key Vault's name, compared without case.
+        vault: Option<String>,
+    },
 }
 
 /// One PRV finding before it becomes a check result.
 #[derive(Debug, Clone)]
 pub struct Issue {
+    /// The PRV check it fails.
     pub check: CheckId,
     /// What the result is about: the principal that holds the grant (or the policy, for Vault).
     pub subject: String,
+    /// The result's display name: the policy, binding or statement (with its Sid) at fault.
     pub name: String,
+    /// The result's one-sentence explanation.
     pub message: String,
+    /// Added to the result's evidence as (key, value) pairs; findings merged into one by
+    /// [`AccessData::finish`] are listed under `also`.
     pub evidence: Vec<(&'static str, Value)>,
+    /// The file and line of the statement.
     pub loc: Loc,
+    /// JSON pointer (or `path "…"` block) of the statement inside the file.
     pub pointer: String,
 }
 
@@ -89,9 +110,13 @@ pub struct Issue {
 /// [`AccessData::finish`].
 #[derive(Debug, Default)]
 pub struct AccessData {
+    /// Every grant of every provider; complete only after [`AccessData::finish`].
     pub grants: Vec<Grant>,
+    /// PRV findings, one per (check, subject) after [`AccessData::finish`].
     pub issues: Vec<Issue>,
+    /// Kubernetes roles and bindings collected until `finish` joins them into grants.
     pub k8s: k8s::Rbac,
+    /// Vault policies and their attachments collected until `finish` joins them into grants.
     pub vault: vault::Policies,
     /// Things the readers could not evaluate (an attached policy missing from the export).
     pub notes: Vec<BadRecord>,
@@ -158,7 +183,9 @@ impl AccessData {
 
 /// Helps a parser place what it finds: the file, and the line of each JSON pointer.
 pub struct DocCtx<'a> {
+    /// The input's path as reported.
     pub file: &'a str,
+    /// The line of each JSON pointer in the document, from [`line_index`].
     pub lines: &'a HashMap<String, usize>,
     /// Line of the document's start (used when a pointer is not indexed).
     pub line: usize,

@@ -172,6 +172,9 @@ fn line_of(it: &HItem, embedded_line: usize) -> usize {
     }
 }
 
+/// The `vault-policy` JSON parser: policies (HCL in a string, or JSON syntax) and the roles,
+/// tokens and entities that attach them, kept in [`AccessData::vault`] until
+/// [`Policies::resolve`].
 pub fn json_doc(v: &Value, cx: &DocCtx, data: &mut AccessData) -> Result<(), DocErrors> {
     super::each_object(v, None, |x, p, errs| one(x, p, cx, data, errs))
 }
@@ -318,6 +321,8 @@ fn path_span(pattern: &str) -> Span {
 }
 
 impl Policies {
+    /// Turns each policy's path rules into grants and PRV issues, then gives every principal
+    /// the grants of the policies attached to it (a note for each policy not in the exports).
     pub fn resolve(self, data: &mut AccessData) {
         for pol in &self.policies {
             let subject = format!("vault-policy:{}", pol.name);

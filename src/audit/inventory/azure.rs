@@ -29,6 +29,8 @@ pub fn alias(base: &str) -> String {
     base.to_ascii_lowercase()
 }
 
+/// The `azure-secrets` parser. A version entry (an id with a version and no value) gives a
+/// partial item carrying only that version, merged into its secret by the join.
 pub fn secret_or_version(v: &Value, loc: Loc) -> Result<Item, String> {
     let id = s(v, "id").ok_or("Azure secret without \"id\"")?;
     let (base, name, version) =

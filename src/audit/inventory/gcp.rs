@@ -28,6 +28,8 @@ pub fn short_alias(secret: &str) -> String {
     format!("gcp-secret:{secret}")
 }
 
+/// The `gcp-secrets` parser. A version entry (`…/versions/N`) gives a partial item carrying
+/// only that version, merged into its secret by the join.
 pub fn secret_or_version(v: &Value, loc: Loc) -> Result<Item, String> {
     let name = s(v, "name").ok_or("GCP record without \"name\"")?;
     let (base, short, version) =

@@ -90,6 +90,7 @@ fn build(get: &dyn Fn(&str) -> Option<Option<String>>, loc: Loc) -> Result<Item,
     Ok(it)
 }
 
+/// The `generic` parser for a CSV row as (header, value) pairs; an empty cell counts as absent.
 pub fn from_row(cols: &[(String, String)], loc: Loc) -> Result<Vec<Item>, String> {
     let get = |k: &str| {
         cols.iter()
@@ -99,6 +100,7 @@ pub fn from_row(cols: &[(String, String)], loc: Loc) -> Result<Vec<Item>, String
     build(&get, loc).map(|i| vec![i])
 }
 
+/// The `generic` parser for a JSON object; lists are joined with commas and `tags` applied.
 pub fn from_json(v: &Value, loc: Loc) -> Result<Item, String> {
     let get = |k: &str| {
         v.get(k).map(|x| match x {

@@ -8,8 +8,9 @@ use serde_json::Value;
 use super::{apply_tags, date, s, string_map, value_fingerprint};
 use crate::audit::model::{Item, Kind, Loc, ValueSighting};
 
-pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
+/// The `k8s-secrets` parser: a List's items or one Secret, one item each.
 pub fn secret(v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
     if let Some(Value::Array(items)) = v.get("items") {
         return items.iter().map(|i| one(i, loc.clone())).collect();

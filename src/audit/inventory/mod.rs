@@ -30,7 +30,9 @@ pub const LOSSY_NOTE: &str = "the record holds bytes that are not UTF-8 (replace
 /// A record that could not be used, with where it is.
 #[derive(Debug, Clone)]
 pub struct BadRecord {
+    /// The input and line; line 0 when the fault is the input's as a whole.
     pub loc: Loc,
+    /// What is wrong with it, for people.
     pub error: String,
 }
 
@@ -153,6 +155,7 @@ pub fn parse_value(format: &'static InputFormat, v: &Value, loc: Loc) -> Result<
     }
 }
 
+/// A JSON value's type as error messages name it ("a string", "null").
 pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -172,10 +175,12 @@ pub fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Timestamp field in any form [`time::parse_value`] accepts; None if absent or unreadable.
 pub fn date(v: &Value, key: &str) -> Option<Secs> {
     v.get(key).and_then(time::parse_value)
 }
 
+/// A flag written as a boolean, a word ([`parse_bool`]) or a number (non-zero is true).
 pub fn boolish(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
@@ -185,6 +190,7 @@ pub fn boolish(v: &Value) -> Option<bool> {
     }
 }
 
+/// `true`/`yes`/`1`/`enabled`/`active`/`on` and their opposites, in any case; None otherwise.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "1" | "enabled" | "active" | "on" => Some(true),

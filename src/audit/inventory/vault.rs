@@ -7,10 +7,11 @@ use super::{apply_tags, date, s, string_map};
 use crate::audit::model::{Item, Kind, Loc};
 use crate::audit::time;
 
-pub fn canonical_path(p: &str) -> String {
+fn canonical_path(p: &str) -> String {
     p.trim().trim_matches('/').to_string()
 }
 
+/// The `vault-kv` parser: one record, `vault:<mount>/<path>`, with its versions.
 pub fn kv_metadata(v: &Value, loc: Loc) -> Result<Item, String> {
     let path = s(v, "path").ok_or("Vault KV record without \"path\"")?;
     let meta = v

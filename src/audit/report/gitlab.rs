@@ -10,6 +10,7 @@ use crate::audit::checks::Status;
 use crate::report::gitlab::{NO_COMMIT, envelope, severity, truncate, uuid_of};
 use serde_json::{Value, json};
 
+/// The `--format gitlab` document (serialised by the caller).
 pub fn render(r: &ReportData) -> Value {
     let a = r.audit;
     let vulnerabilities: Vec<Value> = (a.outcomes.iter())

@@ -20,6 +20,7 @@ const ACCESS_ROWS: usize = 500;
 const CLASS_ROWS: usize = 1000;
 const NOTE_ROWS: usize = 100;
 
+/// The `--format html` page, complete.
 pub fn render(r: &ReportData) -> String {
     let a = r.audit;
     let mut p = Page::new(&format!("Rotation audit {}", fmt_date(a.now)));

@@ -7,8 +7,10 @@ use crate::audit::checks::Status;
 use crate::audit::previous::State;
 use crate::audit::time::fmt;
 
+/// The report's `schema` value; `--previous` reads only reports that carry it.
 pub const SCHEMA: &str = "keywarden/audit/v1";
 
+/// The `--format json` document (serialised by the caller).
 pub fn render(r: &ReportData) -> Value {
     let a = r.audit;
     let results: Vec<Value> = a

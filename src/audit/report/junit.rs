@@ -72,6 +72,7 @@ fn case(x: &mut Xml, r: &ReportData, o: &CheckResult) {
     x.close(2, "testcase");
 }
 
+/// The `--format junit` XML document.
 pub fn render(r: &ReportData) -> String {
     let a = r.audit;
     let mut by_check: BTreeMap<CheckId, Vec<&CheckResult>> = BTreeMap::new();

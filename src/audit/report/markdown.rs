@@ -10,6 +10,7 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// The `--format markdown` document.
 pub fn render(r: &ReportData) -> String {
     let a = r.audit;
     let mut s = String::new();

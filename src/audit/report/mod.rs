@@ -20,10 +20,16 @@ use super::time::Secs;
 /// One input as read.
 #[derive(Debug, Clone)]
 pub struct InputInfo {
+    /// The path as given (`stdin` for `-`).
     pub file: String,
+    /// The option it was given to: `findings`, `inventory`, `log` or `policy-doc`.
     pub role: &'static str,
+    /// The format it was read as; `empty`, `unknown` (not opened) or `cloudtrail-digest` when
+    /// it was not parsed.
     pub format: &'static str,
+    /// Records read, unusable ones included (a truncated last record is not counted).
     pub records: usize,
+    /// Input errors (bad records, read failures) attributed to it.
     pub errors: usize,
     /// Not read to its end (truncated JSON, a truncated or corrupt `.gz`, a read error).
     pub partial: bool,
@@ -46,15 +52,23 @@ impl InputInfo {
     }
 }
 
+/// Everything a report format renders: the audit's results and how its inputs were read.
 pub struct ReportData<'a> {
+    /// The items, results and coverage of the run.
     pub audit: &'a Audit,
     /// How this run compares with `--previous` (None without it).
     pub changes: Option<super::previous::Changes>,
+    /// Every input in the order given, role by role.
     pub inputs: Vec<InputInfo>,
+    /// Input errors: records and inputs that could not be used, with where they are.
     pub bad: Vec<BadRecord>,
+    /// The time window and event counts of each provider's audit logs.
     pub coverage: BTreeMap<Provider, Coverage>,
+    /// The `--policy` file's path as given, or `built-in`.
     pub policy_source: String,
+    /// Hex SHA-256 of the built-in policy text followed by the user's, if any.
     pub policy_sha256: String,
+    /// The `--fail-on` threshold; None for `--fail-on none` (no result sets the exit code).
     pub fail_on: Option<Severity>,
     /// Records read with a workaround and kept (lossy UTF-8), with where they are.
     pub notes: Vec<BadRecord>,
@@ -67,12 +81,17 @@ pub struct ReportData<'a> {
 /// A secret to rotate first, with why.
 #[derive(Debug, Clone)]
 pub struct Priority {
+    /// The secret's id, as in its results.
     pub secret_id: String,
     /// What the secret is when its id does not say (a leaked credential's rule and place).
     pub name: String,
+    /// Sum of its failing checks' weights plus a tenth of its days overdue; higher ranks first.
     pub score: i64,
+    /// The weighted checks it fails, in result order.
     pub checks: Vec<CheckId>,
+    /// The message of its heaviest check.
     pub reason: String,
+    /// The first due date among its results (in result order); None if none has one.
     pub due: Option<Secs>,
     /// Weight of the check whose message is the reason.
     top: i64,
@@ -177,10 +196,12 @@ impl ReportData<'_> {
         self.inputs.iter().filter(|i| i.partial).count()
     }
 
+    /// Inputs whose [`InputInfo::status`] is `status`.
     pub fn inputs_with(&self, status: &str) -> usize {
         self.inputs.iter().filter(|i| i.status() == status).count()
     }
 
+    /// Results that are not suppressed (failing or to review).
     pub fn active(&self) -> impl Iterator<Item = &CheckResult> {
         self.audit
             .outcomes
@@ -188,10 +209,12 @@ impl ReportData<'_> {
             .filter(|o| o.status != Status::Suppressed)
     }
 
+    /// Whether a result fails the policy at or above `--fail-on` (these set the exit code).
     pub fn failing(&self, o: &CheckResult) -> bool {
         o.status == Status::Fail && self.fail_on.is_some_and(|f| o.severity >= f)
     }
 
+    /// Results [`failing`](Self::failing) at `--fail-on`: the exit code is 1 when there are any.
     pub fn exit_failing(&self) -> usize {
         self.audit
             .outcomes
@@ -200,6 +223,7 @@ impl ReportData<'_> {
             .count()
     }
 
+    /// Results with status `st`.
     pub fn count(&self, st: Status) -> usize {
         self.audit
             .outcomes
@@ -208,6 +232,7 @@ impl ReportData<'_> {
             .count()
     }
 
+    /// Results that fail the policy, per severity (suppressed and review ones not counted).
     pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
         let mut m = BTreeMap::new();
         for o in self
@@ -221,6 +246,7 @@ impl ReportData<'_> {
         m
     }
 
+    /// Results per check: (fail, review, suppressed).
     pub fn by_check(&self) -> BTreeMap<CheckId, (usize, usize, usize)> {
         let mut m: BTreeMap<CheckId, (usize, usize, usize)> = BTreeMap::new();
         for o in &self.audit.outcomes {

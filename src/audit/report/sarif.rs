@@ -195,6 +195,7 @@ fn notification(level: &str, b: &BadRecord) -> Notification {
         .build()
 }
 
+/// The `--format sarif` log, one run (serialised by the caller).
 pub fn build(r: &ReportData) -> Sarif {
     let coverage: serde_json::Map<String, Value> = r
         .coverage

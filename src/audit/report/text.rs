@@ -9,6 +9,7 @@ use crate::audit::time::fmt;
 /// Secrets listed with their class in the terminal; the JSON report lists all.
 const CLASS_LINES: usize = 200;
 
+/// The terminal report (`--format text`, the default).
 pub fn render(r: &ReportData) -> String {
     let a = r.audit;
     let mut s = String::new();
