@@ -524,11 +524,9 @@ pub struct Engine {
     paths: Vec<usize>,
     /// Every path rule's regex in one set: asked once per blob, where a regex per rule cost a
     /// search per rule and blob.
-    path_set: Option<regex::RegexSet>,
-    /// Each distinct `path_exclude`, and for each of `paths` the index of its own. Asked one
-    /// at a time, and only for a path that its rule's `path` matched: as one set, every path
-    /// went through an overlapping search that cost a quarter of a scan of a project with many
-    /// configuration files.
+    path_set: Option<PathSet>,
+    /// Each distinct `path_exclude`, and for each of `paths` the index of its own: asked only
+    /// for a path that its rule's `path` matched.
     excludes: Vec<regex::Regex>,
     exclude_of: Vec<Option<usize>>,
     /// Whether a rule with a `path` also has keywords (its windows come from hits and must
@@ -568,6 +566,57 @@ struct Aligned<B: ?Sized>(B);
 /// Bytes past a window's end searched for the end of the line, so that a regex's trailing
 /// boundary sees the real next character.
 const LINE_SLACK: usize = 4096;
+
+/// The path rules' regexes as one set. Nearly every path is ASCII, and those go to a byte set
+/// compiled without Unicode classes, whose overlapping search runs on the lazy DFA: with
+/// Unicode `\w` and case folding the set fell back to the PikeVM, a quarter of the CPU of a
+/// scan of a project full of configuration files. For an ASCII path both sets agree; any other
+/// path goes to the Unicode set, compiled on first use.
+struct PathSet {
+    /// None when a pattern needs Unicode (`\p{..}`): every path then goes to the Unicode set.
+    ascii: Option<regex::bytes::RegexSet>,
+    patterns: Vec<String>,
+    unicode: OnceLock<Option<regex::RegexSet>>,
+}
+
+impl PathSet {
+    fn new(patterns: Vec<String>) -> Result<PathSet> {
+        let ascii = (regex::bytes::RegexSetBuilder::new(&patterns))
+            .unicode(false)
+            .build()
+            .ok();
+        let unicode = OnceLock::new();
+        if ascii.is_none() {
+            let set =
+                regex::RegexSet::new(&patterns).context("compiling the rules' path regexes")?;
+            let _ = unicode.set(Some(set));
+        }
+        Ok(PathSet {
+            ascii,
+            patterns,
+            unicode,
+        })
+    }
+
+    /// For each pattern, whether it matches `path`.
+    fn matches(&self, path: &str) -> Vec<bool> {
+        let n = self.patterns.len();
+        if let Some(ascii) = self.ascii.as_ref().filter(|_| path.is_ascii()) {
+            let m = ascii.matches(path.as_bytes());
+            return (0..n).map(|i| m.matched(i)).collect();
+        }
+        match self
+            .unicode
+            .get_or_init(|| regex::RegexSet::new(&self.patterns).ok())
+        {
+            Some(set) => {
+                let m = set.matches(path);
+                (0..n).map(|i| m.matched(i)).collect()
+            }
+            None => vec![false; n],
+        }
+    }
+}
 
 impl Engine {
     /// Compiles every rule now (errors surface here).
@@ -636,10 +685,9 @@ impl Engine {
         let path_set = if paths.is_empty() {
             None
         } else {
-            Some(
-                regex::RegexSet::new(paths.iter().map(|&(_, p)| p))
-                    .context("compiling the rules' path regexes")?,
-            )
+            Some(PathSet::new(
+                paths.iter().map(|&(_, p)| p.to_string()).collect(),
+            )?)
         };
         // A rule's exclusion only narrows its `path`: without one there is nothing to narrow.
         let mut exclude_texts: Vec<&str> = Vec::new();
@@ -707,7 +755,7 @@ impl Engine {
         let mut excluded: Vec<Option<bool>> = vec![None; self.excludes.len()];
         let mut off = Vec::new();
         for (i, &r) in self.paths.iter().enumerate() {
-            let is_off = !matched.matched(i)
+            let is_off = !matched[i]
                 || self.exclude_of[i].is_some_and(|x| {
                     *excluded[x].get_or_insert_with(|| self.excludes[x].is_match(p))
                 });
@@ -1124,6 +1172,67 @@ fn resolve_overlaps(rules: &[CompiledRule], out: &mut Vec<Match>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_path_set_agrees_with_the_unicode_one() {
+        let rules = crate::rules::builtin().unwrap();
+        let patterns: Vec<String> = (rules.iter()).filter_map(|r| r.path.clone()).collect();
+        let set = PathSet::new(patterns.clone()).unwrap();
+        assert!(
+            set.ascii.is_some(),
+            "every built-in path regex compiles without Unicode"
+        );
+        let unicode = regex::RegexSet::new(&patterns).unwrap();
+        let mut paths: Vec<String> = [
+            ".env",
+            "app/.env.production",
+            "config/database.yml",
+            "settings_prod.py",
+            "deploy/.netrc",
+            "home/u/_netrc",
+            "x/.git-credentials",
+            "etc/shadow",
+            "etc/shadow-",
+            "conf/.my.cnf",
+            "a/.pgpass",
+            "b/pip.conf",
+            "c/.npmrc",
+            "d/sitemanager.xml",
+            "e/logins.json",
+            "f/terraform.tfstate",
+            "g/config/master.key",
+            "inventory/hosts",
+            "src/main.rs",
+            "README.md",
+            "web.config",
+            "WEB.CONFIG",
+            "docs/example.env",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut rng = crate::test_rng::Rng::new(7);
+        for _ in 0..2_000 {
+            let n = 1 + rng.below(30);
+            paths.push(rng.string(b"abcdeEXYZ019._-/envymlcfgnetrcshadowpgpass", n));
+        }
+        for p in &paths {
+            let want = unicode.matches(p);
+            let got = set.matches(p);
+            for (i, g) in got.iter().enumerate() {
+                assert_eq!(*g, want.matched(i), "{p:?} against {:?}", patterns[i]);
+            }
+        }
+        // A path with a non-ASCII name goes to the Unicode set: \w takes the accented letters.
+        let e = set.matches("conf/résumé.env");
+        let u = unicode.matches("conf/résumé.env");
+        assert!(e.iter().any(|m| *m));
+        assert_eq!(
+            e,
+            (0..patterns.len())
+                .map(|i| u.matched(i))
+                .collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn remembered_line_feeds_agree_with_searching_afresh() {
