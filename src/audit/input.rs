@@ -16,8 +16,11 @@ use super::model::{Event, Item, Leak, Loc, Provider, Store};
 /// What a file is for; detection only considers formats of its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// Secrets-manager exports, machine-credential lists and store settings (`--inventory`).
     Inventory,
+    /// Audit logs (`--log`).
     Log,
+    /// keywarden's own scan output (`--findings`).
     Findings,
     /// Access policies (`--policy-doc`): who may read which secrets.
     PolicyDoc,
@@ -27,6 +30,8 @@ pub enum Role {
 /// bytes, where its records are, and the parser that reads them. A new provider is its
 /// parser file plus one row of [`FORMATS`].
 pub struct InputFormat {
+    /// The name `FORMAT:FILE` and the reports use (`aws-secrets`, `cloudtrail`); unique in
+    /// the table.
     pub name: &'static str,
     /// Top-level keys whose array holds the records (a document without them is one record).
     pub array_keys: &'static [&'static str],
@@ -35,6 +40,7 @@ pub struct InputFormat {
     /// Looser signs, tried (in table order) only when no row's `detect` said yes, and never
     /// to keep another role's files out ([`Sniff::strict`]).
     fallback: Option<fn(&Sniff) -> bool>,
+    /// How its records are read; the variant is the format's [`Role`].
     pub parser: Parser,
 }
 
@@ -65,13 +71,17 @@ pub enum Parser {
     /// An inventory: each JSON record to items, and each CSV row for formats that come as
     /// CSV too.
     Inventory {
+        /// One JSON record to items (none for a record that holds no secret).
         json: fn(&Value, Loc) -> Result<Vec<Item>, String>,
+        /// One CSV row to items; None: the format comes as JSON only.
         csv: Option<CsvParser>,
     },
     /// An audit log of one provider. A record about nothing the audit looks at is counted
     /// in [`logs::State::unrelated`].
     Log {
+        /// Whose log it is: the records about nothing audited are counted under it.
         provider: Provider,
+        /// One record to events.
         parse: LogParser,
     },
     /// An export of a secrets manager's own settings (a Key Vault, a Vault server's audit
@@ -82,7 +92,9 @@ pub enum Parser {
     /// An access-policy export: each JSON document to grants and issues, and (for formats
     /// with a text syntax) the whole text (file name given) when it is not JSON.
     Access {
+        /// One JSON document into the grants and issues.
         json: fn(&Value, &DocCtx, &mut AccessData) -> Result<(), DocErrors>,
+        /// The whole text of a file that is not JSON (Vault's HCL); None: JSON only.
         text: Option<TextPolicyParser>,
     },
 }
@@ -478,14 +490,17 @@ impl InputFormat {
         FORMATS.iter()
     }
 
+    /// The name `FORMAT:FILE` and the reports use.
     pub fn name(&self) -> &'static str {
         self.name
     }
 
+    /// The format `FORMAT:FILE` names; None when no row of [`FORMATS`] has that name.
     pub fn from_name(s: &str) -> Option<&'static InputFormat> {
         FORMATS.iter().find(|f| f.name == s)
     }
 
+    /// Which flag takes its files, told by its parser.
     pub fn role(&self) -> Role {
         match self.parser {
             Parser::Inventory { .. } | Parser::Store(_) => Role::Inventory,
@@ -495,6 +510,7 @@ impl InputFormat {
         }
     }
 
+    /// Top-level keys whose array holds the records, for [`json_records`].
     pub fn array_keys(&self) -> &'static [&'static str] {
         self.array_keys
     }
@@ -504,11 +520,16 @@ impl InputFormat {
 /// with colons still work.
 #[derive(Debug, Clone)]
 pub struct InputSpec {
+    /// The file, `-` for standard input, without the `FORMAT:` prefix.
     pub path: String,
+    /// The format the prefix names; None: it is detected from the content.
     pub format: Option<&'static InputFormat>,
 }
 
 impl InputSpec {
+    /// Splits off a `FORMAT:` prefix. A prefix that looks like a format name (lower-case
+    /// letters and dashes) but names none is an error, unless the whole argument is a file
+    /// that exists.
     pub fn parse(arg: &str) -> Result<InputSpec> {
         if let Some((pre, rest)) = arg.split_once(':') {
             if let Some(f) = InputFormat::from_name(pre) {
@@ -547,6 +568,7 @@ impl InputSpec {
     }
 }
 
+/// The stream parsers read: gzip already undone, UTF-16 already UTF-8.
 pub type Reader = BufReader<Box<dyn Read>>;
 
 const PREFIX_LEN: usize = 16 * 1024;
@@ -554,8 +576,12 @@ const PREFIX_LEN: usize = 16 * 1024;
 /// An opened input: the reader (from the start), its first bytes for detection, and the
 /// error met while reading them, if any (then the reader ends with that error).
 pub struct Opened {
+    /// The whole content, the prefix included.
     pub reader: Reader,
+    /// The first bytes of the content (up to 16 KiB; fewer only when that is all of it or
+    /// reading failed).
     pub prefix: Vec<u8>,
+    /// The error that stopped the reading of the prefix; None: no error.
     pub read_error: Option<String>,
 }
 
@@ -570,6 +596,9 @@ pub fn open(path: &str) -> Result<Opened> {
     open_reader(raw).with_context(|| format!("cannot read {path}"))
 }
 
+/// [`open`] for any byte stream (the fuzz targets' inputs). Fails only when the very first
+/// read does; a later read error is kept in [`Opened::read_error`] and replayed by the
+/// reader.
 pub fn open_reader(raw: Box<dyn Read>) -> Result<Opened> {
     let mut br = BufReader::with_capacity(256 * 1024, raw);
     let magic = br.fill_buf()?;
@@ -741,20 +770,29 @@ fn first_match(role: Role, s: &Sniff) -> Option<&'static InputFormat> {
 
 /// One record cut out of an input, or the reason it could not be read.
 pub enum Record {
+    /// A JSON value read whole.
     Ok {
+        /// The record.
         value: Value,
+        /// The line it starts on (1-based).
         line: usize,
         /// Bytes that are not UTF-8 were replaced by U+FFFD to read it (the record is kept).
         lossy: bool,
     },
+    /// A record that could not be read (damaged JSON, an over-long line); the records after
+    /// it still are.
     Bad {
+        /// The line it starts on (1-based).
         line: usize,
+        /// What is wrong with it.
         error: String,
     },
     /// The input ended inside a value, or reading it failed: what follows was never seen,
     /// so the audit of this input is partial.
     Truncated {
+        /// The line where reading stopped (1-based; 0 when not even the first line was read).
         line: usize,
+        /// Why it stopped.
         error: String,
     },
 }
@@ -763,7 +801,9 @@ pub enum Record {
 /// (then the audit of it is partial).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Count {
+    /// Records met, read or bad (a truncation is not one).
     pub records: usize,
+    /// The input could not be read to its end.
     pub partial: bool,
 }
 

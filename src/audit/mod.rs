@@ -79,7 +79,7 @@ pub fn run(args: &AuditArgs) -> Result<i32> {
 }
 
 /// Everything read from the inputs.
-pub struct Loaded {
+struct Loaded {
     pub items: Vec<model::Item>,
     /// The secrets managers' own settings (Key Vaults, Vault audit devices).
     pub stores: Vec<model::Store>,
@@ -168,11 +168,7 @@ fn open_spec(arg: &str, role: Role, stdin_used: &mut bool) -> Result<Opened> {
 /// `window` is where the logs' recent period starts (the access-pattern checks split reads
 /// there while the logs stream).
 /// The policy's `[machine]` settings judge log events as they stream.
-pub fn load_inputs(
-    args: &AuditArgs,
-    policy: &policy::Policy,
-    window: logs::Window,
-) -> Result<Loaded> {
+fn load_inputs(args: &AuditArgs, policy: &policy::Policy, window: logs::Window) -> Result<Loaded> {
     let mut stdin_used = false;
     inventory::reset_fingerprint_budget();
     let mut out = Loaded {

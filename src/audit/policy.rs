@@ -12,11 +12,11 @@ use super::checks::catalog::nearest;
 use super::model::{Item, Kind};
 use super::time::{self, Secs};
 
-pub const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
+const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PolicyFile {
+struct PolicyFile {
     pub version: Option<u32>,
     #[serde(default)]
     pub defaults: ClassSettings,
@@ -42,7 +42,7 @@ pub struct PolicyFile {
 /// and what in the recent period is out of pattern (PAT checks).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AccessPatternSettings {
+struct AccessPatternSettings {
     /// Events within this many days before `--now` are recent; earlier ones are history.
     pub recent_days: Option<u32>,
     /// Days of history a provider's logs must hold before a first access, a new network or
@@ -60,7 +60,7 @@ pub struct AccessPatternSettings {
 /// `[services]`: how a secret's service is told, for SHR-002.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Services {
+struct Services {
     pub tag_keys: Option<Vec<String>>,
     /// Regexes tried on the id and the name; the service is the group named `service`, else
     /// the first group.
@@ -70,7 +70,7 @@ pub struct Services {
 /// `[machine]`: what makes a credential a workload's, and how long a Vault token may live.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MachineSettings {
+struct MachineSettings {
     /// Addresses (CIDR or single IPs) where workloads run: a call signed with an IAM user's
     /// long-term key from one of them is a workload using a user key (MCH-001).
     pub workload_cidrs: Option<Vec<String>>,
@@ -81,7 +81,7 @@ pub struct MachineSettings {
 /// `[logs]`: how far audit logs must reach before their silence counts as non-use.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LogSettings {
+struct LogSettings {
     /// The logs must reach at least this close to `--now` (days) before USE-001 / USE-002
     /// rely on them; otherwise usage is reported as not evaluated (USE-003). Default 7.
     pub max_lag_days: Option<u32>,
@@ -89,7 +89,7 @@ pub struct LogSettings {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClassSettings {
+struct ClassSettings {
     pub description: Option<String>,
     pub max_age_days: Option<u32>,
     pub require_auto_rotation: Option<bool>,
@@ -109,14 +109,14 @@ pub struct ClassSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Burst {
+struct Burst {
     pub count: u32,
     pub window: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Classification {
+struct Classification {
     pub tag_keys: Option<Vec<String>>,
     /// `true`: the policy's `[[classification.rule]]` entries replace the built-in rules and
     /// the built-in database signals; otherwise they are tried first and the built-ins after.
@@ -129,7 +129,7 @@ pub struct Classification {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleSpec {
+struct RuleSpec {
     #[serde(rename = "match")]
     pub pattern: String,
     pub class: String,
@@ -141,14 +141,14 @@ pub struct RuleSpec {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Exemptions {
+struct Exemptions {
     #[serde(default)]
     pub item: Vec<ExemptionSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExemptionSpec {
+struct ExemptionSpec {
     #[serde(rename = "ref")]
     pub reference: String,
     #[serde(default)]
@@ -160,25 +160,45 @@ pub struct ExemptionSpec {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Environments {
+struct Environments {
     pub tag_keys: Option<Vec<String>>,
 }
 
 /// Effective settings of one class (defaults applied).
 #[derive(Debug, Clone)]
 pub struct Class {
+    /// The `NAME` of `[classes.NAME]`; `defaults` for [`Policy::defaults`].
     pub name: String,
+    /// Longest time between rotations, in days (ROT-002, ROT-003, ROT-005); None (or 0 in
+    /// the file): no calendar rotation.
     pub max_age_days: Option<u32>,
+    /// The provider's automatic rotation must be on where the provider has one (ROT-001).
     pub require_auto_rotation: bool,
+    /// An expiry must be set where the provider has one (EXP-001). Set nowhere in the
+    /// policy, it follows from `max_validity_days`.
     pub require_expiry: bool,
+    /// Longest validity, in days from `notBefore` (else creation) to the expiry (EXP-001);
+    /// None (or 0 in the file): not limited.
     pub max_validity_days: Option<u32>,
+    /// Days without use after which USE-001 fails, and the age at which a secret never used
+    /// fails USE-002; None (or 0 in the file): usage is not judged.
     pub unused_days: Option<u32>,
+    /// How many days before a rotation falls due ROT-005 reports it.
     pub due_soon_days: u32,
+    /// Events after which the class must be rotated (`compromise`, `personnel_change`,
+    /// `leak`, `schedule`): validated when the policy loads; no check reads them.
     pub rotate_on: Vec<String>,
+    /// Active access keys one user may hold (KEY-001); at least 1.
     pub max_active_keys: u32,
+    /// Denied attempts by one principal on one secret within `burst_window` that fail
+    /// ACC-002; at least 1.
     pub burst_count: u32,
+    /// The window of `burst_count`, in seconds; never 0.
     pub burst_window: i64,
+    /// The secret must be encrypted with a customer-managed key where the store says which
+    /// key it uses (MGR-004).
     pub require_customer_key: bool,
+    /// Tag keys every secret of the class must carry (MGR-006), trimmed, blank ones dropped.
     pub required_tags: Vec<String>,
 }
 
@@ -202,6 +222,8 @@ impl Cidr {
         (bits <= max).then_some(Cidr { net, bits })
     }
 
+    /// Whether `ip` lies in the block; an IPv4 address written in IPv6 (`::ffff:10.0.0.1`)
+    /// is judged as IPv4.
     pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
         use std::net::IpAddr;
         // The first `bits` bits of both addresses, compared by shifting the rest away.
@@ -230,6 +252,9 @@ impl std::fmt::Display for Cidr {
 /// Effective `[machine]` settings.
 #[derive(Debug, Clone, Default)]
 pub struct Machine {
+    /// Where workloads run: a call signed with an IAM user's long-term key from one of these
+    /// is a workload using a user key (MCH-001). Empty: only the user agent and AWS service
+    /// sources tell.
     pub workload_cidrs: Vec<Cidr>,
     /// None: only tokens without a TTL are judged.
     pub max_token_ttl_hours: Option<u32>,
@@ -249,69 +274,89 @@ impl IdPattern {
     }
 }
 
-pub struct ClassRule {
+struct ClassRule {
     matcher: IdPattern,
-    pub class: String,
-    pub pattern: String,
+    class: String,
+    pattern: String,
     /// Where the rule comes from: the user's policy or the built-in one.
-    pub builtin: bool,
+    builtin: bool,
 }
 
+/// One `[[exemptions.item]]`, compiled: which results it suppresses, until when and why.
 pub struct Exemption {
     matcher: globset::GlobMatcher,
+    /// The `ref` as written: a canonical id or a glob over canonical ids.
     pub reference: String,
     /// The checks it covers; empty covers every check (`checks = []` or `["*"]`).
     pub checks: Vec<CheckId>,
     /// End of validity (exclusive); None = no end.
     pub until: Option<Secs>,
+    /// `until` as written, for reports.
     pub until_text: Option<String>,
+    /// Why the results are accepted, shown with every result it suppresses.
     pub reason: String,
 }
 
 /// A compiled policy ready for the checks.
 pub struct Policy {
+    /// Where the policy comes from, as reports name it: `built-in`, or the `--policy` path.
     pub source: String,
+    /// SHA-256 (hex) of the built-in policy's text followed by the user policy's, so a report
+    /// says which policy judged it.
     pub sha256: String,
-    pub classes: BTreeMap<String, Class>,
-    pub rules: Vec<ClassRule>,
-    pub tag_keys: Vec<String>,
+    classes: BTreeMap<String, Class>,
+    rules: Vec<ClassRule>,
+    tag_keys: Vec<String>,
     /// `[classification.by_kind]`: the class of each source kind, and `default`'s.
-    pub by_kind: BTreeMap<Kind, String>,
-    pub default_class: Option<String>,
-    pub exemptions: Vec<Exemption>,
-    pub env_tag_keys: Vec<String>,
+    by_kind: BTreeMap<Kind, String>,
+    default_class: Option<String>,
+    exemptions: Vec<Exemption>,
+    env_tag_keys: Vec<String>,
+    /// `[defaults]` as a class of its own: it judges the secrets the logs name that no
+    /// inventory lists, and denied bursts (ACC-002) on secrets without a class.
     pub defaults: Class,
     /// Classify by database signals (AWS-managed RDS secrets, `OwningService`, names and
     /// descriptions saying database) before the source-kind fallback.
-    pub database_signals: bool,
-    /// See [`LogSettings::max_lag_days`].
+    database_signals: bool,
+    /// How close to `--now` (days) the logs must reach before USE-001 / USE-002 rely on
+    /// them (`[logs] max_lag_days`).
     pub log_max_lag_days: u32,
+    /// How the logs are split into history and a recent period, and what in the recent
+    /// period is out of pattern (PAT checks).
     pub patterns: AccessPatterns,
-    pub service_tag_keys: Vec<String>,
-    pub service_patterns: Vec<Regex>,
-    /// See [`MachineSettings`].
+    service_tag_keys: Vec<String>,
+    service_patterns: Vec<Regex>,
+    /// What makes a credential a workload's, and how long a Vault token may live.
     pub machine: Machine,
 }
 
 /// Effective `[access_patterns]` settings.
 #[derive(Debug, Clone)]
 pub struct AccessPatterns {
+    /// Events within this many days before `--now` are recent, earlier ones history; 1 to
+    /// 366.
     pub recent_days: u32,
+    /// Days of history a provider's logs must hold before PAT-001..003 are evaluated.
     pub min_history_days: u32,
+    /// A day's reads above this multiple of the principal's historical daily mean are a
+    /// spike (PAT-003); finite and at least 1.
     pub spike_factor: f64,
+    /// Fewest reads in one day that can be a spike (PAT-003); at least 1.
     pub spike_min_reads: u32,
+    /// Principals whose every use is reported (PAT-005), in policy order.
     pub break_glass: Vec<BreakGlass>,
 }
 
 /// One `break_glass_principals` entry.
 #[derive(Debug, Clone)]
 pub struct BreakGlass {
+    /// The entry as written: an exact principal or a case-insensitive glob.
     pub pattern: String,
     matcher: globset::GlobMatcher,
 }
 
 impl BreakGlass {
-    pub fn is_match(&self, principal: &str) -> bool {
+    fn is_match(&self, principal: &str) -> bool {
         self.pattern == principal || self.matcher.is_match(principal)
     }
 }
@@ -345,8 +390,8 @@ fn overlay(base: &mut ClassSettings, top: &ClassSettings) {
     );
 }
 
-/// Parses a policy file's text (no layering, no compilation): for validation and fuzzing.
-pub fn parse_file(text: &str) -> Result<PolicyFile> {
+/// Parses a policy file's text and checks its version (no layering, no compilation).
+fn parse_file(text: &str) -> Result<PolicyFile> {
     let pf: PolicyFile = toml::from_str(text).map_err(|e| anyhow!("{e}"))?;
     if let Some(v) = pf.version
         && v != 1

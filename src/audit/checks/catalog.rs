@@ -12,13 +12,17 @@ macro_rules! check_ids {
         /// exemptions.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum CheckId {
-            $($variant),*
+            $(
+                #[doc = concat!("`", $id, "`, described by its entry in [`CHECKS`].")]
+                $variant
+            ),*
         }
 
         impl CheckId {
             /// Every check, in [`CHECKS`] order.
             pub const ALL: &'static [CheckId] = &[$(CheckId::$variant),*];
 
+            /// The id as reports, SARIF and exemptions write it (`ROT-003`).
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $(CheckId::$variant => $id),*
@@ -121,8 +125,8 @@ impl serde::Serialize for CheckId {
 /// A check id that names no check, with the nearest one as a suggestion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownCheck {
-    pub given: String,
-    pub nearest: Option<CheckId>,
+    given: String,
+    nearest: Option<CheckId>,
 }
 
 impl fmt::Display for UnknownCheck {
@@ -185,15 +189,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// A check's stable description.
 pub struct CheckDef {
+    /// The check described; this entry is `CHECKS[id as usize]`.
     pub id: CheckId,
+    /// What a failing result says is wrong, in a few words: the check's heading in reports
+    /// and its SARIF rule name.
     pub title: &'static str,
+    /// The severity of every result of the check, which `--fail-on` compares.
     pub severity: Severity,
     /// "review" results are advisories (never failing).
     pub review: bool,
+    /// What to do about a result, shown with it in every report.
     pub fix: &'static str,
+    /// The benchmark controls and standards the check maps to (CIS, PCI DSS, AWS Config
+    /// rules, Security Hub controls, …).
     pub controls: &'static [&'static str],
 }
 
+/// One description per [`CheckId`], in the order the ids are declared, so that
+/// [`CheckId::def`] can index it.
 pub const CHECKS: [CheckDef; 44] = [
     CheckDef {
         id: CheckId::Rot001,

@@ -10,6 +10,8 @@ use serde_json::Value;
 use super::{date, kind_of, s, value_fingerprint};
 use crate::audit::model::{Item, Kind, Loc, ValueSighting};
 
+/// The `azure-app-credentials` parser: one item per client secret of an application, or
+/// the one secret a credential entry is. A certificate credential is an error (not audited).
 pub fn credentials(v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
     if let Some(list) = v.get("passwordCredentials") {
         let Value::Array(list) = list else {

@@ -25,6 +25,7 @@ fn real_expiry(t: Option<Secs>) -> Option<Secs> {
     t.filter(|t| *t < 253_370_764_800)
 }
 
+/// The `gcp-sa-keys` parser: one key, as an item; none for a Google-managed key.
 pub fn key(v: &Value, loc: Loc) -> Result<Vec<Item>, String> {
     let name = s(v, "name").ok_or("service-account key without \"name\"")?;
     let (sa, key_id) = split_name(name).ok_or_else(|| {

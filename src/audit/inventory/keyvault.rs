@@ -8,6 +8,8 @@ use serde_json::Value;
 use super::{boolish, kind_of, s};
 use crate::audit::model::{Kind, Loc, Store, StoreSettings};
 
+/// The `azure-keyvault` parser: one vault's settings as a store. A vault without
+/// `properties` (`az keyvault list` output) is an error, not a vault with unknown settings.
 pub fn vault(v: &Value, loc: Loc) -> Result<Vec<Store>, String> {
     if !v.is_object() {
         return Err(format!("expected a JSON object, found {}", kind_of(v)));

@@ -8,8 +8,10 @@ use serde_json::Value;
 use super::{kind_of, s};
 use crate::audit::model::{AuditDevice, Kind, Loc, Store, StoreSettings};
 
-pub const ID: &str = "vault:sys/audit";
+const ID: &str = "vault:sys/audit";
 
+/// The `vault-audit-devices` parser: one store, the Vault server, with every audit device
+/// enabled on it (none for `{}`).
 pub fn devices(v: &Value, loc: Loc) -> Result<Vec<Store>, String> {
     let Value::Object(top) = v else {
         return Err(format!("expected a JSON object, found {}", kind_of(v)));
