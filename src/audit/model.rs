@@ -7,7 +7,9 @@ use super::time::Secs;
 /// Where a record came from: input file (as given) and 1-based line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Loc {
+    /// The input's path as given on the command line; `stdin` for standard input.
     pub file: String,
+    /// 1-based; 0 where the location is the whole input.
     pub line: usize,
 }
 
@@ -15,16 +17,23 @@ pub struct Loc {
 /// come from elsewhere (a secret only the logs know, a leak, an access grant).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// An IAM user's access key (`aws iam list-access-keys`, the credential report).
     IamAccessKey,
+    /// An AWS Secrets Manager secret.
     AwsSecret,
+    /// A Vault KV secret (v1 or v2).
     VaultKv,
+    /// A GCP Secret Manager secret.
     GcpSecret,
+    /// An Azure Key Vault secret.
     AzureSecret,
+    /// A Kubernetes Secret.
     K8sSecret,
     /// A GCP user-managed service-account key (`gcloud iam service-accounts keys list`).
     GcpServiceAccountKey,
     /// A client secret of an Entra ID application (`az ad app credential list`).
     AzureClientSecret,
+    /// A generic inventory row whose `kind` column names no other kind.
     #[default]
     Generic,
     /// A secret named by the audit logs but in no inventory.
@@ -57,6 +66,8 @@ impl Kind {
         Kind::Generic,
     ];
 
+    /// The kind as reports, `[classification.by_kind]` and the generic `kind` column
+    /// name it.
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::IamAccessKey => "iam_access_key",
@@ -122,10 +133,13 @@ pub enum Usage {
 /// A secret value that was present in an input (never kept; only where and its fingerprint).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueSighting {
+    /// Where in the record the value was (`SecretString`, `data.password`).
     pub field: String,
+    /// The value's fingerprint; None when it has none (see `note`).
     pub fingerprint: Option<String>,
     /// Why the value has no fingerprint, or how it was read (not strict base64).
     pub note: Option<String>,
+    /// The record that held it.
     pub loc: Loc,
 }
 
@@ -143,6 +157,7 @@ pub enum KmsKey {
 pub struct Item {
     /// Canonical id (ARN, `aws-iam-key:…`, `vault:…`, `projects/…`, Azure URL, `k8s:…`, generic id).
     pub id: String,
+    /// The name people know it by; empty, or the id, where the export gives none.
     pub name: String,
     /// Free-text description from the store (classification signal; AWS `Description`).
     pub description: Option<String>,
@@ -150,31 +165,41 @@ pub struct Item {
     pub owning_service: Option<String>,
     /// Source kind (one of [`Kind::INVENTORY`]).
     pub kind: Kind,
+    /// Where its record is in the inputs (after a merge, the full record's).
     pub loc: Loc,
     /// Only version data (GCP/Azure version lists): merged into the full item when present.
     pub partial: bool,
+    /// Tags or labels as exported, names as written.
     pub tags: BTreeMap<String, String>,
     /// The export lists the secret's tags, so a tag it lacks is absent (AWS listings,
     /// GCP labels, Azure tags, Vault custom_metadata, Kubernetes labels, generic rows);
     /// false where the export cannot say (AWS get-secret-value output, keys, credentials).
     pub tags_known: bool,
+    /// The environment the inventory states (generic `environment` or `env`); None leaves it
+    /// to the policy (tags, then the id and name).
     pub environment: Option<String>,
     /// The service the secret belongs to, as the inventory says (generic `service`).
     pub service: Option<String>,
+    /// Who owns it: the generic `owner` column, else an `owner` tag.
     pub owner: Option<String>,
     /// Class declared by the inventory itself (generic `class` column).
     pub declared_class: Option<String>,
+    /// When it was created; None when the export does not say.
     pub created: Option<Secs>,
     /// Rotation evidence from metadata (never the creation date).
     pub last_rotated: Option<Secs>,
+    /// Which field or event `last_rotated` comes from, for messages.
     pub rotated_source: Option<String>,
     /// Creation of the current version (AWS get-secret-value `CreatedDate`): the age of the
     /// value in use, not of the secret.
     pub version_created: Option<Secs>,
     /// The store keeps a previous version (AWS `AWSPREVIOUS` stage): rotated at least once.
     pub has_previous_version: bool,
+    /// What the store records about its use.
     pub usage: Usage,
+    /// When it expires; None when no expiry is set or the export does not say.
     pub expires: Option<Secs>,
+    /// Start of validity (Azure `nbf`; a service-account key's or client secret's creation).
     pub not_before: Option<Secs>,
     /// Active / enabled (false for inactive IAM keys, disabled Azure secrets).
     pub enabled: bool,
@@ -182,8 +207,11 @@ pub struct Item {
     pub deleted: Option<Secs>,
     /// The provider can rotate it automatically (AWS SM, GCP rotation schedule, generic column).
     pub rotation_supported: bool,
+    /// Automatic rotation is on; None when the export does not say.
     pub rotation_enabled: Option<bool>,
+    /// The automatic rotation interval, in days (fractional where the provider gives seconds).
     pub rotation_interval_days: Option<f64>,
+    /// The next automatic rotation the provider has scheduled.
     pub next_rotation: Option<Secs>,
     /// The provider has an expiry attribute for it.
     pub expiry_supported: bool,
@@ -192,6 +220,8 @@ pub struct Item {
     pub expiry_enforced: bool,
     /// The key that encrypts it at rest; None when the export does not say.
     pub kms_key: Option<KmsKey>,
+    /// Value fingerprints the inventory gives (a fingerprint tag, the generic `fingerprint`
+    /// column), normalised: they tie it to leaks and to other secrets with the same value.
     pub fingerprints: Vec<String>,
     /// Provider key id in clear (AWS AccessKeyId).
     pub key_id: Option<String>,
@@ -199,6 +229,7 @@ pub struct Item {
     pub principal: Option<String>,
     /// Other names logs may use for it (AWS name, partial ARN, …), normalised.
     pub aliases: Vec<String>,
+    /// Secret values the export itself held (INV-001): where, and their fingerprints.
     pub values_seen: Vec<ValueSighting>,
     /// Version creation dates (time, enabled): rotation evidence computed at merge.
     pub versions: Vec<(Secs, bool)>,
@@ -210,6 +241,7 @@ pub struct Item {
 }
 
 impl Item {
+    /// An enabled item with only its id, kind and location; the parser fills in the rest.
     pub fn new(id: impl Into<String>, kind: Kind, loc: Loc) -> Item {
         Item {
             id: id.into(),
@@ -332,15 +364,21 @@ fn min_opt(a: Option<Secs>, b: Option<Secs>) -> Option<Secs> {
     }
 }
 
+/// Whose audit logs an event comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Provider {
+    /// AWS CloudTrail.
     Aws,
+    /// HashiCorp Vault (its audit devices).
     Vault,
+    /// GCP Cloud Audit Logs (Secret Manager).
     Gcp,
+    /// Azure Key Vault diagnostic logs.
     Azure,
 }
 
 impl Provider {
+    /// The provider's name in reports and JSON (`aws`).
     pub fn name(self) -> &'static str {
         match self {
             Provider::Aws => "aws",
@@ -351,41 +389,60 @@ impl Provider {
     }
 }
 
+/// What a logged call did to a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Reading the value (GetSecretValue, AccessSecretVersion, SecretGet, KV read).
     Read,
     /// A new value (PutSecretValue, AddSecretVersion, SecretSet, KV write).
     Write,
+    /// Creating the secret (CreateSecret); a later one undoes a deletion.
     Create,
+    /// A rotation the provider ran to its end (AWS `RotationSucceeded`).
     RotationSucceeded,
+    /// A rotation that failed or was abandoned (AWS `RotationFailed`, `RotationAbandoned`).
     RotationFailed,
+    /// Deleting the secret, scheduled or done (DeleteSecret, SecretPurge, Vault destroy).
     Delete,
+    /// Undoing a deletion (RestoreSecret, SecretRecover, Vault undelete).
     Restore,
     /// Anything else on the secret (describe, tag, list).
     Other,
 }
 
+/// How a logged call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessOutcome {
+    /// It succeeded.
     Ok,
+    /// Refused for lack of permission (AWS `AccessDenied`, HTTP 401 or 403, GCP
+    /// `PERMISSION_DENIED`, Vault `permission denied`).
     Denied,
+    /// Failed for another reason (not found, invalid request, throttled).
     Failed,
 }
 
 /// One audit-log event reduced to what the checks need.
 #[derive(Debug, Clone)]
 pub struct Event {
+    /// When the call was made.
     pub time: Secs,
+    /// Whose log it is in.
     pub provider: Provider,
     /// Secret reference as the log names it (normalised per provider).
     pub secret: Option<String>,
+    /// What the call did.
     pub action: Action,
+    /// How it ended.
     pub outcome: AccessOutcome,
+    /// Who made the call as the log names them (an ARN, an email, a Vault display name); the
+    /// caller's address where the log names no one.
     pub principal: Option<String>,
     /// Access key that signed the call (CloudTrail `userIdentity.accessKeyId`).
     pub key_id: Option<String>,
+    /// The call as logged (`GetSecretValue`, `SecretGet`, Vault `read kv/data/app`), for messages.
     pub name: String,
+    /// The error or result text the log gives, when any.
     pub message: Option<String>,
     /// A read that selects secrets by filter (CloudTrail BatchGetSecretValue `filters`)
     /// instead of naming them: (key, values) pairs, all of which must match.
@@ -406,7 +463,9 @@ pub struct Event {
 /// `owning-service`, `primary-region`, `all`) and the values it accepts (`!` negates).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SecretFilter {
+    /// What the filter tests (`name`, `tag-key`, …).
     pub key: String,
+    /// The values it accepts.
     pub values: Vec<String>,
 }
 
@@ -416,13 +475,17 @@ pub struct SecretFilter {
 pub struct Store {
     /// Canonical id: the Key Vault's resource id, `vault:sys/audit` for a Vault server.
     pub id: String,
+    /// As people know it: the Key Vault's name, `Vault audit devices` for a Vault server.
     pub name: String,
     /// [`Kind::KeyVault`] or [`Kind::VaultServer`].
     pub kind: Kind,
+    /// Where the settings record is in the inputs.
     pub loc: Loc,
+    /// What the export says.
     pub settings: StoreSettings,
 }
 
+/// A store's settings as its export gives them, per kind of store.
 #[derive(Debug, Clone)]
 pub enum StoreSettings {
     /// `az keyvault show`: `properties.*`. Each field is None where the export does not
@@ -433,24 +496,33 @@ pub enum StoreSettings {
         soft_delete: Option<bool>,
         /// `enablePurgeProtection`; `az` prints null until it is turned on: Some(false).
         purge_protection: Option<bool>,
+        /// `softDeleteRetentionInDays`: days a deleted secret stays recoverable.
         retention_days: Option<i64>,
         /// Reachable from any network: `publicNetworkAccess` not `Disabled` (absent means
         /// Azure's default, `Enabled`) and no firewall denying by default (`networkAcls`
         /// null, or its `defaultAction` `Allow`). None when the export has neither field.
         public: Option<bool>,
-        /// `publicNetworkAccess` and `networkAcls.defaultAction` as exported, for messages.
+        /// `publicNetworkAccess` as exported, for messages.
         public_network_access: Option<String>,
+        /// `networkAcls.defaultAction` as exported, for messages.
         default_action: Option<String>,
+        /// `enableRbacAuthorization`: access by Azure RBAC rather than by vault access policies.
         rbac: Option<bool>,
     },
     /// `vault audit list -format=json`: every enabled device as (path, type, where it
     /// writes: `file_path` and the like).
-    VaultAudit { devices: Vec<AuditDevice> },
+    VaultAudit {
+        /// Every device the export lists; empty when none is enabled.
+        devices: Vec<AuditDevice>,
+    },
 }
 
+/// One enabled Vault audit device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditDevice {
+    /// Where it is enabled (`file/`).
     pub path: String,
+    /// Its type: `file`, `syslog`, `socket`.
     pub kind: String,
     /// The file device's `file_path` (or `path`) option; `discard` keeps nothing.
     pub target: Option<String>,
@@ -459,14 +531,23 @@ pub struct AuditDevice {
 /// A leak reported by the scanner.
 #[derive(Debug, Clone)]
 pub struct Leak {
+    /// The value's fingerprint, normalised; None when the finding gives only a key id.
     pub fingerprint: Option<String>,
+    /// The non-secret key id found with it (an AWS access key id), in clear.
     pub key_id: Option<String>,
+    /// When it leaked: the introducing commit's author date, else the scan time; None when
+    /// the findings give neither.
     pub time: Option<Secs>,
+    /// The id of the rule that found it.
     pub rule_id: String,
+    /// The file it was found in, as the scan reports it.
     pub path: String,
+    /// 1-based line in that file; 0 when the finding gives none.
     pub line: u64,
     /// The rule's name (`AWS secret access key`): what kind of credential leaked.
     pub rule_name: String,
+    /// The commit that introduced it (history scans).
     pub commit: Option<String>,
+    /// Where the finding is in the findings input.
     pub loc: Loc,
 }

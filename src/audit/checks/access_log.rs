@@ -10,6 +10,7 @@ use crate::audit::logs::{Pos, SecretActivity};
 use crate::audit::model::AccessOutcome as EvOutcome;
 use crate::audit::time::{DAY, Secs, fmt};
 
+/// The ACC checks, over the inventory secrets and those only the logs know.
 pub fn run(cx: &mut Ctx, input: &Input) {
     let now = cx.now;
     for v in &input.secrets {

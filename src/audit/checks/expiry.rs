@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::{CheckId, Ctx, Input, Secret, days};
 use crate::audit::time::{fmt, fmt_date};
 
+/// The EXP checks, per inventory secret.
 pub fn run(cx: &mut Ctx, input: &Input) {
     for v in &input.secrets {
         secret(cx, v);

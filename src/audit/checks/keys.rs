@@ -7,6 +7,7 @@ use serde_json::json;
 use super::{CheckId, Ctx, Input, LIST_CAP};
 use crate::audit::model::Kind;
 
+/// KEY-001: each IAM user's active access keys against the limit of their class.
 pub fn run(cx: &mut Ctx, input: &Input) {
     let items = &input.joined.items;
     let now = cx.now;

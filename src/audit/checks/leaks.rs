@@ -9,6 +9,7 @@ use crate::audit::logs::KeyActivity;
 use crate::audit::model::Kind;
 use crate::audit::time::fmt;
 
+/// The LEAK checks: per inventory secret, then the leaks that match no inventory entry.
 pub fn run(cx: &mut Ctx, input: &Input) {
     for v in &input.secrets {
         secret(cx, v);

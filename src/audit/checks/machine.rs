@@ -12,6 +12,8 @@ use super::{CheckId, Ctx, Input, Secret, Subject};
 use crate::audit::model::Kind;
 use crate::audit::time::fmt;
 
+/// The MCH checks: user keys that sign calls from workloads (MCH-001), then Vault tokens
+/// without a TTL or with one too long (MCH-002, MCH-003).
 pub fn run(cx: &mut Ctx, input: &Input) {
     workload_keys(cx, input);
     vault_tokens(cx);

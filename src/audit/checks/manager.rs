@@ -9,6 +9,8 @@ use super::{CheckId, Ctx, Input, Secret, Subject};
 use crate::audit::inventory::vault_audit::keeps_records;
 use crate::audit::model::{Item, Kind, KmsKey, Store, StoreSettings};
 
+/// The MGR checks: each store's own settings, then what each inventory secret's class asks
+/// of its encryption key and tags.
 pub fn run(cx: &mut Ctx, input: &Input) {
     for st in input.stores {
         store(cx, st);

@@ -51,6 +51,7 @@ pub const FAMILIES: [fn(&mut Ctx, &Input); 13] = [
 /// What the families judge: the joined inventory, a view of each secret, the secrets only
 /// the logs know, and the access-policy exports.
 pub struct Input<'a> {
+    /// The inventory merged per secret, and what the join tied to each.
     pub joined: &'a Joined,
     /// One per inventory item, in `joined.items` order.
     pub secrets: Vec<Secret<'a>>,
@@ -64,13 +65,19 @@ pub struct Input<'a> {
 
 /// One inventory secret with what the join tied to it and the facts several families use.
 pub struct Secret<'a> {
+    /// How its results name it.
     pub subject: Subject<'a>,
+    /// The merged inventory item.
     pub item: &'a Item,
+    /// Its audit-log activity (empty when the logs never name it).
     pub act: &'a SecretActivity,
     /// Calls signed with the item's own key id, or with the key id of a leak joined to it by
     /// fingerprint (a stored key pair): uses of this secret.
     pub key_act: Option<&'a KeyActivity>,
+    /// The scan findings joined to it; None when no leak matches it.
     pub leak: Option<&'a LeakInfo>,
+    /// The latest successful read by filter that may have returned it: the logs cannot tell
+    /// its use after that.
     pub filter_read: Option<Secs>,
     /// Enabled and not deleted (by metadata, or by a log event not undone since).
     pub live: bool,
@@ -129,38 +136,65 @@ impl<'a> Secret<'a> {
     }
 }
 
+/// How a result counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// The subject fails the check: sets the exit code when its severity reaches `--fail-on`.
     Fail,
+    /// For a person to judge (a check defined as review); never sets the exit code.
     Review,
+    /// An exemption in the policy covers it; reported, but never sets the exit code.
     Suppressed,
 }
 
 /// One result: a (check, secret) that failed, needs review, or is exempted.
 #[derive(Debug, Clone)]
 pub struct CheckResult {
+    /// The check that produced it.
     pub check: CheckId,
+    /// The subject's id: an inventory id, a secret as the logs name it, or the id of a leak,
+    /// store, grant, principal or Vault token.
     pub secret_id: String,
+    /// The subject's name, as reports show it beside the id.
     pub name: String,
+    /// What the subject is.
     pub kind: Kind,
+    /// The subject's policy class; None for subjects that have none (unmatched leaks, stores,
+    /// grants, principals).
     pub class: Option<String>,
+    /// Why it has that class (the rule, tag or default that gave it), or where the subject
+    /// comes from when it has none (`access policy`, `store settings`).
     pub class_source: String,
+    /// Whether it fails, is for review, or is exempted.
     pub status: Status,
+    /// The check's severity, from the catalog.
     pub severity: Severity,
+    /// What is wrong, in one sentence for people.
     pub message: String,
+    /// The facts behind the message by name (dates, counts, ids), for the machine-readable
+    /// reports.
     pub evidence: BTreeMap<String, Value>,
+    /// Where the evidence is in the inputs: the subject's record, or the log line that shows
+    /// it.
     pub loc: Loc,
+    /// When rotation is or was due (ROT-003, ROT-005); None for other results.
     pub due: Option<Secs>,
+    /// The exemption that suppresses it: (its `ref`, its `until` as written, its reason).
     pub exemption: Option<(String, Option<String>, String)>,
+    /// An exemption that covered it and has expired: (its `ref`, its `until` as written).
     pub expired_exemption: Option<(String, Option<String>)>,
 }
 
 /// Everything the report needs.
 pub struct Audit {
+    /// The instant the audit judges at: `--now`, else the clock.
     pub now: Secs,
+    /// The inventory merged per secret (one item per canonical id).
     pub items: Vec<Item>,
+    /// Every result, most severe first, then by check and secret id.
     pub outcomes: Vec<CheckResult>,
+    /// Leaks read from the findings inputs, matched or not.
     pub leaks_total: usize,
     /// Each secret's class and why (in `items` order).
     pub classes: Vec<(Option<String>, String)>,
@@ -183,24 +217,35 @@ pub struct Audit {
 /// logs show them doing so.
 #[derive(Debug, Clone, Default)]
 pub struct AccessTable {
+    /// Grants read from the access-policy exports.
     pub grants: usize,
+    /// Distinct principals those grants name.
     pub principals: usize,
     /// Inventory secrets that no grant reaches.
     pub unreached: usize,
+    /// One row per inventory secret some grant reaches, in inventory order.
     pub rows: Vec<AccessRow>,
 }
 
+/// One secret of the effective-access table and who can read it.
 #[derive(Debug, Clone)]
 pub struct AccessRow {
+    /// The secret's inventory id.
     pub secret_id: String,
+    /// Its name.
     pub name: String,
+    /// Who can read it, one per principal (by the first grant found for each).
     pub readers: Vec<AccessReader>,
 }
 
+/// A principal that can read a secret, and the grant that lets it.
 #[derive(Debug, Clone)]
 pub struct AccessReader {
+    /// Canonical principal (see `access::Grant::principal`); `*` for anyone.
     pub principal: String,
+    /// The policy, role or binding that grants it.
     pub via: String,
+    /// Where that grant is in the policy exports.
     pub loc: Loc,
     /// Whether the audit logs show it reading this secret; None when they cannot tell
     /// (no logs of that provider with reads, or a principal the logs do not name).
@@ -212,23 +257,34 @@ pub struct AccessReader {
 pub struct FilterSummary {
     /// `name=prod/,!prod/legacy; tag-key=team`.
     pub filters: String,
+    /// Reads with this filter set, whatever their outcome.
     pub count: u64,
+    /// Of those, the successful ones.
     pub ok: u64,
+    /// The earliest such read.
     pub first: Secs,
+    /// The latest such read.
     pub last: Secs,
+    /// Who made them (at most five).
     pub principals: Vec<String>,
     /// Inventory secrets the filters select (at most [`LIST_CAP`]), and how many in all.
     pub could_cover: Vec<String>,
+    /// How many inventory secrets the filters select in all.
     pub could_cover_total: usize,
+    /// Where the first of them, in reading order, is logged.
     pub loc: Loc,
 }
 
 /// What the families share while they run: the clock, the policy, the logs, and what they
 /// produce.
 pub struct Ctx<'a> {
+    /// The instant the audit judges at.
     pub now: Secs,
+    /// The policy results are judged against.
     pub policy: &'a Policy,
+    /// Everything the audit logs showed.
     pub activity: &'a Activity,
+    /// The results so far; [`Ctx::push`] adds to them.
     pub out: Vec<CheckResult>,
     /// See [`Audit::usage_not_covered`].
     pub short_logs: BTreeMap<Provider, usize>,
@@ -240,11 +296,17 @@ pub struct Ctx<'a> {
 
 /// What a result is about, as reports name it.
 pub struct Subject<'a> {
+    /// The id its results carry ([`CheckResult::secret_id`]).
     pub id: &'a str,
+    /// The name its results carry.
     pub name: &'a str,
+    /// What it is.
     pub kind: Kind,
+    /// Its policy class; None when it has none.
     pub class: Option<&'a Class>,
+    /// Why it has that class, or where it comes from when it has none.
     pub class_source: &'a str,
+    /// Where it is in the inputs; its results point there unless they name another place.
     pub loc: &'a Loc,
 }
 
@@ -418,11 +480,11 @@ fn dedup_stores(stores: &[Store]) -> Vec<Store> {
 /// Longest list of other secrets named in one result (keeps huge groups linear).
 pub const LIST_CAP: usize = 20;
 
-pub fn days(from: Secs, to: Secs) -> i64 {
+pub(crate) fn days(from: Secs, to: Secs) -> i64 {
     days_between(from, to)
 }
 
-pub fn fmt_num(f: f64) -> String {
+pub(crate) fn fmt_num(f: f64) -> String {
     if f.fract() == 0.0 {
         format!("{}", f as i64)
     } else {

@@ -28,6 +28,9 @@ pub struct PatternCoverage {
     pub not_evaluated: Option<String>,
 }
 
+/// The PAT checks: first whether each provider's logs can carry them (kept in
+/// `cx.pattern_coverage`), then each secret's readers (PAT-001 to PAT-003), then the uses of
+/// root credentials and break-glass principals (PAT-004, PAT-005).
 pub fn run(cx: &mut Ctx, input: &Input) {
     let p = &cx.policy.patterns;
     let recent_from = cx.now - i64::from(p.recent_days) * DAY;

@@ -6,6 +6,7 @@ use super::{CheckId, Ctx, Input, Secret, Subject, days, fmt_num};
 use crate::audit::logs::SecretActivity;
 use crate::audit::time::{DAY, fmt, fmt_date};
 
+/// The ROT checks, over the inventory secrets and those only the logs know.
 pub fn run(cx: &mut Ctx, input: &Input) {
     for v in &input.secrets {
         secret(cx, v);

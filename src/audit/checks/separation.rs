@@ -17,6 +17,8 @@ use crate::audit::time::fmt;
 
 const PROD: &str = "prod";
 
+/// The SEP checks: production secrets read by principals of other environments (SEP-001),
+/// then grants that let them read one (SEP-002).
 pub fn run(cx: &mut Ctx, input: &Input) {
     for v in &input.secrets {
         if cx.policy.environment(v.item).as_deref() == Some(PROD) {

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::{CheckId, Ctx, Input, LIST_CAP};
 use crate::audit::model::Item;
 
+/// The SHR checks: inventory secrets whose value fingerprint another secret shares.
 pub fn run(cx: &mut Ctx, input: &Input) {
     let items = &input.joined.items;
     let policy = cx.policy;

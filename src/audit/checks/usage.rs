@@ -8,6 +8,7 @@ use crate::audit::model::{Item, Kind, Provider, Usage};
 use crate::audit::policy::Class;
 use crate::audit::time::{DAY, Secs, fmt, fmt_date};
 
+/// The USE checks, per inventory secret.
 pub fn run(cx: &mut Ctx, input: &Input) {
     for v in &input.secrets {
         secret(cx, v);

@@ -8,6 +8,8 @@ use crate::audit::inventory::azure::{alias, split_id};
 use crate::audit::model::{AccessOutcome, Action, Event, Provider};
 use crate::audit::time;
 
+/// The event of one log record; None for a record about no secret (keys, certificates, the
+/// vault's own operations).
 pub fn event(v: &Value) -> Result<Option<Event>, String> {
     if !v.is_object() {
         return Err("Azure log record is not an object".into());

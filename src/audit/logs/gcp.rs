@@ -7,6 +7,8 @@ use crate::audit::inventory::gcp::split_name;
 use crate::audit::model::{AccessOutcome, Action, Event, Provider};
 use crate::audit::time;
 
+/// The event of one log entry; None for an entry about no secret (other services' calls,
+/// Secret Manager calls that name none).
 pub fn event(v: &Value) -> Result<Option<Event>, String> {
     let p = v
         .get("protoPayload")

@@ -20,7 +20,9 @@ use super::time::{DAY, Secs};
 /// Position of an event: index into [`Activity::files`] and line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pos {
+    /// Index into [`Activity::files`].
     pub file: u32,
+    /// 1-based line where the record starts.
     pub line: u32,
 }
 
@@ -30,21 +32,32 @@ const MAX_DENIED: usize = 200_000;
 /// untracked and reported (bounds memory on hostile logs).
 pub const MAX_TRACKED: usize = 1_000_000;
 
+/// What the audit logs show about one secret, as they name it.
 #[derive(Debug, Clone, Default)]
 pub struct SecretActivity {
+    /// Whose logs name it; None when none does.
     pub provider: Option<Provider>,
+    /// The latest successful read, and where it is logged.
     pub last_read_ok: Option<(Secs, Pos)>,
     /// Latest read, successful or not: (time, position, principal, outcome).
     pub last_access: Option<(Secs, Pos, String, AccessOutcome)>,
     /// Latest new value (writes, successful rotations).
     pub last_write: Option<(Secs, String)>,
+    /// The latest successful rotation.
     pub last_rot_ok: Option<Secs>,
+    /// The latest failed rotation: (time, where it is logged, the log's message, else the
+    /// call's name).
     pub last_rot_fail: Option<(Secs, Pos, String)>,
+    /// The latest successful deletion, and where it is logged.
     pub last_delete: Option<(Secs, Pos)>,
     /// Latest restore or re-creation.
     pub last_restore: Option<Secs>,
+    /// Denied attempts: (time, principal index in [`Activity::principals`], where it is
+    /// logged); at most `MAX_DENIED`, the first ones read.
     pub denied: Vec<(Secs, u32, Pos)>,
+    /// Every denied attempt, including those beyond `denied`.
     pub denied_total: u64,
+    /// Events about it, of any action and outcome.
     pub events: u64,
     /// Principals that read it successfully (at most [`MAX_READERS`]), to compare what
     /// access policies grant with what is used.
@@ -58,15 +71,19 @@ pub struct SecretActivity {
 /// One principal's successful reads of one secret, split at the start of the recent period.
 #[derive(Debug, Clone, Default)]
 pub struct PairStats {
+    /// Successful reads in all, history and recent.
     pub reads: u64,
     /// The first read (and where it is logged) and the last.
     pub first: (Secs, Pos),
+    /// The last read.
     pub last: Secs,
     /// Reads before the recent period, and the first of them.
     pub hist_reads: u64,
+    /// The first read before the recent period; None without any.
     pub hist_first: Option<Secs>,
     /// Reads in each day of the recent period (empty while there is none).
     pub recent: Vec<u32>,
+    /// The first recent read, and where it is logged; None without any.
     pub recent_first: Option<(Secs, Pos)>,
     /// Networks of the recent reads: (network, first read, where, reads); at most
     /// [`MAX_PAIR_NETS`].
@@ -74,6 +91,8 @@ pub struct PairStats {
 }
 
 impl PairStats {
+    /// Adds another tally of the same principal and secret (the same secret under another
+    /// name in the logs).
     pub fn merge(&mut self, o: &PairStats) {
         if self.reads == 0 || o.first.0 < self.first.0 {
             self.first = o.first;
@@ -126,8 +145,11 @@ pub const MAX_USES: usize = 20;
 /// [`Activity::net_names`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Net {
+    /// An IPv4 /24: the address with its last octet zeroed.
     V4(u32),
+    /// An IPv6 /48: the address's first 48 bits.
     V6(u64),
+    /// A name, by index into [`Activity::net_names`].
     Name(u32),
 }
 
@@ -158,21 +180,30 @@ pub fn parse_net(s: &str) -> Option<Result<Net, String>> {
 /// A root-credential or break-glass principal's uses.
 #[derive(Debug, Clone, Default)]
 pub struct Uses {
+    /// Uses in all (`samples` keeps the earliest).
     pub count: u64,
+    /// The earliest use.
     pub first: Secs,
+    /// The latest use.
     pub last: Secs,
     /// The earliest uses (at most [`MAX_USES`]).
     pub samples: Vec<Use>,
 }
 
+/// One use of root credentials or of a break-glass principal.
 #[derive(Debug, Clone)]
 pub struct Use {
+    /// When it happened.
     pub time: Secs,
+    /// Where it is logged.
     pub pos: Pos,
+    /// Whose log it is in.
     pub provider: Provider,
     /// The call (`GetSecretValue`, `update sys/policy/admin`) and the secret, when any.
     pub what: String,
+    /// The secret it was about; None for a call about none.
     pub secret: Option<String>,
+    /// Where the call came from ([`Event::source`]).
     pub source: Option<String>,
     /// The principal as logged (a session, where the use is grouped by its role).
     pub principal: String,
@@ -200,8 +231,12 @@ impl Uses {
 /// starts, and which principals are break-glass.
 #[derive(Debug, Clone)]
 pub struct Window {
+    /// The end of the recent period: the audit's `--now`.
     pub now: Secs,
+    /// Length of the recent period, in days (`[access_patterns] recent_days`).
     pub recent_days: u32,
+    /// The policy's access patterns (break-glass principals); None judges no one
+    /// break-glass.
     pub patterns: Option<AccessPatterns>,
 }
 
@@ -216,6 +251,7 @@ impl Default for Window {
 }
 
 impl Window {
+    /// The recent period of `patterns` up to `now`.
     pub fn new(now: Secs, patterns: &AccessPatterns) -> Window {
         Window {
             now,
@@ -242,13 +278,18 @@ pub enum Watched {
 /// Distinct readers kept per secret (bounds memory on logs with many principals).
 pub const MAX_READERS: usize = 1_000;
 
+/// One access key's calls (CloudTrail `userIdentity.accessKeyId`), whatever the service.
 #[derive(Debug, Clone, Default)]
 pub struct KeyActivity {
+    /// Calls signed with it.
     pub count: u64,
+    /// The earliest call.
     pub first: Secs,
+    /// The latest call, and where it is logged.
     pub last: (Secs, Pos),
     /// Uses after the leak time of this key (when it is a leaked key).
     pub after_leak: u64,
+    /// The first use after the leak: (time, where it is logged, the call's name).
     pub first_after_leak: Option<(Secs, Pos, String)>,
     /// Calls that came from a workload although signed with a long-term user key.
     pub workload: Option<Box<KeyWorkload>>,
@@ -260,8 +301,11 @@ pub const MAX_SIGNS: usize = 5;
 /// A long-term IAM user key seen signing calls from workloads (MCH-001).
 #[derive(Debug, Clone)]
 pub struct KeyWorkload {
+    /// Such calls in all.
     pub events: u64,
+    /// The first of them, and where it is logged.
     pub first: (Secs, Pos),
+    /// The latest of them.
     pub last: Secs,
     /// What showed the calls came from a workload, first seen first (at most [`MAX_SIGNS`]).
     pub signs: Vec<String>,
@@ -281,11 +325,15 @@ pub struct TokenStats {
     pub longest: Option<i64>,
     /// Token accessors (HMAC'd unless the device logs them raw), at most [`MAX_SIGNS`].
     pub accessors: Vec<String>,
+    /// The tokens' `token_type` (`service`, `batch`), from the first entry that gives one.
     pub token_type: Option<String>,
+    /// The tokens' policies, from the first entry that lists any (at most 10).
     pub policies: Vec<String>,
     /// First entry with a token without TTL, and first with a TTL above the maximum.
     pub first_no_ttl: Option<(Secs, Pos)>,
+    /// The first entry with a TTL above the maximum, and where it is logged.
     pub first_long: Option<(Secs, Pos)>,
+    /// The latest such entry.
     pub last: Secs,
 }
 
@@ -316,10 +364,14 @@ impl TokenStats {
     }
 }
 
+/// The span of one provider's logs and what they hold.
 #[derive(Debug, Clone, Copy)]
 pub struct Coverage {
+    /// The earliest event.
     pub from: Secs,
+    /// The latest event.
     pub to: Secs,
+    /// Events read from them.
     pub events: u64,
     /// Value reads seen: without any, the logs may simply not record reads (GCP Data
     /// Access logs off), so their silence says nothing about use.
@@ -329,14 +381,21 @@ pub struct Coverage {
 /// Reads that selected secrets by filter, one entry per distinct filter set.
 #[derive(Debug, Clone)]
 pub struct FilterRead {
+    /// The filter set.
     pub filters: Vec<SecretFilter>,
+    /// Reads with it, whatever their outcome.
     pub count: u64,
     /// Successful reads, and the latest of them.
     pub ok: u64,
+    /// The latest successful read; None without any.
     pub last_ok: Option<Secs>,
+    /// The earliest read.
     pub first: Secs,
+    /// The latest read.
     pub last: Secs,
+    /// Where the first of them, in reading order, is logged.
     pub pos: Pos,
+    /// Who made them (at most five).
     pub principals: BTreeSet<String>,
 }
 
@@ -348,6 +407,8 @@ const MAX_NOTES: usize = 100;
 /// Everything the checks need from the logs.
 #[derive(Debug, Default)]
 pub struct Activity {
+    /// Reads that selected secrets by filter, one per filter set (at most
+    /// `MAX_FILTER_SETS`; reads with further sets count in the last one).
     pub filter_reads: Vec<FilterRead>,
     filter_ids: HashMap<Vec<SecretFilter>, usize>,
     /// Records read but about nothing the audit looks at (other services' calls, Vault
@@ -355,10 +416,15 @@ pub struct Activity {
     pub unrelated: BTreeMap<Provider, u64>,
     /// What the readers worked around (lines with bytes that are not UTF-8), for the report.
     pub notes: Vec<BadRecord>,
+    /// Notes beyond `MAX_NOTES`, counted only.
     pub notes_dropped: u64,
+    /// The log inputs read, as named; [`Pos::file`] indexes it.
     pub files: Vec<String>,
+    /// Per secret reference as the logs name it (normalised per provider): its activity.
     pub secrets: HashMap<String, SecretActivity>,
+    /// Per access key id: its calls.
     pub keys: HashMap<String, KeyActivity>,
+    /// Per provider with logs: their span and what they hold.
     pub coverage: BTreeMap<Provider, Coverage>,
     /// Principals interned (denied-burst bookkeeping).
     pub principals: Vec<String>,
@@ -367,6 +433,7 @@ pub struct Activity {
     pub leaked_keys: HashMap<String, Secs>,
     /// Events not tracked because a limit was reached.
     pub untracked: u64,
+    /// Where the recent period starts, and who is break-glass.
     pub window: Window,
     /// Names given as source addresses ([`Net::Name`]).
     pub net_names: Vec<String>,
@@ -404,11 +471,12 @@ impl Activity {
         }
     }
 
-    pub fn add_file(&mut self, name: &str) -> u32 {
+    fn add_file(&mut self, name: &str) -> u32 {
         self.files.push(name.to_string());
         (self.files.len() - 1) as u32
     }
 
+    /// Where `p` is: the log input as named, and the line.
     pub fn loc(&self, p: Pos) -> Loc {
         Loc {
             file: self.files.get(p.file as usize).cloned().unwrap_or_default(),
@@ -571,7 +639,7 @@ impl Activity {
         }
     }
 
-    pub fn add(&mut self, ev: Event, pos: Pos) {
+    fn add(&mut self, ev: Event, pos: Pos) {
         let cov = self.coverage.entry(ev.provider).or_insert(Coverage {
             from: ev.time,
             to: ev.time,
@@ -881,7 +949,7 @@ pub fn load<R: BufRead>(
     Ok(input::Count { records, partial })
 }
 
-pub fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+pub(crate) fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut cur = v;
     for p in path {
         cur = cur.get(*p)?;

@@ -168,6 +168,9 @@ fn judge_token(auth: &Value, st: &mut State, t: Secs, pos: Pos) {
     }
 }
 
+/// The events of one audit entry at `pos`. An allowed request waits in `st.vault` for its
+/// response, which carries the outcome (or for [`State::finish`]); an entry about no secret
+/// counts in `st.vault.unrelated`; tokens with no TTL or a long one go to `st.tokens`.
 pub fn event(v: &Value, st: &mut State, pos: Pos) -> Result<Vec<(Event, Pos)>, String> {
     if !v.is_object() {
         return Err("Vault audit entry is not an object".into());
