@@ -8,6 +8,8 @@
 // `unsafe` lives only in the kernels that need it (the keyword automaton read in place, SIMD
 // decoding and hashing), each of which allows it for itself with its SAFETY notes.
 #![deny(unsafe_code)]
+// Every public item says what it is for; CI runs clippy with warnings as errors.
+#![warn(missing_docs)]
 
 pub mod audit;
 pub mod cli;
