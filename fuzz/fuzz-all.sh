@@ -3,8 +3,9 @@
 #
 #   fuzz/fuzz-all.sh [SECONDS] [TARGET...]
 #
-# Targets: engine, rules, decode, encrypted, and one per audit parser (the auditor's format table and
-# `policy`; `audit:NAME` runs one, e.g. `audit:cloudtrail`). Each audit target's corpus,
+# Targets: engine, rules, decode, encrypted, keywords (the keyword table loader), and one per
+# audit parser (the auditor's format table and `policy`; `audit:NAME` runs one, e.g.
+# `audit:cloudtrail`). Each audit target's corpus,
 # fuzz/corpus/audit-NAME, is seeded from the test fixtures of its format the first time.
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). Exits 1 when a
 # target crashed; the crashing input is under fuzz/artifacts/.
@@ -18,7 +19,7 @@ if [ $# -gt 0 ]; then
   targets="$*"
 else
   audit=$(KEYWARDEN_FUZZ_TARGET=list cargo +nightly fuzz run -O audit 2>/dev/null) || exit 2
-  targets="engine rules decode encrypted $(printf '%s\n' "$audit" | sed 's/^/audit:/' | tr '\n' ' ')"
+  targets="engine rules decode encrypted keywords $(printf '%s\n' "$audit" | sed 's/^/audit:/' | tr '\n' ' ')"
 fi
 
 failed=""
