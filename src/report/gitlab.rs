@@ -36,7 +36,8 @@ pub(crate) fn severity(s: Severity) -> &'static str {
 /// the occurrence number appended when the same secret repeats in one file under one rule.
 pub fn vulnerability_id(f: &Finding, occurrence: usize) -> String {
     let n = occurrence.to_string();
-    let mut parts = vec![f.fingerprint.as_str(), f.rule_id.as_str(), f.path.as_str()];
+    let fp = crate::pipeline::fingerprint::tracking_key(&f.fingerprint);
+    let mut parts = vec![fp.as_ref(), f.rule_id.as_str(), f.path.as_str()];
     if occurrence > 0 {
         parts.push(&n);
     }

@@ -96,14 +96,15 @@ pub struct Changes {
     pub gone: Vec<Finding>,
 }
 
-/// A finding's identity across reports: repository, value, path.
+/// A finding's identity across reports: repository, value, path (the value in its canonical
+/// spelling, so a report from before `kw2:` still compares).
 fn identity(f: &Finding) -> (String, String, String) {
     (
         f.repository
             .as_ref()
             .map(|r| r.name.clone())
             .unwrap_or_default(),
-        f.fingerprint.clone(),
+        crate::pipeline::fingerprint::canonical(&f.fingerprint).into_owned(),
         f.path.clone(),
     )
 }

@@ -44,7 +44,7 @@ fn precision(c: Confidence) -> &'static str {
 /// Stable across line shifts and history: derived from the value fingerprint and the path.
 pub fn line_hash(f: &Finding) -> String {
     let mut h = Sha256::new();
-    h.update(f.fingerprint.as_bytes());
+    h.update(crate::pipeline::fingerprint::tracking_key(&f.fingerprint).as_bytes());
     h.update(b"\0");
     h.update(f.rule_id.as_bytes());
     h.update(b"\0");

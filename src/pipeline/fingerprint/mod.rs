@@ -180,6 +180,17 @@ pub fn canonical(fp: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The spelling that identities across runs are hashed from (SARIF partial fingerprints,
+/// GitLab vulnerability ids): `kw2:` is spelt `kw1:`.
+/// A stretched value's hex digits did not change with `kw2:`, so its alerts keep the identity
+/// they had; only keyed values, whose digits did change, are tracked afresh once.
+pub fn tracking_key(fp: &str) -> std::borrow::Cow<'_, str> {
+    match fp.strip_prefix(PREFIX) {
+        Some(hex) => format!("{LEGACY_PREFIX}{hex}").into(),
+        None => fp.into(),
+    }
+}
+
 /// Whether a string is a fingerprint this version reads (`kw2:` or `kw1:` and 32 hex digits).
 pub fn is_fingerprint(s: &str) -> bool {
     let hex = s
@@ -800,6 +811,13 @@ mod tests {
             Some(legacy_with_key(token, None).as_str())
         );
         assert_eq!(old[1], old[2]);
+        // Identities hashed across runs spell kw2 as kw1: a stretched value keeps its alerts.
+        let weak_now = fingerprint_with_key(weak, None);
+        assert_eq!(tracking_key(&weak_now), legacy_with_key(weak, None));
+        assert_eq!(
+            tracking_key(&legacy_with_key(weak, None)),
+            legacy_with_key(weak, None)
+        );
         assert!(is_fingerprint("kw1:99441a302bcb70469f21bcce22963752"));
         assert!(is_fingerprint("kw2:99441a302bcb70469f21bcce22963752"));
         assert!(!is_fingerprint("kw3:99441a302bcb70469f21bcce22963752"));
