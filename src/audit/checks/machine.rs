@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::{CheckId, Ctx, Input, Secret, Subject};
-use crate::audit::model::Kind;
+use crate::audit::model::{Kind, Loc};
 use crate::audit::time::fmt;
 
 /// The MCH checks: user keys that sign calls from workloads (MCH-001), then Vault tokens
@@ -115,14 +115,7 @@ fn vault_tokens(cx: &mut Ctx) {
         };
         if let Some((first, pos)) = t.first_no_ttl {
             let loc = activity.loc(pos);
-            let subj = Subject {
-                id: &id,
-                name,
-                kind: Kind::VaultToken,
-                class: None,
-                class_source: "audit log",
-                loc: &loc,
-            };
+            let subj = token_subject(&id, name, &loc);
             cx.push(
                 &subj,
                 CheckId::Mch002,
@@ -143,14 +136,7 @@ fn vault_tokens(cx: &mut Ctx) {
         }
         if let (Some((first, pos)), Some(longest), Some(max)) = (t.first_long, t.longest, max) {
             let loc = activity.loc(pos);
-            let subj = Subject {
-                id: &id,
-                name,
-                kind: Kind::VaultToken,
-                class: None,
-                class_source: "audit log",
-                loc: &loc,
-            };
+            let subj = token_subject(&id, name, &loc);
             cx.push(
                 &subj,
                 CheckId::Mch003,
@@ -180,5 +166,17 @@ fn hours(secs: i64) -> String {
         format!("{h} hours ({} days)", h / 24)
     } else {
         format!("{h} hours")
+    }
+}
+
+/// The subject of a Vault token's results: the tokens of one display name, placed at `loc`.
+fn token_subject<'a>(id: &'a str, name: &'a str, loc: &'a Loc) -> Subject<'a> {
+    Subject {
+        id,
+        name,
+        kind: Kind::VaultToken,
+        class: None,
+        class_source: "audit log",
+        loc,
     }
 }

@@ -480,6 +480,15 @@ fn dedup_stores(stores: &[Store]) -> Vec<Store> {
 /// Longest list of other secrets named in one result (keeps huge groups linear).
 pub const LIST_CAP: usize = 20;
 
+/// What a message adds after a list cut at [`LIST_CAP`]: `; and N more`, or nothing.
+pub(crate) fn and_more(more: u64) -> String {
+    if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    }
+}
+
 pub(crate) fn days(from: Secs, to: Secs) -> i64 {
     days_between(from, to)
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{CheckId, Ctx, Input, LIST_CAP, Subject, fmt_num};
+use super::{CheckId, Ctx, Input, LIST_CAP, Subject, and_more, fmt_num};
 use crate::audit::logs::{PairStats, SecretActivity, Watched};
 use crate::audit::model::{Kind, Loc, Provider};
 use crate::audit::time::{DAY, Secs, fmt, fmt_date};
@@ -139,11 +139,7 @@ fn secret_patterns(cx: &mut Ctx, s: &Subject, act: &SecretActivity, created: Opt
                     first.len(),
                     history(secret_history),
                     listed.join("; "),
-                    if more > 0 {
-                        format!("; and {more} more")
-                    } else {
-                        String::new()
-                    }
+                    and_more(more as u64)
                 ),
                 vec![
                     (
@@ -216,11 +212,7 @@ fn secret_patterns(cx: &mut Ctx, s: &Subject, act: &SecretActivity, created: Opt
                 "read from a network the principal never used in {}: {}{}",
                 history(cov.history_days),
                 texts.join("; "),
-                if more > 0 {
-                    format!("; and {more} more")
-                } else {
-                    String::new()
-                }
+                and_more(more as u64)
             ),
             vec![
                 ("reads", json!(new_nets)),
@@ -392,11 +384,7 @@ fn watched(cx: &mut Ctx) {
                 fmt(first),
                 fmt(last),
                 listed.join("; "),
-                if count > listed.len() as u64 {
-                    format!("; and {} more", count - listed.len() as u64)
-                } else {
-                    String::new()
-                }
+                and_more(count.saturating_sub(listed.len() as u64))
             ),
             vec![
                 ("uses", json!(count)),

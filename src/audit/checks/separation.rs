@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{CheckId, Ctx, Input, LIST_CAP, Subject};
+use super::{CheckId, Ctx, Input, LIST_CAP, Subject, and_more};
 use crate::audit::access;
 use crate::audit::logs::SecretActivity;
 use crate::audit::model::{Kind, Loc};
@@ -69,11 +69,7 @@ fn reads(cx: &mut Ctx, s: &Subject, act: &SecretActivity) {
         format!(
             "production secret read by non-production principal(s): {}{}",
             listed.join("; "),
-            if more > 0 {
-                format!("; and {more} more")
-            } else {
-                String::new()
-            }
+            and_more(more as u64)
         ),
         vec![
             ("environment", json!(PROD)),

@@ -155,8 +155,15 @@ fn check_usage(
             if !old {
                 return;
             }
-            if it.usage == Usage::Never {
-                let why = "the provider records no use";
+            // USE-002, on the provider's word or on logs covering the secret's whole life.
+            let never_used = |cx: &mut Ctx, why: &str, extra: Option<(&'static str, Value)>| {
+                let mut evidence = vec![
+                    ("created", json!(it.created.map(fmt))),
+                    ("last_used", Value::Null),
+                    ("limit_days", json!(u)),
+                    ("evidence", json!(why)),
+                ];
+                evidence.extend(extra);
                 cx.push(
                     s,
                     CheckId::Use002,
@@ -166,15 +173,13 @@ fn check_usage(
                         it.created.map(|cr| days(cr, now)).unwrap_or(0),
                         c.name
                     ),
-                    vec![
-                        ("created", json!(it.created.map(fmt))),
-                        ("last_used", Value::Null),
-                        ("limit_days", json!(u)),
-                        ("evidence", json!(why)),
-                    ],
+                    evidence,
                     None,
                     None,
                 );
+            };
+            if it.usage == Usage::Never {
+                never_used(cx, "the provider records no use", None);
                 return;
             }
             let Some(cv) = cov else { return };
@@ -198,25 +203,10 @@ fn check_usage(
                 return not_evaluated(cx, logs_end_note(&cv), cov);
             }
             if since_creation {
-                let why = "no use in audit logs covering its whole life";
-                cx.push(
-                    s,
-                    CheckId::Use002,
-                    format!(
-                        "active since {} ({} days) and never used: {why}; class {} allows {u} days",
-                        it.created.map(fmt_date).unwrap_or_default(),
-                        it.created.map(|cr| days(cr, now)).unwrap_or(0),
-                        c.name
-                    ),
-                    vec![
-                        ("created", json!(it.created.map(fmt))),
-                        ("last_used", Value::Null),
-                        ("limit_days", json!(u)),
-                        ("evidence", json!(why)),
-                        ("logs_to", json!(fmt(cv.to))),
-                    ],
-                    None,
-                    None,
+                never_used(
+                    cx,
+                    "no use in audit logs covering its whole life",
+                    Some(("logs_to", json!(fmt(cv.to)))),
                 );
             } else {
                 cx.push(s, CheckId::Use001, format!("no access in the audit logs from {} to {} (covering more than {u} days); class {} allows {u} days unused", fmt_date(cv.from), fmt_date(cv.to), c.name),
